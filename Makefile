@@ -1,0 +1,53 @@
+# RecoveryBridge: `make demo` runs the app with demo data, `make test` runs everything.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SHARED ?= ../shared
+PG_URL ?= postgres://postgres@127.0.0.1:5432/recoverybridge
+DEMO_MEETINGS ?= 5000
+export PYTHONDONTWRITEBYTECODE := 1
+TEST_ENV := SECRET_KEY=test-only-not-secret DEBUG=0
+
+.PHONY: install demo test lint typecheck test-sqlite test-postgres bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements/base.txt requirements/dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/dev.txt
+	touch $@
+
+demo: install
+	DEBUG=1 $(BIN)/python manage.py migrate --no-input -v0
+	DEBUG=1 $(BIN)/python manage.py demo_data --meetings $(DEMO_MEETINGS) --shared $(SHARED)
+	@echo "RecoveryBridge is at http://127.0.0.1:8000 (Ctrl-C stops it)"
+	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	SECRET_KEY=typecheck-only $(BIN)/mypy src
+
+test-sqlite: install
+	$(TEST_ENV) $(BIN)/pytest -q -p no:cacheprovider
+
+# The whole suite again on PostgreSQL, whenever one is reachable.
+test-postgres: install
+	@if $(BIN)/python bench/pg_available.py "$(PG_URL)"; then \
+		echo "== PostgreSQL suite"; \
+		$(TEST_ENV) DATABASE_URL="$(PG_URL)" $(BIN)/pytest -q -p no:cacheprovider; \
+	else \
+		echo "== PostgreSQL not reachable at $(PG_URL): PostgreSQL suite skipped"; \
+	fi
+
+test: lint typecheck test-sqlite test-postgres
+
+bench: install
+	$(BIN)/python bench/import.py
+	$(BIN)/python bench/search.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

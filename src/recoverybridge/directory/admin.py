@@ -1,0 +1,75 @@
+from django.contrib import admin
+
+from recoverybridge.directory import models
+
+
+@admin.register(models.Fellowship)
+class FellowshipAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "approach", "family_focused"]
+    list_filter = ["approach", "family_focused"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(models.Attribute)
+class AttributeAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "category", "language_code"]
+    list_filter = ["category"]
+    search_fields = ["name", "slug"]
+
+
+@admin.register(models.AttributeMapping)
+class AttributeMappingAdmin(admin.ModelAdmin):
+    list_display = ["source_system", "fellowship", "code", "attribute"]
+    list_filter = ["source_system", "fellowship"]
+    search_fields = ["code", "attribute__name"]
+    list_select_related = ["fellowship", "attribute"]
+
+
+@admin.register(models.Location)
+class LocationAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "city", "country", "timezone", "approximate"]
+    search_fields = ["name", "formatted_address", "city", "postal_code"]
+    list_filter = ["approximate", "country"]
+
+
+class MeetingSourceInline(admin.TabularInline):
+    model = models.MeetingSource
+    extra = 0
+    readonly_fields = ["feed_source", "source_key", "source_updated", "first_seen", "last_seen", "active"]
+    exclude = ["fingerprint"]
+
+
+@admin.register(models.Meeting)
+class MeetingAdmin(admin.ModelAdmin):
+    list_display = ["name", "fellowship", "weekday", "start_time", "timezone", "attendance_mode", "status"]
+    list_filter = ["status", "attendance_mode", "moud_stance", "fellowship", "weekday"]
+    search_fields = ["name", "group_name", "notes"]
+    raw_id_fields = ["location"]
+    filter_horizontal = ["attributes"]
+    list_select_related = ["fellowship"]
+    inlines = [MeetingSourceInline]
+
+
+@admin.register(models.FeedSource)
+class FeedSourceAdmin(admin.ModelAdmin):
+    list_display = ["name", "format", "fellowship", "default_timezone", "location"]
+    list_filter = ["format"]
+
+
+@admin.register(models.ImportRun)
+class ImportRunAdmin(admin.ModelAdmin):
+    list_display = [
+        "feed_source",
+        "started_at",
+        "status",
+        "records_read",
+        "created",
+        "updated",
+        "unchanged",
+        "merged",
+        "deactivated",
+        "rejected",
+    ]
+    list_filter = ["status", "feed_source"]
+    readonly_fields = [field.name for field in models.ImportRun._meta.fields]

@@ -1,0 +1,7 @@
+class InvalidParameter(ValueError):
+    """A request or command parameter that cannot be used; says which and why."""
+
+    def __init__(self, parameter: str, reason: str) -> None:
+        super().__init__(f"{parameter}: {reason}")
+        self.parameter = parameter
+        self.reason = reason

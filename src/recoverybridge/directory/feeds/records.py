@@ -1,0 +1,76 @@
+"""What every feed parser produces, whatever the format.
+
+A parser turns a decoded feed (Meeting Guide JSON, BMLT, HSDS) into
+MeetingRecords plus Rejections (records it cannot use, with the reason); the
+import pipeline (`directory.actions.import_feed`) resolves time zones, maps
+codes to attributes, derives the attendance mode, deduplicates and writes.
+A feed that cannot be read at all raises FeedError.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, time
+
+
+class FeedError(Exception):
+    """The feed as a whole cannot be used (not JSON, wrong shape...)."""
+
+
+@dataclass
+class LocationRecord:
+    name: str = ""
+    address: str = ""
+    city: str = ""
+    state: str = ""
+    postal_code: str = ""
+    country: str = ""
+    formatted_address: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    # None: the source did not say; the pipeline decides from the address.
+    approximate: bool | None = None
+    regions: list[str] = field(default_factory=list)
+    notes: str = ""
+
+
+@dataclass
+class MeetingRecord:
+    # Unique within the feed; a Meeting Guide record with a day array yields
+    # one record per day ("slug#day").
+    source_key: str
+    name: str
+    weekday: int | None = None  # 0 = Sunday
+    start_time: time | None = None
+    end_time: time | None = None
+    timezone: str = ""  # IANA name when the source gives one
+    location: LocationRecord | None = None
+    # Source codes (Meeting Guide types, BMLT format keys...), mapped by the pipeline.
+    codes: list[str] = field(default_factory=list)
+    # Set when the source states it (BMLT venue_type); else the pipeline derives it.
+    attendance_mode: str = ""
+    conference_url: str = ""
+    conference_url_notes: str = ""
+    conference_phone: str = ""
+    conference_phone_notes: str = ""
+    notes: str = ""
+    group_name: str = ""
+    group_notes: str = ""
+    website: str = ""
+    source_updated: datetime | None = None
+    # A fellowship slug when the feed mixes fellowships; else the feed's own.
+    fellowship: str = ""
+
+
+@dataclass
+class Rejection:
+    key: str
+    reason: str
+
+
+@dataclass
+class ParsedFeed:
+    records: list[MeetingRecord]
+    rejections: list[Rejection]
+
+    @property
+    def total(self) -> int:
+        return len(self.records) + len(self.rejections)

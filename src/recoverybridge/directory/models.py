@@ -1,0 +1,313 @@
+"""The cross-fellowship meeting directory.
+
+Meeting times are wall-clock times in the meeting's own IANA zone; weekday 0 is
+Sunday, as in Meeting Guide. Every meeting remembers where it came from
+(MeetingSource), and one meeting may come from several feeds.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Approach(models.TextChoices):
+    TWELVE_STEP = "twelve-step", _("Twelve-step")
+    SECULAR = "secular", _("Secular")
+    FAITH_BASED = "faith-based", _("Faith-based")
+    INDIGENOUS = "indigenous", _("Indigenous")
+    MEDICATION_ASSISTED = "medication-assisted", _("Medication-assisted")
+    OTHER = "other", _("Other")
+
+
+class Fellowship(models.Model):
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    approach = models.CharField(_("approach"), max_length=24, choices=Approach.choices)
+    family_focused = models.BooleanField(
+        _("family-focused"), default=False, help_text=_("For family members and friends.")
+    )
+    website = models.URLField(_("website"), blank=True)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("fellowship")
+        verbose_name_plural = _("fellowships")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AttributeCategory(models.TextChoices):
+    FORMAT = "format", _("Format")
+    AUDIENCE = "audience", _("Audience")
+    LANGUAGE = "language", _("Language")
+    ACCESSIBILITY = "accessibility", _("Accessibility")
+    APPROACH = "approach", _("Approach")
+    MOUD = "moud", _("Medication for opioid use disorder")
+    OTHER = "other", _("Other")
+
+
+class Attribute(models.Model):
+    """One term of the unified vocabulary, whatever code a source uses for it."""
+
+    slug = models.SlugField(_("code"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    # Names in other languages, {"es": "..."}; English is `name`.
+    translations = models.JSONField(_("translations"), default=dict, blank=True)
+    category = models.CharField(_("category"), max_length=16, choices=AttributeCategory.choices)
+    # ISO 639-1 code for language attributes ("es"), blank otherwise.
+    language_code = models.CharField(_("language code"), max_length=8, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["category", "name"]
+        verbose_name = _("attribute")
+        verbose_name_plural = _("attributes")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def name_in(self, language: str) -> str:
+        return str(self.translations.get(language, self.name))
+
+
+class SourceSystem(models.TextChoices):
+    MEETING_GUIDE = "meeting-guide", "Meeting Guide JSON"
+    BMLT = "bmlt", "BMLT"
+    HSDS = "hsds", "Open Referral HSDS 3.0"
+
+
+class AttributeMapping(models.Model):
+    """A source system's code for an attribute.
+
+    Codes mean different things in different fellowships: in Meeting Guide data
+    `A` is Secular for AA but Age-restricted for ACA. A mapping with a
+    fellowship wins over the one without (the source system's default).
+    """
+
+    source_system = models.CharField(_("source system"), max_length=16, choices=SourceSystem.choices)
+    fellowship = models.ForeignKey(
+        Fellowship, on_delete=models.CASCADE, null=True, blank=True, related_name="attribute_mappings"
+    )
+    code = models.CharField(_("code"), max_length=40)
+    attribute = models.ForeignKey(Attribute, on_delete=models.CASCADE, related_name="mappings")
+
+    class Meta:
+        verbose_name = _("attribute mapping")
+        verbose_name_plural = _("attribute mappings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_system", "fellowship", "code"], name="unique_code_per_fellowship"
+            ),
+            models.UniqueConstraint(
+                fields=["source_system", "code"],
+                condition=models.Q(fellowship__isnull=True),
+                name="unique_default_code",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        scope = self.fellowship.slug if self.fellowship_id and self.fellowship else "*"
+        return f"{self.source_system}:{scope}:{self.code} -> {self.attribute.slug}"
+
+
+class Location(models.Model):
+    name = models.CharField(_("name"), max_length=255, blank=True)
+    address = models.CharField(_("street address"), max_length=255, blank=True)
+    city = models.CharField(_("city"), max_length=120, blank=True)
+    state = models.CharField(_("state or province"), max_length=120, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    country = models.CharField(_("country"), max_length=60, blank=True)
+    formatted_address = models.CharField(_("formatted address"), max_length=500, blank=True)
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    approximate = models.BooleanField(
+        _("approximate"), default=False, help_text=_("A city or area, not a street address.")
+    )
+    # Most general first, joined with " > " ("Illinois > Chicago > Wicker Park").
+    region_path = models.CharField(_("region"), max_length=500, blank=True, db_index=True)
+    timezone = models.CharField(_("time zone"), max_length=64, blank=True)
+    notes = models.TextField(_("location notes"), blank=True)
+
+    class Meta:
+        verbose_name = _("location")
+        verbose_name_plural = _("locations")
+        indexes = [models.Index(fields=["latitude", "longitude"], name="location_lat_lon")]
+
+    def __str__(self) -> str:
+        return self.name or self.formatted_address or f"Location {self.pk}"
+
+    @property
+    def regions(self) -> list[str]:
+        return [part for part in self.region_path.split(" > ") if part]
+
+
+class AttendanceMode(models.TextChoices):
+    IN_PERSON = "in_person", _("In person")
+    ONLINE = "online", _("Online")
+    HYBRID = "hybrid", _("Hybrid")
+    INACTIVE = "inactive", _("Inactive")
+
+
+class MoudStance(models.TextChoices):
+    WELCOMING = "welcoming", _("Welcomes people on MOUD")
+    UNKNOWN = "unknown", _("Not known")
+    NOT_WELCOMING = "not_welcoming", _("Does not welcome people on MOUD")
+
+
+class MeetingStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    INACTIVE = "inactive", _("Inactive")
+
+
+class Meeting(models.Model):
+    fellowship = models.ForeignKey(Fellowship, on_delete=models.PROTECT, related_name="meetings")
+    name = models.CharField(_("name"), max_length=255)
+    group_name = models.CharField(_("group"), max_length=255, blank=True)
+    group_notes = models.TextField(_("group notes"), blank=True)
+    location = models.ForeignKey(
+        Location, on_delete=models.SET_NULL, null=True, blank=True, related_name="meetings"
+    )
+    # Null weekday and start time: "by appointment".
+    weekday = models.PositiveSmallIntegerField(_("weekday"), null=True, blank=True)
+    start_time = models.TimeField(_("start time"), null=True, blank=True)
+    end_time = models.TimeField(_("end time"), null=True, blank=True)
+    timezone = models.CharField(_("time zone"), max_length=64)
+    attendance_mode = models.CharField(
+        _("attendance"), max_length=16, choices=AttendanceMode.choices, default=AttendanceMode.IN_PERSON
+    )
+    conference_url = models.URLField(_("conference link"), max_length=500, blank=True)
+    conference_url_notes = models.TextField(_("conference link notes"), blank=True)
+    conference_phone = models.CharField(_("conference phone"), max_length=120, blank=True)
+    conference_phone_notes = models.TextField(_("conference phone notes"), blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    website = models.URLField(_("web page"), max_length=500, blank=True)
+    attributes = models.ManyToManyField(Attribute, blank=True, related_name="meetings")
+    moud_stance = models.CharField(
+        _("MOUD stance"), max_length=16, choices=MoudStance.choices, default=MoudStance.UNKNOWN
+    )
+    moud_source = models.CharField(
+        _("MOUD stance source"), max_length=255, blank=True, help_text=_("Who said so.")
+    )
+    moud_verified_on = models.DateField(_("MOUD stance verified on"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=MeetingStatus.choices, default=MeetingStatus.ACTIVE
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["weekday", "start_time", "name"]
+        verbose_name = _("meeting")
+        verbose_name_plural = _("meetings")
+        indexes = [
+            models.Index(fields=["status", "weekday", "start_time"], name="meeting_when"),
+            models.Index(fields=["fellowship", "weekday", "start_time"], name="meeting_fellowship_when"),
+            models.Index(fields=["attendance_mode"], name="meeting_mode"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(weekday__isnull=True) | models.Q(weekday__lte=6),
+                name="meeting_weekday_0_to_6",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def by_appointment(self) -> bool:
+        return self.weekday is None or self.start_time is None
+
+
+class FeedSource(models.Model):
+    """A feed the directory imports: one intergroup's Meeting Guide JSON, a BMLT root..."""
+
+    name = models.SlugField(_("name"), max_length=80, unique=True)
+    format = models.CharField(_("format"), max_length=16, choices=SourceSystem.choices)
+    location = models.CharField(_("URL or path"), max_length=500, blank=True)
+    fellowship = models.ForeignKey(
+        Fellowship,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="feed_sources",
+        help_text=_("The fellowship of every meeting in this feed."),
+    )
+    default_timezone = models.CharField(
+        _("default time zone"),
+        max_length=64,
+        blank=True,
+        help_text=_("Used when a record has no time zone, coordinates or known region."),
+    )
+    default_language = models.CharField(
+        _("default language"),
+        max_length=8,
+        blank=True,
+        help_text=_("ISO 639-1 code of meetings that name no language."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("feed source")
+        verbose_name_plural = _("feed sources")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MeetingSource(models.Model):
+    """Provenance: this meeting appears in this feed under this key."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="sources")
+    feed_source = models.ForeignKey(FeedSource, on_delete=models.CASCADE, related_name="meeting_sources")
+    source_key = models.CharField(_("key in the feed"), max_length=255)
+    # Hash of the normalised record: an unchanged record is skipped on re-import.
+    fingerprint = models.CharField(max_length=64)
+    source_updated = models.DateTimeField(_("updated in the feed"), null=True, blank=True)
+    first_seen = models.DateTimeField(_("first seen"))
+    last_seen = models.DateTimeField(_("last seen"))
+    active = models.BooleanField(_("still in the feed"), default=True)
+
+    class Meta:
+        verbose_name = _("meeting source")
+        verbose_name_plural = _("meeting sources")
+        constraints = [
+            models.UniqueConstraint(fields=["feed_source", "source_key"], name="unique_key_per_feed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.feed_source.name}:{self.source_key}"
+
+
+class ImportStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class ImportRun(models.Model):
+    feed_source = models.ForeignKey(FeedSource, on_delete=models.CASCADE, related_name="import_runs")
+    started_at = models.DateTimeField(_("started"))
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=ImportStatus.choices)
+    records_read = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    merged = models.PositiveIntegerField(
+        default=0, help_text=_("Records that matched a meeting already known from another source.")
+    )
+    deactivated = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    # [{"key": "slug", "reason": "..."}] for every record that could not be used.
+    errors = models.JSONField(default=list, blank=True)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = _("import run")
+        verbose_name_plural = _("import runs")
+
+    def __str__(self) -> str:
+        return f"{self.feed_source.name} {self.started_at:%Y-%m-%d %H:%M} {self.status}"

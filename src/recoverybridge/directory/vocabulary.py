@@ -1,0 +1,317 @@
+"""The unified vocabulary: fellowships, attributes and how source codes map to them.
+
+Loaded by a data migration and by `manage.py load_vocabulary` (idempotent), so
+a fresh database always knows every fellowship and attribute.
+"""
+
+import json
+from pathlib import Path
+from typing import Any
+
+# slug, name, approach, family-focused, website, description
+FELLOWSHIPS: list[tuple[str, str, str, bool, str, str]] = [
+    (
+        "aa",
+        "Alcoholics Anonymous",
+        "twelve-step",
+        False,
+        "https://www.aa.org",
+        "A fellowship of people who share their experience to recover from alcoholism.",
+    ),
+    (
+        "na",
+        "Narcotics Anonymous",
+        "twelve-step",
+        False,
+        "https://na.org",
+        "A twelve-step fellowship for people recovering from drug addiction.",
+    ),
+    (
+        "ca",
+        "Cocaine Anonymous",
+        "twelve-step",
+        False,
+        "https://ca.org",
+        "A twelve-step fellowship for recovery from cocaine and all other mind-altering substances.",
+    ),
+    (
+        "cma",
+        "Crystal Meth Anonymous",
+        "twelve-step",
+        False,
+        "https://www.crystalmeth.org",
+        "A twelve-step fellowship for people recovering from crystal meth addiction.",
+    ),
+    (
+        "aca",
+        "Adult Children of Alcoholics",
+        "twelve-step",
+        True,
+        "https://adultchildren.org",
+        "A twelve-step fellowship for adults who grew up in alcoholic or dysfunctional families.",
+    ),
+    (
+        "eda",
+        "Eating Disorders Anonymous",
+        "twelve-step",
+        False,
+        "https://eatingdisordersanonymous.org",
+        "A twelve-step fellowship for recovery from eating disorders.",
+    ),
+    (
+        "al-anon",
+        "Al-Anon Family Groups",
+        "twelve-step",
+        True,
+        "https://al-anon.org",
+        "Mutual support for families and friends of people with a drinking problem.",
+    ),
+    (
+        "nar-anon",
+        "Nar-Anon Family Groups",
+        "twelve-step",
+        True,
+        "https://www.nar-anon.org",
+        "Mutual support for families and friends of people with a drug problem.",
+    ),
+    (
+        "smart",
+        "SMART Recovery",
+        "secular",
+        False,
+        "https://smartrecovery.org",
+        "Science-based, self-empowering mutual help using cognitive-behavioural tools.",
+    ),
+    (
+        "smart-family",
+        "SMART Recovery Family & Friends",
+        "secular",
+        True,
+        "https://smartrecovery.org",
+        "SMART Recovery meetings for people affected by a loved one's addiction.",
+    ),
+    (
+        "lifering",
+        "LifeRing Secular Recovery",
+        "secular",
+        False,
+        "https://lifering.org",
+        "Secular, abstinence-based peer support.",
+    ),
+    (
+        "wfs",
+        "Women for Sobriety",
+        "secular",
+        False,
+        "https://womenforsobriety.org",
+        "Peer support for women, built on positive thinking and self-worth.",
+    ),
+    (
+        "recovery-dharma",
+        "Recovery Dharma",
+        "other",
+        False,
+        "https://recoverydharma.org",
+        "Peer-led recovery using Buddhist-inspired practice and meditation.",
+    ),
+    (
+        "celebrate-recovery",
+        "Celebrate Recovery",
+        "faith-based",
+        False,
+        "https://celebraterecovery.com",
+        "A Christ-centred recovery programme based on the Beatitudes.",
+    ),
+    (
+        "wellbriety",
+        "Wellbriety",
+        "indigenous",
+        False,
+        "https://whitebison.org",
+        "Culturally based healing for Native American and Indigenous communities.",
+    ),
+    (
+        "mara",
+        "Medication-Assisted Recovery Anonymous",
+        "medication-assisted",
+        False,
+        "https://www.mara-international.org",
+        "Mutual support for people in recovery who use medication, such as methadone or buprenorphine.",
+    ),
+    (
+        "mars",
+        "Medication Assisted Recovery Support",
+        "medication-assisted",
+        False,
+        "https://www.marsproject.org",
+        "Peer-led support for people on medication for opioid use disorder.",
+    ),
+]
+
+# slug, category, name (English), Meeting Guide code or "" (its names in English
+# and Spanish come from the Meeting Guide types list), ISO 639-1 code
+ATTRIBUTES: list[tuple[str, str, str, str, str]] = [
+    # Format
+    ("open", "format", "Open", "O", ""),
+    ("closed", "format", "Closed", "C", ""),
+    ("discussion", "format", "Discussion", "D", ""),
+    ("speaker", "format", "Speaker", "SP", ""),
+    ("step-study", "format", "Step Study", "ST", ""),
+    ("tradition-study", "format", "Tradition Study", "TR", ""),
+    ("big-book", "format", "Big Book", "B", ""),
+    ("twelve-and-twelve", "format", "12 Steps & 12 Traditions", "12x12", ""),
+    ("step-11-meditation", "format", "11th Step Meditation", "11", ""),
+    ("as-bill-sees-it", "format", "As Bill Sees It", "ABSI", ""),
+    ("daily-reflections", "format", "Daily Reflections", "DR", ""),
+    ("grapevine", "format", "Grapevine", "GR", ""),
+    ("literature", "format", "Literature", "LIT", ""),
+    ("living-sober", "format", "Living Sober", "LS", ""),
+    ("meditation", "format", "Meditation", "MED", ""),
+    ("birthday", "format", "Birthday", "H", ""),
+    ("breakfast", "format", "Breakfast", "BRK", ""),
+    ("candlelight", "format", "Candlelight", "CAN", ""),
+    ("outdoor", "format", "Outdoor", "OUT", ""),
+    ("cross-talk", "format", "Cross Talk Permitted", "XT", ""),
+    ("smoking-permitted", "format", "Smoking Permitted", "SM", ""),
+    ("proof-of-attendance", "format", "Proof of Attendance", "POA", ""),
+    ("digital-basket", "format", "Digital Basket", "DB", ""),
+    ("concurrent-alateen", "format", "Concurrent with Alateen", "AL", ""),
+    ("concurrent-al-anon", "format", "Concurrent with Al-Anon", "AL-AN", ""),
+    ("temporarily-closed", "other", "Location Temporarily Closed", "TC", ""),
+    # Audience
+    ("newcomers", "audience", "Newcomer", "BE", ""),
+    ("women", "audience", "Women", "W", ""),
+    ("men", "audience", "Men", "M", ""),
+    ("lgbtq", "audience", "LGBTQ", "LGBTQ", ""),
+    ("gay", "audience", "Gay", "G", ""),
+    ("lesbian", "audience", "Lesbian", "L", ""),
+    ("bisexual", "audience", "Bisexual", "BI", ""),
+    ("transgender", "audience", "Transgender", "T", ""),
+    ("non-binary", "audience", "Non-Binary", "NB", ""),
+    ("young-people", "audience", "Young People", "Y", ""),
+    ("seniors", "audience", "Seniors", "SEN", ""),
+    ("professionals", "audience", "Professionals", "P", ""),
+    ("people-of-color", "audience", "People of Color", "POC", ""),
+    ("native-american", "audience", "Native American", "N", ""),
+    ("indigenous", "audience", "Indigenous", "NDG", ""),
+    ("dual-diagnosis", "audience", "Dual Diagnosis", "DD", ""),
+    ("age-restricted", "audience", "Age-restricted", "", ""),
+    # Approach
+    ("secular", "approach", "Secular", "A", ""),
+    # Accessibility
+    ("wheelchair-access", "accessibility", "Wheelchair Access", "X", ""),
+    ("wheelchair-bathroom", "accessibility", "Wheelchair-Accessible Bathroom", "XB", ""),
+    ("sign-language", "accessibility", "American Sign Language", "ASL", ""),
+    ("childcare", "accessibility", "Babysitting Available", "BA", ""),
+    ("child-friendly", "accessibility", "Child-Friendly", "CF", ""),
+    ("fragrance-free", "accessibility", "Fragrance Free", "FF", ""),
+    # Medication for opioid use disorder
+    ("moud-welcoming", "moud", "Welcomes people on MOUD", "", ""),
+    # Languages
+    ("language-af", "language", "Afrikaans", "AF", "af"),
+    ("language-am", "language", "Amharic", "AM", "am"),
+    ("language-ar", "language", "Arabic", "AR", "ar"),
+    ("language-bg", "language", "Bulgarian", "BG", "bg"),
+    ("language-da", "language", "Danish", "DA", "da"),
+    ("language-de", "language", "German", "DE", "de"),
+    ("language-el", "language", "Greek", "EL", "el"),
+    ("language-en", "language", "English", "EN", "en"),
+    ("language-es", "language", "Spanish", "S", "es"),
+    ("language-fa", "language", "Persian", "FA", "fa"),
+    ("language-fi", "language", "Finnish", "FI", "fi"),
+    ("language-fr", "language", "French", "FR", "fr"),
+    ("language-he", "language", "Hebrew", "HE", "he"),
+    ("language-hi", "language", "Hindi", "HI", "hi"),
+    ("language-hr", "language", "Croatian", "HR", "hr"),
+    ("language-hu", "language", "Hungarian", "HU", "hu"),
+    ("language-is", "language", "Icelandic", "IS", "is"),
+    ("language-it", "language", "Italian", "ITA", "it"),
+    ("language-ja", "language", "Japanese", "JA", "ja"),
+    ("language-ka", "language", "Georgian", "KA", "ka"),
+    ("language-ko", "language", "Korean", "KOR", "ko"),
+    ("language-lt", "language", "Lithuanian", "LT", "lt"),
+    ("language-ml", "language", "Malayalam", "ML", "ml"),
+    ("language-mt", "language", "Maltese", "MT", "mt"),
+    ("language-ne", "language", "Nepali", "NE", "ne"),
+    ("language-nl", "language", "Dutch", "NL", "nl"),
+    ("language-no", "language", "Norwegian", "NO", "no"),
+    ("language-pa", "language", "Punjabi", "PUN", "pa"),
+    ("language-pl", "language", "Polish", "POL", "pl"),
+    ("language-pt", "language", "Portuguese", "POR", "pt"),
+    ("language-ru", "language", "Russian", "RUS", "ru"),
+    ("language-sk", "language", "Slovak", "SK", "sk"),
+    ("language-sl", "language", "Slovenian", "SL", "sl"),
+    ("language-sv", "language", "Swedish", "SV", "sv"),
+    ("language-th", "language", "Thai", "TH", "th"),
+    ("language-tl", "language", "Tagalog", "TL", "tl"),
+    ("language-tr", "language", "Turkish", "TUR", "tr"),
+    ("language-uk", "language", "Ukrainian", "UK", "uk"),
+]
+
+# Meeting Guide codes whose meaning depends on the fellowship: (fellowship, code, attribute).
+FELLOWSHIP_CODES: list[tuple[str, str, str]] = [
+    ("aca", "A", "age-restricted"),
+]
+
+# Spanish names for attributes Meeting Guide has no code for.
+EXTRA_SPANISH = {
+    "age-restricted": "Con restricción de edad",
+    "moud-welcoming": "Acoge a personas en tratamiento con medicación para opioides",
+}
+
+TYPES_FILE = Path(__file__).with_name("meeting_guide_types.json")
+
+
+def meeting_guide_names() -> dict[str, dict[str, str]]:
+    """The Meeting Guide type list with its translations (code -> {lang: name})."""
+    with TYPES_FILE.open(encoding="utf-8") as handle:
+        data: dict[str, dict[str, str]] = json.load(handle)
+    return data
+
+
+def load_vocabulary(fellowship_model: Any, attribute_model: Any, mapping_model: Any) -> None:
+    """Create or update every fellowship, attribute and Meeting Guide mapping.
+
+    Takes the model classes so a migration can pass its historical models.
+    """
+    for slug, name, approach, family, website, description in FELLOWSHIPS:
+        fellowship_model.objects.update_or_create(
+            slug=slug,
+            defaults={
+                "name": name,
+                "approach": approach,
+                "family_focused": family,
+                "website": website,
+                "description": description,
+            },
+        )
+    names = meeting_guide_names()
+    for slug, category, name, code, language in ATTRIBUTES:
+        translations = {}
+        if code and code in names:
+            translations = {lang: text for lang, text in names[code].items() if lang != "en"}
+        if slug in EXTRA_SPANISH:
+            translations["es"] = EXTRA_SPANISH[slug]
+        attribute, _ = attribute_model.objects.update_or_create(
+            slug=slug,
+            defaults={
+                "name": name,
+                "category": category,
+                "translations": translations,
+                "language_code": language,
+            },
+        )
+        if code:
+            mapping_model.objects.update_or_create(
+                source_system="meeting-guide",
+                fellowship=None,
+                code=code,
+                defaults={"attribute": attribute},
+            )
+    for fellowship_slug, code, attribute_slug in FELLOWSHIP_CODES:
+        mapping_model.objects.update_or_create(
+            source_system="meeting-guide",
+            fellowship=fellowship_model.objects.get(slug=fellowship_slug),
+            code=code,
+            defaults={"attribute": attribute_model.objects.get(slug=attribute_slug)},
+        )
