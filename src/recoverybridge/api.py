@@ -41,3 +41,7 @@ def invalid_parameter(request: HttpRequest, exc: InvalidParameter) -> HttpRespon
     return api.create_response(
         request, {"errors": [{"parameter": exc.parameter, "reason": exc.reason}]}, status=400
     )
+
+
+api.add_router("v1/", "recoverybridge.directory.api.router")
+api.add_router("v1/feeds/", "recoverybridge.directory.export_api.router")

@@ -1,0 +1,233 @@
+"""Directory JSON API, /api/v1/: meeting search, one meeting, vocabulary, iCalendar.
+
+Thin: parameters are validated by `queries.MeetingSearch`, the search is
+`queries.search_meetings`, and these functions only shape the responses.
+"""
+
+from datetime import date, datetime, time
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from ninja import Query, Router, Schema
+
+from recoverybridge.directory.exports.ical import meetings_calendar
+from recoverybridge.directory.models import Attribute, Fellowship, Meeting
+from recoverybridge.directory.queries import (
+    Hit,
+    MeetingSearch,
+    SearchResult,
+    meetings_by_id,
+    search_meetings,
+)
+from recoverybridge.directory.timing import next_occurrence
+
+router = Router(tags=["directory"])
+
+
+class FellowshipOut(Schema):
+    slug: str
+    name: str
+    approach: str
+
+
+class FellowshipDetailOut(FellowshipOut):
+    family_focused: bool
+    website: str
+    description: str
+
+
+class AttributeOut(Schema):
+    slug: str
+    name: str
+    category: str
+
+
+class AttributeDetailOut(AttributeOut):
+    name_es: str
+    language_code: str
+
+
+class LocationOut(Schema):
+    name: str
+    formatted_address: str
+    latitude: float | None
+    longitude: float | None
+    approximate: bool
+    region: list[str]
+
+
+class MoudOut(Schema):
+    stance: str
+    source: str
+    verified_on: date | None
+
+
+class MeetingOut(Schema):
+    id: int
+    name: str
+    group: str
+    fellowship: FellowshipOut
+    weekday: int | None
+    start_time: time | None
+    end_time: time | None
+    timezone: str
+    attendance_mode: str
+    distance_km: float | None
+    next_occurrence: datetime | None
+    attributes: list[AttributeOut]
+    location: LocationOut | None
+    conference_url: str
+    conference_url_notes: str
+    conference_phone: str
+    conference_phone_notes: str
+    moud: MoudOut
+    notes: str
+    website: str
+
+
+class FacetOut(Schema):
+    value: str
+    label: str
+    count: int
+
+
+class FacetsOut(Schema):
+    approach: list[FacetOut]
+    fellowship: list[FacetOut]
+    mode: list[FacetOut]
+
+
+class SearchOut(Schema):
+    count: int
+    page: int
+    page_size: int
+    results: list[MeetingOut]
+    facets: FacetsOut
+
+
+class ErrorOut(Schema):
+    parameter: str
+    reason: str
+
+
+class ErrorsOut(Schema):
+    errors: list[ErrorOut]
+
+
+def meeting_out(hit: Hit) -> dict[str, object]:
+    meeting = hit.meeting
+    location = meeting.location
+    return {
+        "id": meeting.pk,
+        "name": meeting.name,
+        "group": meeting.group_name,
+        "fellowship": meeting.fellowship,
+        "weekday": meeting.weekday,
+        "start_time": meeting.start_time,
+        "end_time": meeting.end_time,
+        "timezone": meeting.timezone,
+        "attendance_mode": meeting.attendance_mode,
+        "distance_km": None if hit.distance_km is None else round(hit.distance_km, 3),
+        "next_occurrence": hit.next_occurrence,
+        "attributes": list(meeting.attributes.all()),
+        "location": None
+        if location is None
+        else {
+            "name": location.name,
+            "formatted_address": location.formatted_address,
+            "latitude": location.latitude,
+            "longitude": location.longitude,
+            "approximate": location.approximate,
+            "region": location.regions,
+        },
+        "conference_url": meeting.conference_url,
+        "conference_url_notes": meeting.conference_url_notes,
+        "conference_phone": meeting.conference_phone,
+        "conference_phone_notes": meeting.conference_phone_notes,
+        "moud": {
+            "stance": meeting.moud_stance,
+            "source": meeting.moud_source,
+            "verified_on": meeting.moud_verified_on,
+        },
+        "notes": meeting.notes,
+        "website": meeting.website,
+    }
+
+
+def search_out(result: SearchResult) -> dict[str, object]:
+    return {
+        "count": result.count,
+        "page": result.page,
+        "page_size": result.page_size,
+        "results": [meeting_out(hit) for hit in result.hits],
+        "facets": result.facets,
+    }
+
+
+def _not_found(meeting_id: int) -> dict[str, object]:
+    return {"errors": [{"parameter": "id", "reason": f"no meeting with id {meeting_id}"}]}
+
+
+@router.get("/meetings", response={200: SearchOut, 400: ErrorsOut}, summary="Search meetings")
+def search(request: HttpRequest, params: Query[MeetingSearch]) -> dict[str, object]:
+    """Active meetings of every fellowship, filtered, sorted and paged, with facet counts.
+
+    Near a place (lat, lon, radius_km), online meetings are included with a null
+    distance unless `mode` says otherwise; by-appointment meetings appear only
+    when there is no time filter.
+    """
+    return search_out(search_meetings(params, now=timezone.now()))
+
+
+@router.get("/meetings.ics", response={200: None, 400: ErrorsOut}, summary="Search results as iCalendar")
+def search_ics(request: HttpRequest, params: Query[MeetingSearch]) -> HttpResponse:
+    """The same search and page as /meetings, as an iCalendar file of weekly events."""
+    result = search_meetings(params, now=timezone.now())
+    return _calendar_response([hit.meeting for hit in result.hits], "meetings.ics")
+
+
+@router.get("/meetings/{int:meeting_id}", response={200: MeetingOut, 404: ErrorsOut}, summary="One meeting")
+def meeting_detail(request: HttpRequest, meeting_id: int) -> tuple[int, dict[str, object]]:
+    meeting = meetings_by_id([meeting_id]).get(meeting_id)
+    if meeting is None:
+        return 404, _not_found(meeting_id)
+    occurrence = None
+    if meeting.weekday is not None and meeting.start_time is not None:
+        occurrence = next_occurrence(meeting.weekday, meeting.start_time, meeting.timezone, timezone.now())
+    return 200, meeting_out(Hit(meeting, None, occurrence))
+
+
+@router.get(
+    "/meetings/{int:meeting_id}.ics", response={200: None, 404: ErrorsOut}, summary="One meeting as iCalendar"
+)
+def meeting_ics(request: HttpRequest, meeting_id: int) -> HttpResponse | tuple[int, dict[str, object]]:
+    meeting = meetings_by_id([meeting_id]).get(meeting_id)
+    if meeting is None:
+        return 404, _not_found(meeting_id)
+    return _calendar_response([meeting], f"meeting-{meeting_id}.ics")
+
+
+@router.get("/fellowships", response=list[FellowshipDetailOut], summary="Fellowships")
+def fellowships(request: HttpRequest) -> list[Fellowship]:
+    return list(Fellowship.objects.all())
+
+
+@router.get("/attributes", response=list[AttributeDetailOut], summary="Attribute vocabulary")
+def attributes(request: HttpRequest) -> list[dict[str, object]]:
+    """Every attribute a meeting can have, with its Spanish name."""
+    return [
+        {
+            "slug": attribute.slug,
+            "name": attribute.name,
+            "category": attribute.category,
+            "name_es": attribute.name_in("es"),
+            "language_code": attribute.language_code,
+        }
+        for attribute in Attribute.objects.all()
+    ]
+
+
+def _calendar_response(meetings: list[Meeting], filename: str) -> HttpResponse:
+    response = HttpResponse(meetings_calendar(meetings), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response

@@ -1,0 +1,88 @@
+"""When a weekly meeting next happens.
+
+A meeting is a weekday (0 = Sunday, as in Meeting Guide) and a wall-clock start
+in its own IANA zone. Its instants come from `zoneinfo`:
+
+- DST gap (02:30 on the spring-forward night does not exist): the meeting
+  happens when the wall clock would have shown 02:30 had it not jumped, i.e.
+  one hour later, at 03:30 new time. This is what zoneinfo gives for fold=0 and
+  what RFC 5545 prescribes for calendar clients, so the web page and the
+  .ics agree.
+- DST overlap (01:30 happens twice on the fall-back night): the first one
+  (fold=0), when people would actually turn up.
+- A meeting that began at most IN_PROGRESS_GRACE ago still counts as the next
+  one: someone can still walk in or join.
+"""
+
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+IN_PROGRESS_GRACE = timedelta(minutes=10)
+WEEK = timedelta(days=7)
+
+
+@lru_cache(maxsize=1024)
+def zone(name: str) -> ZoneInfo:
+    """The zone called `name`; UTC for an unknown or empty name rather than an error at search time."""
+    try:
+        return ZoneInfo(name) if name else ZoneInfo("UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def python_weekday(weekday: int) -> int:
+    """Meeting Guide weekday (0 = Sunday) to Python's (0 = Monday)."""
+    return (weekday + 6) % 7
+
+
+def occurrence_on(day: date, start: time, tz: ZoneInfo) -> datetime:
+    """The real instant of `start` on `day` in `tz`, with gaps shifted forward (see module doc)."""
+    naive = datetime.combine(day, start)
+    # Round-tripping through UTC turns a non-existent wall time into the one the clock showed.
+    return naive.replace(tzinfo=tz, fold=0).astimezone(UTC).astimezone(tz)
+
+
+def next_occurrence(
+    weekday: int, start: time, zone_name: str, after: datetime, grace: timedelta = IN_PROGRESS_GRACE
+) -> datetime:
+    """The first occurrence starting at or after `after - grace`, in the meeting's zone."""
+    if after.tzinfo is None:
+        raise ValueError("`after` must be timezone-aware")
+    tz = zone(zone_name)
+    # In UTC: arithmetic and comparisons on zoneinfo datetimes are wall-clock, not elapsed time.
+    earliest = after.astimezone(UTC) - grace
+    local_day = earliest.astimezone(tz).date()
+    # Start a day early: a gap shift or the grace can put yesterday's date in play.
+    day = local_day - timedelta(days=1)
+    day += timedelta(days=(python_weekday(weekday) - day.weekday()) % 7)
+    while True:
+        candidate = occurrence_on(day, start, tz)
+        if candidate >= earliest:
+            return candidate
+        day += WEEK
+
+
+def starts_within(weekday: int, start: time, zone_name: str, at: datetime, minutes: int) -> datetime | None:
+    """The occurrence starting in the next `minutes` (or in progress at `at`), else None."""
+    occurrence = next_occurrence(weekday, start, zone_name, at)
+    return occurrence if occurrence <= at.astimezone(UTC) + timedelta(minutes=minutes) else None
+
+
+class OccurrenceCache:
+    """Next occurrences for one reference instant, computed once per (zone, weekday, start).
+
+    A search over thousands of meetings has only a few hundred distinct
+    combinations, so zoneinfo runs per combination, not per row.
+    """
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+        self._cache: dict[tuple[str, int, time], datetime] = {}
+
+    def get(self, weekday: int, start: time, zone_name: str) -> datetime:
+        key = (zone_name, weekday, start)
+        found = self._cache.get(key)
+        if found is None:
+            found = self._cache[key] = next_occurrence(weekday, start, zone_name, self.at)
+        return found
