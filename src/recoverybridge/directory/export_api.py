@@ -1,0 +1,111 @@
+"""Feeds out: the directory as Meeting Guide JSON and Open Referral HSDS 3.0.
+
+Mounted at /api/v1/feeds/. Read-only and public, like the directory itself.
+"""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from django.http import Http404, HttpRequest, StreamingHttpResponse
+from django.utils import timezone
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from recoverybridge.directory.errors import InvalidParameter
+from recoverybridge.directory.exports import hsds
+from recoverybridge.directory.exports.meeting_guide import meeting_guide_json
+from recoverybridge.directory.models import Fellowship
+
+router = Router(tags=["feeds"])
+
+
+class FeedParams(Schema):
+    fellowship: list[str] = Field(default_factory=list, description="Fellowship slug; repeatable.")
+
+
+class PageParams(Schema):
+    page: int = Field(1, ge=1, description="Page number, from 1.")
+    per_page: int = Field(50, ge=1, le=1000)
+
+
+class ServiceParams(PageParams, FeedParams):
+    organization_id: str | None = None
+    modified_after: datetime | None = None
+    at: datetime | None = Field(None, description="Reference instant for schedule UTC offsets; default now.")
+
+
+# Our own page for a meeting, linked from every exported record.
+MEETING_PAGE_PATH = "/meetings/{id}/"
+
+
+def meeting_url_builder(request: HttpRequest) -> Callable[[int], str]:
+    base = request.build_absolute_uri(MEETING_PAGE_PATH.split("{id}")[0])
+    return lambda meeting_id: f"{base}{meeting_id}/"
+
+
+def checked_fellowships(slugs: list[str] | None) -> list[str] | None:
+    if not slugs:
+        return None
+    known = set(Fellowship.objects.filter(slug__in=slugs).values_list("slug", flat=True))
+    unknown = sorted(set(slugs) - known)
+    if unknown:
+        raise InvalidParameter("fellowship", f"unknown fellowship: {', '.join(unknown)}")
+    return slugs
+
+
+def reference_instant(at: datetime | None) -> datetime:
+    if at is None:
+        return timezone.now()
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+@router.get("/meeting-guide.json", summary="Every active meeting as a Meeting Guide JSON feed")
+def meeting_guide_feed(request: HttpRequest, params: Query[FeedParams]) -> StreamingHttpResponse:
+    """A JSON array in the Meeting Guide format (code4recovery spec), streamed.
+
+    Extension fields: `fellowship` (name), `moud` (welcoming, unknown,
+    not_welcoming), `moud_verified` (date), `attendance_option` (as tsml-ui).
+    """
+    slugs = checked_fellowships(params.fellowship)
+    body = meeting_guide_json(meeting_url_builder(request), slugs)
+    response = StreamingHttpResponse(body, content_type="application/json; charset=utf-8")
+    response["Access-Control-Allow-Origin"] = "*"  # tsml-ui and other finders read it from the browser
+    return response
+
+
+@router.get("/hsds/services", summary="HSDS 3.0 services, one per meeting (paginated)")
+def hsds_services(request: HttpRequest, params: Query[ServiceParams]) -> dict[str, Any]:
+    meetings = hsds.hsds_meetings()
+    slugs = checked_fellowships(params.fellowship)
+    if slugs:
+        meetings = meetings.filter(fellowship__slug__in=slugs)
+    if params.organization_id:
+        by_org = {
+            hsds.organization_id(slug): slug for slug in Fellowship.objects.values_list("slug", flat=True)
+        }
+        if params.organization_id not in by_org:
+            raise InvalidParameter("organization_id", "no such organization")
+        meetings = meetings.filter(fellowship__slug=by_org[params.organization_id])
+    if params.modified_after is not None:
+        meetings = meetings.filter(updated_at__gte=reference_instant(params.modified_after))
+    url = meeting_url_builder(request)
+    return hsds.services_page(meetings, params.page, params.per_page, url, reference_instant(params.at))
+
+
+@router.get("/hsds/services/{service_id}", summary="One HSDS 3.0 service (a meeting), fully nested")
+def hsds_service(request: HttpRequest, service_id: str, at: datetime | None = None) -> dict[str, Any]:
+    meeting_id = hsds.meeting_id_from_service_id(service_id)
+    meeting = hsds.hsds_meetings().filter(pk=meeting_id).first() if meeting_id is not None else None
+    if meeting is None:
+        raise Http404("No such service.")
+    occurrences = hsds.OccurrenceCache(reference_instant(at))
+    return hsds.service(meeting, meeting_url_builder(request)(meeting.pk), occurrences)
+
+
+@router.get("/hsds/organizations", summary="HSDS 3.0 organizations, one per fellowship")
+def hsds_organizations(request: HttpRequest, params: Query[PageParams]) -> dict[str, Any]:
+    fellowships = Fellowship.objects.order_by("name")
+    items = fellowships[(params.page - 1) * params.per_page : params.page * params.per_page]
+    contents = [hsds.organization(item) for item in items]
+    return hsds.page_object(contents, fellowships.count(), params.page, params.per_page)
