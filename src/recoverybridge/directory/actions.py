@@ -591,7 +591,10 @@ LOCATION_FIELDS = [
 ]
 
 
-def location_key(values: dict[str, Any]) -> tuple[str, str, float | None, float | None]:
+LocationKey = tuple[str, str, float | None, float | None, bool]
+
+
+def location_key(values: dict[str, Any]) -> LocationKey:
     def rounded(number: float | None) -> float | None:
         return None if number is None else round(number, 5)
 
@@ -600,23 +603,25 @@ def location_key(values: dict[str, Any]) -> tuple[str, str, float | None, float 
         values["formatted_address"],
         rounded(values["latitude"]),
         rounded(values["longitude"]),
+        values["approximate"],
     )
 
 
 def place_locations(prepared: list[PreparedMeeting]) -> None:
     """Give each record a Location, shared by every meeting at the same place.
 
-    The same place is the same name, formatted address and coordinates (to
-    five decimals, about a metre). Its other details (notes, region, zone)
-    follow the latest record that describes it.
+    The same place is the same name, formatted address, coordinates (to five
+    decimals, about a metre) and approximate flag (a town centre standing for
+    online meetings is not the building on the same street). Its other
+    details (notes, region, zone) follow the latest record that describes it.
     """
-    wanted: dict[tuple[str, str, float | None, float | None], dict[str, Any]] = {}
+    wanted: dict[LocationKey, dict[str, Any]] = {}
     for one in prepared:
         if one.location is not None:
             wanted[location_key(one.location)] = one.location
     if not wanted:
         return
-    found: dict[tuple[str, str, float | None, float | None], Location] = {}
+    found: dict[LocationKey, Location] = {}
     addresses = sorted({key[1] for key in wanted})
     for batch in chunks(addresses, BATCH):
         for location in Location.objects.filter(formatted_address__in=batch).order_by("-id"):

@@ -75,6 +75,61 @@ REGION_ZONES: dict[str, str] = {
     "SK": "America/Regina",
     "YT": "America/Whitehorse",
 }
+US_STATES = {
+    "AK",
+    "AL",
+    "AR",
+    "AZ",
+    "CA",
+    "CO",
+    "CT",
+    "DC",
+    "DE",
+    "FL",
+    "GA",
+    "HI",
+    "IA",
+    "ID",
+    "IL",
+    "IN",
+    "KS",
+    "KY",
+    "LA",
+    "MA",
+    "MD",
+    "ME",
+    "MI",
+    "MN",
+    "MO",
+    "MS",
+    "MT",
+    "NC",
+    "ND",
+    "NE",
+    "NH",
+    "NJ",
+    "NM",
+    "NV",
+    "NY",
+    "OH",
+    "OK",
+    "OR",
+    "PA",
+    "PR",
+    "RI",
+    "SC",
+    "SD",
+    "TN",
+    "TX",
+    "UT",
+    "VA",
+    "VT",
+    "WA",
+    "WI",
+    "WV",
+    "WY",
+}
+CANADIAN_PROVINCES = {"AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT"}
 NORTH_AMERICA = {"", "us", "usa", "united states", "united states of america", "ca", "can", "canada"}
 # "..., OK 12345, USA", "..., PA, USA", "..., NS B3H 1A1, Canada"
 STATE_IN_ADDRESS = re.compile(
@@ -149,9 +204,17 @@ def resolve_zone(own: str, location: LocationRecord | None, default: str) -> tup
 
 
 def build_formatted_address(location: LocationRecord) -> str:
-    """As TSML UI builds it from the parts: "street, city, ST 12345, country"."""
+    """As TSML UI builds it from the parts: "street, city, ST 12345, country".
+
+    Like TSML UI, a US state or Canadian province implies the country.
+    """
+    country = location.country
+    if not country and location.state.upper() in US_STATES:
+        country = "USA"
+    elif not country and location.state.upper() in CANADIAN_PROVINCES:
+        country = "Canada"
     state_postal = " ".join(part for part in (location.state, location.postal_code) if part)
-    parts = (location.address, location.city, state_postal, location.country)
+    parts = (location.address, location.city, state_postal, country)
     return ", ".join(part.strip() for part in parts if part and part.strip())
 
 
