@@ -177,7 +177,23 @@ ATTRIBUTES: list[tuple[str, str, str, str, str]] = [
     ("digital-basket", "format", "Digital Basket", "DB", ""),
     ("concurrent-alateen", "format", "Concurrent with Alateen", "AL", ""),
     ("concurrent-al-anon", "format", "Concurrent with Al-Anon", "AL-AN", ""),
+    ("topic", "format", "Topic", "", ""),
+    ("question-and-answer", "format", "Questions and Answers", "", ""),
+    ("concepts-study", "format", "Twelve Concepts Study", "", ""),
+    ("format-varies", "format", "Format Varies", "", ""),
+    ("informational-pamphlets", "format", "Informational Pamphlets", "", ""),
+    # NA literature studies (as AA's Big Book or Living Sober above)
+    ("basic-text", "format", "Basic Text", "", ""),
+    ("just-for-today", "format", "Just for Today", "", ""),
+    ("it-works", "format", "It Works: How and Why", "", ""),
+    ("living-clean", "format", "Living Clean", "", ""),
+    ("step-working-guide", "format", "Step Working Guide", "", ""),
+    ("spiritual-principle-a-day", "format", "A Spiritual Principle a Day", "", ""),
+    ("guiding-principles", "format", "Guiding Principles", "", ""),
+    ("non-smoking", "format", "Non-Smoking", "", ""),
     ("temporarily-closed", "other", "Location Temporarily Closed", "TC", ""),
+    ("closed-holidays", "other", "Closed on Holidays", "", ""),
+    ("restricted-access", "other", "Restricted Access", "", ""),
     # Audience
     ("newcomers", "audience", "Newcomer", "BE", ""),
     ("women", "audience", "Women", "W", ""),
@@ -205,6 +221,7 @@ ATTRIBUTES: list[tuple[str, str, str, str, str]] = [
     ("childcare", "accessibility", "Babysitting Available", "BA", ""),
     ("child-friendly", "accessibility", "Child-Friendly", "CF", ""),
     ("fragrance-free", "accessibility", "Fragrance Free", "FF", ""),
+    ("no-children", "accessibility", "No Children", "", ""),
     # Medication for opioid use disorder
     ("moud-welcoming", "moud", "Welcomes people on MOUD", "", ""),
     # Languages
@@ -257,7 +274,104 @@ FELLOWSHIP_CODES: list[tuple[str, str, str]] = [
 EXTRA_SPANISH = {
     "age-restricted": "Con restricción de edad",
     "moud-welcoming": "Acoge a personas en tratamiento con medicación para opioides",
+    # NA World Services' own Spanish names where it has them.
+    "topic": "Tema",
+    "question-and-answer": "Preguntas y respuestas",
+    "concepts-study": "Estudio de los Doce Conceptos",
+    "format-varies": "El formato puede variar",
+    "informational-pamphlets": "Estudio de los folletos informativos",
+    "basic-text": "Texto básico",
+    "just-for-today": "Sólo por hoy",
+    "it-works": "Funciona: cómo y por qué",
+    "living-clean": "Vivir limpios",
+    "step-working-guide": "Guía para trabajar los pasos",
+    "spiritual-principle-a-day": "Un principio espiritual al día",
+    "guiding-principles": "Los principios que nos guían",
+    "non-smoking": "No fumar",
+    "closed-holidays": "Cerrado durante los días festivos",
+    "restricted-access": "Acceso restringido",
+    "no-children": "No se admite a niños",
 }
+
+# BMLT format codes (source system "bmlt"): the parser sends each format's NA
+# World Services id (`world_id`) when it has one, else the server's own
+# `key_string`, upper-cased. Modes (VM, HY, HYBR) and LANG are not attributes:
+# the parser reads them itself.
+BMLT_WORLD_CODES: list[tuple[str, str]] = [
+    ("OPEN", "open"),
+    ("CLOSED", "closed"),
+    ("BEG", "newcomers"),
+    ("DISC", "discussion"),
+    ("SPK", "speaker"),
+    ("TOP", "topic"),
+    ("QA", "question-and-answer"),
+    ("STEP", "step-study"),
+    ("TRAD", "tradition-study"),
+    ("CPT", "concepts-study"),
+    ("LIT", "literature"),
+    ("IP", "informational-pamphlets"),
+    ("BT", "basic-text"),
+    ("JFT", "just-for-today"),
+    ("IW", "it-works"),
+    ("LC", "living-clean"),
+    ("SWG", "step-working-guide"),
+    ("SPAD", "spiritual-principle-a-day"),
+    ("GP", "guiding-principles"),
+    ("MED", "meditation"),
+    ("CAN", "candlelight"),
+    ("VAR", "format-varies"),
+    ("SMOK", "smoking-permitted"),
+    ("NS", "non-smoking"),
+    ("W", "women"),
+    ("M", "men"),
+    ("GL", "lgbtq"),
+    ("Y", "young-people"),
+    ("WCHR", "wheelchair-access"),
+    ("CW", "child-friendly"),
+    ("NC", "no-children"),
+    ("CH", "closed-holidays"),
+    ("RA", "restricted-access"),
+    ("TC", "temporarily-closed"),
+]
+
+# Key strings of the BMLT server's default English formats and common local
+# variants, for formats that carry no world id.
+BMLT_KEY_CODES: list[tuple[str, str]] = [
+    ("O", "open"),
+    ("C", "closed"),
+    ("B", "newcomers"),
+    ("D", "discussion"),
+    ("SO", "speaker"),
+    ("ST", "step-study"),
+    ("TO", "topic"),
+    ("TR", "tradition-study"),
+    ("SG", "step-working-guide"),
+    ("JT", "just-for-today"),
+    ("ME", "meditation"),
+    ("WC", "wheelchair-access"),
+    ("YP", "young-people"),
+    ("AG", "secular"),
+    ("ASL", "sign-language"),
+]
+
+
+def bmlt_codes() -> list[tuple[str, str]]:
+    """Every BMLT code and its attribute; language key strings are ISO 639-1 codes ("ES", "FR")."""
+    codes = BMLT_WORLD_CODES + BMLT_KEY_CODES
+    taken = {code for code, _ in codes}
+    # Where an ISO code is also a format key ("TR" is Tradition), the format wins.
+    languages = [
+        (language.upper(), slug)
+        for slug, _, _, _, language in ATTRIBUTES
+        if language and language.upper() not in taken
+    ]
+    return codes + languages
+
+
+def hsds_codes() -> list[tuple[str, str]]:
+    """HSDS taxonomy term codes are our own attribute slugs, so our HSDS export reads back."""
+    return [(slug, slug) for slug, _, _, _, _ in ATTRIBUTES]
+
 
 TYPES_FILE = Path(__file__).with_name("meeting_guide_types.json")
 
@@ -270,7 +384,7 @@ def meeting_guide_names() -> dict[str, dict[str, str]]:
 
 
 def load_vocabulary(fellowship_model: Any, attribute_model: Any, mapping_model: Any) -> None:
-    """Create or update every fellowship, attribute and Meeting Guide mapping.
+    """Create or update every fellowship, attribute and source code mapping.
 
     Takes the model classes so a migration can pass its historical models.
     """
@@ -307,6 +421,14 @@ def load_vocabulary(fellowship_model: Any, attribute_model: Any, mapping_model: 
                 fellowship=None,
                 code=code,
                 defaults={"attribute": attribute},
+            )
+    for source_system, pairs in (("bmlt", bmlt_codes()), ("hsds", hsds_codes())):
+        for code, attribute_slug in pairs:
+            mapping_model.objects.update_or_create(
+                source_system=source_system,
+                fellowship=None,
+                code=code,
+                defaults={"attribute": attribute_model.objects.get(slug=attribute_slug)},
             )
     for fellowship_slug, code, attribute_slug in FELLOWSHIP_CODES:
         mapping_model.objects.update_or_create(
