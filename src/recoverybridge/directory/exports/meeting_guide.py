@@ -46,6 +46,7 @@ CHUNK = 2000
 # Digits, an optional leading +, and , * # for one-tap dialling (the spec's pattern).
 PHONE_PATTERN = re.compile(r"^[+]?\d{1,15}(?:[,*#]\d+)*$")
 PHONE_SEPARATORS = re.compile(r"[\s().\-/]")
+LEADING_NUMBER = re.compile(r"^[+]?\d{1,15}(?=$|[,*#])")
 
 MEETING_FIELDS = (
     "id",
@@ -125,10 +126,18 @@ def meeting_slug(meeting_id: int, name: str) -> str:
     return prefix + rest if rest else str(meeting_id)
 
 
-def dial_string(phone: str) -> str | None:
-    """A conference phone in the spec's one-tap form, or None when it cannot be one."""
+def dial_string(phone: str) -> tuple[str | None, str]:
+    """The conference phone in the spec's pattern, and what had to go into the notes instead.
+
+    The pattern admits digits after every `,` `*` `#`, so Zoom's one-tap form
+    ("+16465588656,,123456789#") fails it: the number alone goes out, the
+    one-tap string in the phone notes.
+    """
     compact = PHONE_SEPARATORS.sub("", phone)
-    return compact if PHONE_PATTERN.match(compact) else None
+    if PHONE_PATTERN.match(compact):
+        return compact, ""
+    number = LEADING_NUMBER.match(compact)
+    return (number.group(0) if number else None), f"One tap: {phone}"
 
 
 def hhmm(value: time) -> str:
@@ -178,9 +187,12 @@ def to_record(
     _put(record, "types", codes.codes(row["fellowship_id"], attribute_ids))
     _put(record, "conference_url", row["conference_url"])
     _put(record, "conference_url_notes", row["conference_url_notes"])
-    phone = dial_string(row["conference_phone"]) if row["conference_phone"] else None
-    _put(record, "conference_phone", phone)
-    _put(record, "conference_phone_notes", row["conference_phone_notes"])
+    if row["conference_phone"]:
+        phone, moved = dial_string(row["conference_phone"])
+        _put(record, "conference_phone", phone)
+        _put(record, "conference_phone_notes", " ".join(filter(None, [row["conference_phone_notes"], moved])))
+    else:
+        _put(record, "conference_phone_notes", row["conference_phone_notes"])
     _put(record, "location", row["location__name"])
     _put(record, "location_notes", row["location__notes"])
     _put(record, "formatted_address", row["location__formatted_address"])
