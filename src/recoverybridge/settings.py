@@ -116,6 +116,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", PROJECT_DIR / "var" / "static"))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every request without it
+# Our own CSS/JS and the vendored libraries (htmx, Leaflet): no CDN at run time.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -140,6 +142,15 @@ DEDUPLICATE_WITHIN_METRES = float(os.environ.get("DEDUPLICATE_WITHIN_METRES", "1
 # Fetching a feed by URL: how long to wait and how much to read at most.
 FEED_FETCH_TIMEOUT_SECONDS = float(os.environ.get("FEED_FETCH_TIMEOUT_SECONDS", "30"))
 FEED_MAX_BYTES = int(os.environ.get("FEED_MAX_BYTES", str(64 * 1024 * 1024)))
+
+# Web pages.
+# Map tiles for the results map, e.g. "https://tile.example.org/{z}/{x}/{y}.png"; empty = no tiles
+# (markers on a plain background), so the page never depends on a tile server.
+MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
+MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
+# "Report a change" submissions allowed per client per hour.
+CHANGE_REQUESTS_PER_HOUR = int(os.environ.get("CHANGE_REQUESTS_PER_HOUR", "5"))
+LOGIN_REDIRECT_URL = "/editor/"
 
 LOGGING = {
     "version": 1,
