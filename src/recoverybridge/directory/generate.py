@@ -513,7 +513,7 @@ def remove_synthetic(feed: FeedSource) -> int:
     doomed = Meeting.objects.filter(sources__feed_source=feed).exclude(Exists(others))
     location_ids = sorted(set(doomed.exclude(location=None).values_list("location_id", flat=True)))
     Meeting.attributes.through.objects.filter(meeting__in=doomed).delete()
-    _, per_model = Meeting.objects.filter(pk__in=doomed.values("pk")).delete()
+    _, per_model = Meeting.objects.filter(pk__in=doomed.values("pk")).only("pk").delete()
     count = per_model.get(Meeting._meta.label, 0)
     MeetingSource.objects.filter(feed_source=feed).delete()
     for start in range(0, len(location_ids), 10000):
