@@ -217,6 +217,9 @@ def test_invalid_json_fails_and_leaves_the_directory_as_it_was():
     assert "line 80 column 3" in failed.message
 
 
+# run_from_argv closes the database connections on its way out, which only a
+# test that really commits (transaction=True) survives on PostgreSQL.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_invalid_json_makes_the_command_exit_non_zero(capsys):
     with pytest.raises(SystemExit) as exit_:
         execute_from_command_line(

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Exists, Min, OuterRef
 from django.utils import timezone
 
+from recoverybridge.directory import bulk
 from recoverybridge.directory.feeds import normalise
 from recoverybridge.directory.feeds.records import MeetingRecord, ParsedFeed
 from recoverybridge.directory.models import (
@@ -41,6 +42,7 @@ BATCH = 500
 # Meeting Guide's "ONL" (and TSML's lower-case "onl") only repeats what the
 # conference link already says; the attendance mode is derived instead.
 DERIVED_CODES = {"ONL"}
+ATTENDANCE_MODES = frozenset(AttendanceMode.values)
 
 Progress = Callable[[int], object]
 # (fellowship, weekday, start): where duplicates are looked for.
@@ -219,7 +221,7 @@ class FeedImport:
 
         place_locations([prepared for prepared, _ in changed] + new)
         self.update_changed(changed)
-        self.create_new(new, vocabulary)
+        self.create_new(new)
         self.deactivate_missing(known)
 
         self.run.status = ImportStatus.SUCCEEDED
@@ -247,60 +249,51 @@ class FeedImport:
                 .annotate(first=Min("id"))
                 .values_list("meeting_id", "first")
             )
-        meetings: list[Meeting] = []
-        owned: dict[int, PreparedMeeting] = {}
+        meetings: list[dict[str, Any]] = []
+        owned: list[tuple[int, PreparedMeeting]] = []
         reactivated: list[int] = []
-        sources: list[MeetingSource] = []
+        sources: list[dict[str, Any]] = []
         for prepared, source in changed:
             if first_active.get(source.meeting_id, source.id) >= source.id:
-                owned[source.meeting_id] = prepared
-                meetings.append(
-                    Meeting(
-                        id=source.meeting_id,
-                        location_id=prepared.location_id,
-                        updated_at=self.now,
-                        **prepared.meeting,
-                    )
-                )
+                owned.append((source.meeting_id, prepared))
+                meetings.append(self.meeting_row(prepared, id=source.meeting_id, updated_at=self.now))
             elif not source.active:
                 reactivated.append(source.meeting_id)
             sources.append(
-                MeetingSource(
-                    id=source.id,
-                    fingerprint=prepared.fingerprint,
-                    source_updated=prepared.source_updated,
-                    last_seen=self.now,
-                    active=True,
-                )
+                {
+                    "id": source.id,
+                    "fingerprint": prepared.fingerprint,
+                    "source_updated": prepared.source_updated,
+                    "last_seen": self.now,
+                    "active": True,
+                }
             )
         self.run.updated = len(changed)
-        fields = ["location_id", "updated_at", *changed[0][0].meeting]
-        Meeting.objects.bulk_update(meetings, fields, batch_size=BATCH)
+        bulk.update(Meeting, [name for name in meetings[0] if name != "id"] if meetings else [], meetings)
         for ids in chunks(reactivated, BATCH):
             Meeting.objects.filter(id__in=ids).update(status=MeetingStatus.ACTIVE, updated_at=self.now)
-        MeetingSource.objects.bulk_update(
-            sources, ["fingerprint", "source_updated", "last_seen", "active"], batch_size=BATCH
-        )
+        bulk.update(MeetingSource, ["fingerprint", "source_updated", "last_seen", "active"], sources)
         through = Meeting.attributes.through
-        for ids in chunks(list(owned), BATCH):
-            through.objects.filter(meeting_id__in=ids).delete()
-        through.objects.bulk_create(
+        for batch in chunks(owned, BATCH):
+            through.objects.filter(meeting_id__in=[meeting_id for meeting_id, _ in batch]).delete()
+        bulk.insert_rows(
+            through,
+            ["meeting_id", "attribute_id"],
             (
-                through(meeting_id=meeting_id, attribute_id=attribute_id)
-                for meeting_id, prepared in owned.items()
+                (meeting_id, attribute_id)
+                for meeting_id, prepared in owned
                 for attribute_id in prepared.attribute_ids
             ),
-            batch_size=BATCH * 2,
         )
 
-    def create_new(self, new: list[PreparedMeeting], vocabulary: Vocabulary) -> None:
+    def create_new(self, new: list[PreparedMeeting]) -> None:
         """New keys join a matching meeting from another source, or become a meeting."""
         if not new:
             return
         candidates = self.load_candidates(new)
         claimed: set[int] = set()
         creating: list[PreparedMeeting] = []
-        sources: list[MeetingSource] = []
+        sources: list[dict[str, Any]] = []
         for prepared in new:
             match = find_duplicate(prepared, candidates, claimed)
             if match is None:
@@ -309,35 +302,37 @@ class FeedImport:
             claimed.add(match)
             self.run.merged += 1
             sources.append(self.source_row(prepared, match))
-        meetings = Meeting.objects.bulk_create(
-            (Meeting(location_id=p.location_id, **p.meeting) for p in creating), batch_size=BATCH
-        )
-        self.run.created = len(meetings)
-        through = Meeting.attributes.through
-        through.objects.bulk_create(
+        meeting_ids = bulk.insert(Meeting, [self.meeting_row(prepared) for prepared in creating])
+        self.run.created = len(meeting_ids)
+        bulk.insert_rows(
+            Meeting.attributes.through,
+            ["meeting_id", "attribute_id"],
             (
-                through(meeting_id=meeting.pk, attribute_id=attribute_id)
-                for meeting, prepared in zip(meetings, creating, strict=True)
+                (meeting_id, attribute_id)
+                for meeting_id, prepared in zip(meeting_ids, creating, strict=True)
                 for attribute_id in prepared.attribute_ids
             ),
-            batch_size=BATCH * 2,
         )
         sources.extend(
-            self.source_row(prepared, meeting.pk)
-            for meeting, prepared in zip(meetings, creating, strict=True)
+            self.source_row(prepared, meeting_id)
+            for meeting_id, prepared in zip(meeting_ids, creating, strict=True)
         )
-        MeetingSource.objects.bulk_create(sources, batch_size=BATCH)
+        bulk.insert(MeetingSource, sources)
 
-    def source_row(self, prepared: PreparedMeeting, meeting_id: int) -> MeetingSource:
-        return MeetingSource(
-            meeting_id=meeting_id,
-            feed_source=self.source,
-            source_key=prepared.key,
-            fingerprint=prepared.fingerprint,
-            source_updated=prepared.source_updated,
-            first_seen=self.now,
-            last_seen=self.now,
-        )
+    def meeting_row(self, prepared: PreparedMeeting, **extra: Any) -> dict[str, Any]:
+        return {**prepared.meeting, "location_id": prepared.location_id, **extra}
+
+    def source_row(self, prepared: PreparedMeeting, meeting_id: int) -> dict[str, Any]:
+        return {
+            "meeting_id": meeting_id,
+            "feed_source_id": self.source.pk,
+            "source_key": prepared.key,
+            "fingerprint": prepared.fingerprint,
+            "source_updated": prepared.source_updated,
+            "first_seen": self.now,
+            "last_seen": self.now,
+            "active": True,
+        }
 
     def load_candidates(self, new: list[PreparedMeeting]) -> dict[Slot, list[Candidate]]:
         """Active meetings not from this feed, by (fellowship, weekday, start), in one query."""
@@ -522,7 +517,7 @@ def prepare(
         outcome.notes["web page links left out: not an http(s) URL"] += 1
         website = ""
     mode = record.attendance_mode
-    if mode not in AttendanceMode.values:
+    if mode not in ATTENDANCE_MODES:
         online = bool(conference_url) or normalise.usable_phone(record.conference_phone)
         closed = vocabulary.temporarily_closed_id in attribute_ids
         mode = normalise.attendance_mode(online, approximate, closed)
@@ -621,27 +616,33 @@ def place_locations(prepared: list[PreparedMeeting]) -> None:
             wanted[location_key(one.location)] = one.location
     if not wanted:
         return
-    found: dict[LocationKey, Location] = {}
+    existing: dict[LocationKey, dict[str, Any]] = {}
     addresses = sorted({key[1] for key in wanted})
     for batch in chunks(addresses, BATCH):
-        for location in Location.objects.filter(formatted_address__in=batch).order_by("-id"):
-            key = location_key({name: getattr(location, name) for name in LOCATION_FIELDS})
+        rows = (
+            Location.objects.filter(formatted_address__in=batch)
+            .order_by("-id")
+            .values("id", *LOCATION_FIELDS)
+        )
+        for row in rows:
+            key = location_key(row)
             if key in wanted:
-                found[key] = location  # ordered by -id: the oldest row wins
-    changed: list[Location] = []
-    for key, values in wanted.items():
-        existing = found.get(key)
-        if existing is not None and any(getattr(existing, name) != value for name, value in values.items()):
-            for name, value in values.items():
-                setattr(existing, name, value)
-            changed.append(existing)
-    Location.objects.bulk_update(changed, LOCATION_FIELDS, batch_size=BATCH)
+                existing[key] = row  # ordered by -id: the oldest row wins
+    bulk.update(
+        Location,
+        LOCATION_FIELDS,
+        [
+            {**wanted[key], "id": row["id"]}
+            for key, row in existing.items()
+            if any(row[name] != value for name, value in wanted[key].items())
+        ],
+    )
+    found = {key: row["id"] for key, row in existing.items()}
     missing = [key for key in wanted if key not in found]
-    created = Location.objects.bulk_create((Location(**wanted[key]) for key in missing), batch_size=BATCH)
-    found.update(zip(missing, created, strict=True))
+    found.update(zip(missing, bulk.insert(Location, [dict(wanted[key]) for key in missing]), strict=True))
     for one in prepared:
         if one.location is not None:
-            one.location_id = found[location_key(one.location)].pk
+            one.location_id = found[location_key(one.location)]
 
 
 def find_duplicate(
