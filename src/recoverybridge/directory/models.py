@@ -5,6 +5,7 @@ Sunday, as in Meeting Guide. Every meeting remembers where it came from
 (MeetingSource), and one meeting may come from several feeds.
 """
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -311,3 +312,47 @@ class ImportRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.feed_source.name} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+
+
+class ChangeRequestStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class ChangeRequest(models.Model):
+    """A reported correction to a listing, reviewed by a directory editor.
+
+    `proposed` holds new values for Meeting fields ({"start_time": "19:30"});
+    approving applies them. Editors' own changes (a MOUD stance they verified)
+    are recorded as approved requests too, so every change says who and when.
+    Nothing personal is kept beyond an optional contact email.
+    """
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="change_requests")
+    proposed = models.JSONField(_("proposed values"), default=dict, blank=True)
+    message = models.TextField(_("what is wrong"), blank=True)
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=ChangeRequestStatus.choices, default=ChangeRequestStatus.PENDING
+    )
+    created_at = models.DateTimeField(_("reported"), auto_now_add=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reviewed_changes",
+    )
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+    review_note = models.TextField(_("review note"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("change request")
+        verbose_name_plural = _("change requests")
+        permissions = [("review_changerequest", "Can review change requests and set MOUD stances")]
+        indexes = [models.Index(fields=["status", "created_at"], name="changerequest_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.meeting} ({self.status})"

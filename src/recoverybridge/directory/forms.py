@@ -1,0 +1,240 @@
+"""Forms of the public pages and the editors' pages.
+
+The search form speaks people's words (now, later today, evening, women...)
+and turns them into the search service's parameters (queries.MeetingSearch),
+so the page and the API run the same search.
+"""
+
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from recoverybridge.directory.editing import EDITABLE_FIELDS
+from recoverybridge.directory.models import Approach, Attribute, Fellowship, MoudStance
+
+WEEKDAYS = [
+    ("0", _("Sunday")),
+    ("1", _("Monday")),
+    ("2", _("Tuesday")),
+    ("3", _("Wednesday")),
+    ("4", _("Thursday")),
+    ("5", _("Friday")),
+    ("6", _("Saturday")),
+]
+WHEN_CHOICES = [
+    ("", _("Any day")),
+    ("now", _("Starting soon (next hour)")),
+    ("today", _("Later today")),
+    *WEEKDAYS,
+]
+# Meeting's local start times for each part of the day; night runs across midnight.
+PARTS_OF_DAY: dict[str, tuple[time, time]] = {
+    "morning": (time(5, 0), time(11, 59)),
+    "afternoon": (time(12, 0), time(16, 59)),
+    "evening": (time(17, 0), time(20, 59)),
+    "night": (time(21, 0), time(4, 59)),
+}
+TIME_CHOICES = [
+    ("", _("Any time")),
+    ("morning", _("Morning (5am to noon)")),
+    ("afternoon", _("Afternoon (noon to 5pm)")),
+    ("evening", _("Evening (5pm to 9pm)")),
+    ("night", _("Night (9pm to 5am)")),
+]
+MODE_CHOICES = [
+    ("", _("In person or online")),
+    ("in_person", _("In person")),
+    ("online", _("Online")),
+    ("hybrid", _("Hybrid (both)")),
+]
+RADIUS_CHOICES = [(5, _("5 km")), (10, _("10 km")), (25, _("25 km")), (50, _("50 km")), (100, _("100 km"))]
+# The "who and access" checkboxes: attribute slug -> label.
+AUDIENCE_CHOICES = [
+    ("women", _("Women")),
+    ("men", _("Men")),
+    ("lgbtq", _("LGBTQ+")),
+    ("young-people", _("Young people")),
+    ("newcomers", _("Newcomers")),
+    ("wheelchair-access", _("Wheelchair access")),
+]
+SORT_CHOICES = [
+    ("", _("Best order")),
+    ("next", _("Soonest first")),
+    ("distance", _("Nearest first")),
+    ("name", pgettext_lazy("sort", "Name")),
+]
+VIEW_CHOICES = [("list", _("List")), ("map", _("Map"))]
+MINUTES_SOON = 60
+
+
+def _approach_choices() -> list[tuple[str, Any]]:
+    return [("", _("Every kind of group")), *Approach.choices]
+
+
+class SearchForm(forms.Form):
+    where = forms.CharField(
+        label=_("Where"),
+        required=False,
+        max_length=120,
+        help_text=_("A town, city, region or postcode."),
+        widget=forms.TextInput(attrs={"autocomplete": "address-level2", "enterkeyhint": "search"}),
+    )
+    lat = forms.FloatField(required=False, min_value=-90, max_value=90, widget=forms.HiddenInput)
+    lon = forms.FloatField(required=False, min_value=-180, max_value=180, widget=forms.HiddenInput)
+    radius = forms.TypedChoiceField(
+        label=_("Distance"), required=False, choices=RADIUS_CHOICES, coerce=int, empty_value=None
+    )
+    when = forms.ChoiceField(label=_("When"), required=False, choices=WHEN_CHOICES)
+    time = forms.ChoiceField(label=_("Time of day"), required=False, choices=TIME_CHOICES)
+    mode = forms.ChoiceField(label=_("How"), required=False, choices=MODE_CHOICES)
+    approach = forms.ChoiceField(label=_("Kind of group"), required=False, choices=_approach_choices)
+    fellowship = forms.ChoiceField(label=_("Fellowship"), required=False)
+    moud = forms.BooleanField(label=_("Welcomes people on medication (MOUD)"), required=False)
+    language = forms.ChoiceField(label=_("Language"), required=False)
+    attribute = forms.MultipleChoiceField(
+        label=_("For"), required=False, choices=AUDIENCE_CHOICES, widget=forms.CheckboxSelectMultiple
+    )
+    sort = forms.ChoiceField(label=_("Order"), required=False, choices=SORT_CHOICES)
+    view = forms.ChoiceField(required=False, choices=VIEW_CHOICES, widget=forms.HiddenInput)
+    tz = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    page = forms.IntegerField(required=False, min_value=1, max_value=10_000, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, language_code: str = "en", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        fellowship_field = self.fields["fellowship"]
+        assert isinstance(fellowship_field, forms.ChoiceField)
+        fellowship_field.choices = [
+            ("", _("Any fellowship")),
+            *Fellowship.objects.values_list("slug", "name"),
+        ]
+        languages = sorted(
+            (
+                (a.language_code, a.name_in(language_code))
+                for a in Attribute.objects.filter(category="language")
+            ),
+            key=lambda pair: pair[1].casefold(),
+        )
+        language_field = self.fields["language"]
+        assert isinstance(language_field, forms.ChoiceField)
+        language_field.choices = [("", _("Any language")), *languages]
+
+    def clean_tz(self) -> str:
+        name: str = self.cleaned_data.get("tz") or ""
+        if name:
+            try:
+                ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise forms.ValidationError(
+                    _("“%(zone)s” is not a time zone we know."), params={"zone": name}
+                ) from None
+        return name
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if (data.get("lat") is None) != (data.get("lon") is None):
+            raise forms.ValidationError(
+                _("Your location was incomplete. Please try “Use my location” again.")
+            )
+        return data
+
+    @property
+    def has_criteria(self) -> bool:
+        """Whether someone asked for anything: the landing page runs no search."""
+        keys = ("where", "lat", "when", "time", "mode", "approach", "fellowship", "moud", "language")
+        return any(self.cleaned_data.get(key) for key in keys) or bool(self.cleaned_data.get("attribute"))
+
+    def search_params(
+        self, *, place: tuple[float, float] | None, now: datetime, viewer_zone: ZoneInfo | None
+    ) -> dict[str, Any]:
+        """Parameters for queries.MeetingSearch."""
+        data = self.cleaned_data
+        params: dict[str, Any] = {"page": data.get("page") or 1, "page_size": 20}
+        if place:
+            params.update(lat=place[0], lon=place[1], radius_km=data.get("radius") or 25)
+        when = data.get("when")
+        if when == "now":
+            params["starting_within"] = MINUTES_SOON
+        elif when == "today":
+            local = now.astimezone(viewer_zone) if viewer_zone else now
+            midnight = datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=local.tzinfo)
+            params["starting_within"] = max(0, int((midnight - local).total_seconds() // 60))
+        elif when:
+            params["day"] = [int(when)]
+        if data.get("time"):
+            params["start_after"], params["start_before"] = PARTS_OF_DAY[data["time"]]
+        for key in ("mode", "approach", "language", "sort"):
+            if data.get(key):
+                params[key] = data[key]
+        if data.get("fellowship"):
+            params["fellowship"] = [data["fellowship"]]
+        if data.get("attribute"):
+            params["attribute"] = list(data["attribute"])
+        if data.get("moud"):
+            params["moud_friendly"] = True
+        return params
+
+
+class ReportChangeForm(forms.Form):
+    """What a visitor may tell us about a listing: nothing personal beyond an optional email."""
+
+    message = forms.CharField(
+        label=_("What is wrong or has changed?"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Please do not include names or health details."),
+    )
+    name = forms.CharField(label=_("Correct meeting name"), required=False, max_length=255)
+    weekday = forms.TypedChoiceField(
+        label=_("Correct day"),
+        required=False,
+        choices=[("", _("No change")), *WEEKDAYS],
+        coerce=int,
+        empty_value=None,
+    )
+    start_time = forms.TimeField(
+        label=_("Correct start time"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    end_time = forms.TimeField(
+        label=_("Correct end time"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    conference_url = forms.URLField(
+        label=_("Correct online meeting link"), required=False, max_length=500, assume_scheme="https"
+    )
+    conference_phone = forms.CharField(
+        label=_("Correct dial-in phone number"), required=False, max_length=120
+    )
+    closed = forms.BooleanField(label=_("This meeting no longer takes place"), required=False)
+    contact_email = forms.EmailField(
+        label=_("Your email (optional)"),
+        required=False,
+        help_text=_("Only if you are happy for an editor to ask you about this change."),
+    )
+
+    def proposed(self) -> dict[str, Any]:
+        """The fields someone filled in, as Meeting field values."""
+        data = self.cleaned_data
+        values = {name: data[name] for name in EDITABLE_FIELDS if data.get(name) not in (None, "")}
+        if data.get("closed"):
+            values["status"] = "inactive"
+        return values
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("reject", _("Reject"))])
+    note = forms.CharField(label=_("Note (optional)"), required=False, max_length=1000)
+
+
+class MoudStanceForm(forms.Form):
+    stance = forms.ChoiceField(label=_("Stance"), choices=MoudStance.choices)
+    source = forms.CharField(
+        label=_("Who said so"),
+        max_length=255,
+        help_text=_("For example: the group's secretary, by phone."),
+    )
+    verified_on = forms.DateField(
+        label=_("Verified on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )

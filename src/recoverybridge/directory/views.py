@@ -1,0 +1,446 @@
+"""Public pages of the meeting finder, and the directory editors' review pages. Thin:
+the search is queries.search_meetings (as for the API), places come from
+places.py, every state change goes through editing.py."""
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format, time_format
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+from pydantic import ValidationError
+
+from recoverybridge.directory import editing
+from recoverybridge.directory.errors import InvalidParameter
+from recoverybridge.directory.forms import (
+    WEEKDAYS,
+    MoudStanceForm,
+    ReportChangeForm,
+    ReviewForm,
+    SearchForm,
+)
+from recoverybridge.directory.models import (
+    AttendanceMode,
+    ChangeRequest,
+    ChangeRequestStatus,
+    Fellowship,
+    Meeting,
+    MoudStance,
+)
+from recoverybridge.directory.places import find_place
+from recoverybridge.directory.queries import Hit, MeetingSearch, SearchResult, meetings_by_id, search_meetings
+from recoverybridge.directory.timing import next_occurrence, zone
+
+# Scripts and styles only from our own origin; images may also come from the map tile server.
+CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:{tiles}; " + (
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+
+
+def _csp_header() -> str:
+    tiles = settings.MAP_TILE_URL
+    origin = ""
+    if tiles.startswith(("https://", "http://")):
+        scheme, _, rest = tiles.partition("://")
+        origin = " " + scheme + "://" + rest.split("/", 1)[0].replace("{s}", "*")
+    return CSP.format(tiles=origin)
+
+
+def content_security_policy(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Pages carry no inline script or style, so a strict policy costs nothing."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        response.setdefault("Content-Security-Policy", _csp_header())
+        return response
+
+    return wrapped
+
+
+# ---------------------------------------------------------------- time display
+
+
+def viewer_zone(request: HttpRequest) -> ZoneInfo | None:
+    """The visitor's zone from `tz` (set by our script from the browser), if it names a real zone."""
+    name = request.GET.get("tz", "")
+    if not name:
+        return None
+    resolved = zone(name)
+    return resolved if resolved.key == name else None
+
+
+def when_text(moment: datetime, tz: ZoneInfo, now: datetime) -> str:
+    """ "Today, 7 p.m." / "Hoy, 19:00": the day relative to now, both in `tz`, formatted per locale."""
+    local = moment.astimezone(tz)
+    today = now.astimezone(tz).date()
+    if local.date() == today:
+        day = _("Today")
+    elif local.date() == today + timedelta(days=1):
+        day = _("Tomorrow")
+    else:
+        day = f"{date_format(local, 'l')} {date_format(local, 'MONTH_DAY_FORMAT')}"
+    return f"{day}, {time_format(local, 'TIME_FORMAT')}"
+
+
+@dataclass
+class Row:
+    """A result as the page shows it."""
+
+    meeting: Meeting
+    distance_km: float | None
+    when: str
+    when_local: str
+    zone_differs: bool
+    starts_soon: bool
+    attributes: list[str]
+
+    @property
+    def is_online(self) -> bool:
+        return self.meeting.attendance_mode == AttendanceMode.ONLINE
+
+
+def _row(hit: Hit, viewer: ZoneInfo | None, now: datetime, language: str) -> Row:
+    meeting = hit.meeting
+    meeting_zone = zone(meeting.timezone)
+    when = when_local = ""
+    differs = False
+    soon = False
+    if hit.next_occurrence is not None:
+        shown = viewer or meeting_zone
+        when = when_text(hit.next_occurrence, shown, now)
+        differs = viewer is not None and (
+            hit.next_occurrence.astimezone(viewer).utcoffset()
+            != hit.next_occurrence.astimezone(meeting_zone).utcoffset()
+            or viewer.key != meeting_zone.key
+        )
+        if differs:
+            when_local = when_text(hit.next_occurrence, meeting_zone, now)
+            # The same wall clock in both zones (London and Dublin) is not worth a second line.
+            differs = when_local != when
+        soon = hit.next_occurrence - now <= timedelta(minutes=60)
+    names = [a.name_in(language) for a in meeting.attributes.all() if a.category not in ("language", "moud")]
+    return Row(meeting, hit.distance_km, when, when_local, differs, soon, names)
+
+
+# ---------------------------------------------------------------- search page
+
+
+def _query_without(query: QueryDict, *keys: str, **values: str) -> str:
+    q = query.copy()
+    for key in (*keys, "page"):
+        q.pop(key, None)
+    for key, value in values.items():
+        q[key] = value
+    return q.urlencode()
+
+
+def _search(form: SearchForm, request: HttpRequest, now: datetime) -> dict[str, Any]:
+    """Run the search the form describes; errors come back as messages for the form."""
+    data = form.cleaned_data
+    place_label = ""
+    place: tuple[float, float] | None = None
+    if data.get("where"):
+        found = find_place(data["where"])
+        if found is None:
+            form.add_error(
+                "where",
+                _(
+                    "We could not find “%(place)s” in the directory. Try a nearby town or city, "
+                    "a postcode, or “Use my location”."
+                )
+                % {"place": data["where"]},
+            )
+            return {}
+        place, place_label = (found.latitude, found.longitude), found.label
+    elif data.get("lat") is not None and data.get("lon") is not None:
+        place, place_label = (data["lat"], data["lon"]), _("your location")
+
+    viewer = zone(data["tz"]) if data.get("tz") else None
+    try:
+        params = MeetingSearch.model_validate(form.search_params(place=place, now=now, viewer_zone=viewer))
+        result = search_meetings(params, now=now)
+    except ValidationError as error:
+        form.add_error(None, "; ".join(str(e["msg"]) for e in error.errors()))
+        return {}
+    except InvalidParameter as error:
+        form.add_error(None, error.reason)
+        return {}
+    return {
+        "result": result,
+        "params": params,
+        "place_label": place_label,
+        "viewer": viewer,
+        "others": _other_kinds(params, result, now) if params.page == 1 else [],
+    }
+
+
+def _other_kinds(params: MeetingSearch, result: SearchResult, now: datetime) -> list[Hit]:
+    """Information parity: the first result of every kind of group that has results in this
+    search but none on the first page, so no kind is buried under another."""
+    if params.approach:
+        return []
+    shown = {hit.meeting.fellowship.approach for hit in result.hits}
+    others = []
+    for facet in result.facets.get("approach", []):
+        if facet.count and facet.value not in shown:
+            one = params.model_copy(update={"approach": facet.value, "page": 1, "page_size": 1})
+            others += search_meetings(one, now=now).hits
+    return others
+
+
+@content_security_policy
+def search(request: HttpRequest) -> HttpResponse:
+    language = get_language() or "en"
+    form = SearchForm(request.GET or None, language_code=language)
+    now = timezone.now()
+    context: dict[str, Any] = {"form": form, "searched": False}
+    status = 200
+    if form.is_bound:
+        if form.is_valid() and form.has_criteria:
+            context.update(_search(form, request, now), searched=True)
+        if form.errors:
+            status = 400
+    result: SearchResult | None = context.get("result")
+    viewer = context.get("viewer")
+    if result is not None:
+        context["rows"] = [_row(hit, viewer, now, language) for hit in result.hits]
+        context["other_rows"] = [_row(hit, viewer, now, language) for hit in context["others"]]
+        context.update(_paging(request, result))
+        context["approach_facets"] = [
+            {
+                "label": facet.label,
+                "count": facet.count,
+                "url": "?" + _query_without(request.GET, "approach", "fellowship", approach=facet.value),
+                "current": request.GET.get("approach") == facet.value,
+            }
+            for facet in result.facets["approach"]
+        ]
+        context["all_kinds_url"] = "?" + _query_without(request.GET, "approach", "fellowship")
+    query = request.GET.copy()
+    query.pop("view", None)
+    context["list_url"] = "?" + query.urlencode()
+    query["view"] = "map"
+    context["map_url"] = "?" + query.urlencode()
+    context["map_view"] = request.GET.get("view") == "map"
+    context["map_tile_url"] = settings.MAP_TILE_URL
+    context["map_tile_attribution"] = settings.MAP_TILE_ATTRIBUTION
+    context["tz_query"] = urlencode({"tz": viewer.key}) if viewer else ""
+    partial = request.headers.get("HX-Request") == "true" and request.headers.get("HX-Target") == "results"
+    context["partial"] = partial
+    template = "directory/_results.html" if partial else "directory/search.html"
+    return render(request, template, context, status=status)
+
+
+def _paging(request: HttpRequest, result: SearchResult) -> dict[str, Any]:
+    pages = Paginator(range(result.count), result.page_size)
+    page = min(result.page, max(pages.num_pages, 1))
+    out: dict[str, Any] = {"page_number": page, "page_count": pages.num_pages}
+    if page > 1:
+        out["previous_url"] = "?" + _query_without(request.GET, page=str(page - 1))
+    if page < pages.num_pages:
+        out["next_url"] = "?" + _query_without(request.GET, page=str(page + 1))
+    return out
+
+
+# ---------------------------------------------------------------- meeting page
+
+
+def _meeting_or_404(meeting_id: int) -> Meeting:
+    meeting = meetings_by_id([meeting_id]).get(meeting_id)
+    if meeting is None:
+        raise Http404(_("There is no meeting with this number."))
+    return meeting
+
+
+def schedule_text(meeting: Meeting) -> str:
+    if meeting.weekday is None or meeting.start_time is None:
+        return _("By appointment: contact the group for times.")
+    day = str(dict(WEEKDAYS)[str(meeting.weekday)])
+    start = time_format(meeting.start_time, "TIME_FORMAT")
+    if meeting.end_time:
+        end = time_format(meeting.end_time, "TIME_FORMAT")
+        return _("Every %(day)s, %(start)s to %(end)s") % {"day": day, "start": start, "end": end}
+    return _("Every %(day)s at %(start)s") % {"day": day, "start": start}
+
+
+@content_security_policy
+def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    meeting = _meeting_or_404(meeting_id)
+    language = get_language() or "en"
+    now = timezone.now()
+    viewer = viewer_zone(request)
+    occurrence = None
+    if not meeting.by_appointment:
+        assert meeting.weekday is not None and meeting.start_time is not None
+        occurrence = next_occurrence(meeting.weekday, meeting.start_time, meeting.timezone, now)
+    row = _row(Hit(meeting, None, occurrence), viewer, now, language)
+    location = meeting.location
+    directions = ""
+    if location and location.latitude is not None and meeting.attendance_mode != AttendanceMode.ONLINE:
+        # A plain link the visitor's own maps app opens; nothing is loaded from it here.
+        directions = "https://www.openstreetmap.org/directions?" + urlencode(
+            {"to": f"{location.latitude},{location.longitude}"}
+        )
+    attributes = sorted(meeting.attributes.all(), key=lambda a: (a.category, a.name_in(language)))
+    context = {
+        "meeting": meeting,
+        "row": row,
+        "schedule": schedule_text(meeting),
+        "directions_url": directions,
+        "attributes": [(a.get_category_display(), a.name_in(language)) for a in attributes],
+        "moud_label": MoudStance(meeting.moud_stance).label,
+        "ics_url": reverse("api:meeting_ics", kwargs={"meeting_id": meeting.pk}),
+        "can_edit": request.user.has_perm("directory.review_changerequest"),
+    }
+    return render(request, "directory/meeting.html", context)
+
+
+def _client_key(request: HttpRequest) -> str:
+    """A hash of the client address: the rate limit needs no personal data kept."""
+    address = request.META.get("REMOTE_ADDR", "")
+    return "change-requests:" + hashlib.sha256(f"{settings.SECRET_KEY}:{address}".encode()).hexdigest()
+
+
+def _allow_submission(request: HttpRequest) -> bool:
+    key = _client_key(request)
+    cache.add(key, 0, timeout=3600)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=3600)
+        count = 1
+    return count <= settings.CHANGE_REQUESTS_PER_HOUR
+
+
+@content_security_policy
+@require_http_methods(["GET", "POST"])
+def report_change(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    meeting = _meeting_or_404(meeting_id)
+    status = 200
+    if request.method == "POST":
+        form = ReportChangeForm(request.POST)
+        if form.is_valid():
+            if not _allow_submission(request):
+                form.add_error(None, _("You have sent several reports in the last hour. Please try later."))
+                status = 429
+            else:
+                editing.report_change(
+                    meeting,
+                    proposed=form.proposed(),
+                    message=form.cleaned_data["message"],
+                    contact_email=form.cleaned_data["contact_email"],
+                )
+                messages.success(request, _("Thank you. An editor will check your report."))
+                return HttpResponseRedirect(reverse("directory:meeting", args=[meeting.pk]))
+        else:
+            status = 400
+    else:
+        form = ReportChangeForm()
+    return render(request, "directory/report_change.html", {"meeting": meeting, "form": form}, status=status)
+
+
+# ---------------------------------------------------------------- which group
+
+
+@content_security_policy
+def which_group(request: HttpRequest) -> HttpResponse:
+    family = Fellowship.objects.filter(family_focused=True)
+    return render(request, "directory/which_group.html", {"family": family})
+
+
+# ---------------------------------------------------------------- editors
+
+editor_required = permission_required("directory.review_changerequest", raise_exception=False)
+
+
+@content_security_policy
+@editor_required
+def editor_queue(request: HttpRequest) -> HttpResponse:
+    pending = ChangeRequest.objects.filter(status=ChangeRequestStatus.PENDING).select_related(
+        "meeting", "meeting__fellowship"
+    )
+    recent = (
+        ChangeRequest.objects.exclude(status=ChangeRequestStatus.PENDING)
+        .select_related("meeting", "reviewed_by")
+        .order_by("-reviewed_at")[:20]
+    )
+    return render(
+        request,
+        "directory/editor/queue.html",
+        {"pending": pending.order_by("created_at"), "recent": recent},
+    )
+
+
+def _field_label(name: str) -> str:
+    if name == "status":
+        return _("Listing status")
+    field = Meeting._meta.get_field(name)
+    return str(getattr(field, "verbose_name", name))
+
+
+@content_security_policy
+@editor_required
+@require_http_methods(["GET", "POST"])
+def editor_review(request: HttpRequest, change_id: int) -> HttpResponse:
+    change = get_object_or_404(ChangeRequest.objects.select_related("meeting"), pk=change_id)
+    form = ReviewForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if form.cleaned_data["decision"] == "approve":
+                editing.approve_change(change.pk, editor=request.user, note=form.cleaned_data["note"])
+                messages.success(request, _("Change approved and applied."))
+            else:
+                editing.reject_change(change.pk, editor=request.user, note=form.cleaned_data["note"])
+                messages.success(request, _("Change rejected."))
+            return HttpResponseRedirect(reverse("directory:editor_queue"))
+        except editing.ReviewError as error:
+            form.add_error(None, str(error))
+    rows = [
+        (_field_label(name), getattr(change.meeting, name, ""), value)
+        for name, value in change.proposed.items()
+        if name in editing.EDITABLE_FIELDS
+    ]
+    status = 400 if form.errors else 200
+    return render(
+        request, "directory/editor/review.html", {"change": change, "rows": rows, "form": form}, status=status
+    )
+
+
+@content_security_policy
+@editor_required
+@require_http_methods(["GET", "POST"])
+def editor_moud(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    meeting = _meeting_or_404(meeting_id)
+    initial = {
+        "stance": meeting.moud_stance,
+        "source": meeting.moud_source,
+        "verified_on": timezone.localdate(),
+    }
+    form = MoudStanceForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            editing.set_moud_stance(meeting.pk, editor=request.user, **form.cleaned_data)
+        except editing.ReviewError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("MOUD stance saved."))
+            return HttpResponseRedirect(reverse("directory:meeting", args=[meeting.pk]))
+    status = 400 if form.errors else 200
+    return render(request, "directory/editor/moud.html", {"meeting": meeting, "form": form}, status=status)

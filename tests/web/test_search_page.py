@@ -1,0 +1,172 @@
+"""The search page: Sam, on a phone in Lewes, looks for a meeting tonight.
+
+The directory holds AA, SMART and MARA meetings in Lewes, an AA meeting in
+Dover (50 km away), and online meetings; the page must run the same search as
+the API, keep every kind of group visible, and answer bad input with a message.
+"""
+
+import re
+from datetime import time
+
+import pytest
+from django.test import Client
+
+from recoverybridge.directory.models import Approach
+from tests.factories import make_location, make_meeting
+
+pytestmark = pytest.mark.django_db
+
+PARTIAL = {"HX-Request": "true", "HX-Target": "results"}
+
+
+@pytest.fixture
+def directory():
+    lewes = make_location(
+        name="Lewes Library", city="Lewes", postal_code="19958", region_path="USA > Delaware > Sussex"
+    )
+    dover = make_location(
+        name="Dover Hall",
+        city="Dover",
+        postal_code="19901",
+        latitude=39.1582,
+        longitude=-75.5244,
+        formatted_address="5 Loockerman St, Dover, DE 19901, USA",
+        region_path="USA > Delaware > Kent",
+    )
+    return {
+        "aa": make_meeting("aa", name="Lewes Serenity", location=lewes, attributes=("open", "women")),
+        "smart": make_meeting("smart", name="Lewes SMART", location=lewes, start_time=time(18, 0)),
+        "mara": make_meeting("mara", name="Lewes MARA", location=lewes, moud_stance="welcoming"),
+        "dover": make_meeting("aa", name="Dover Big Book", location=dover),
+        "online_moud": make_meeting(
+            "na",
+            name="Online Welcome",
+            location=None,
+            attendance_mode="online",
+            conference_url="https://meet.example.org/welcome",
+            moud_stance="welcoming",
+        ),
+        "online_other": make_meeting(
+            "aa",
+            name="Online Daily",
+            location=None,
+            attendance_mode="online",
+            conference_url="https://meet.example.org/daily",
+        ),
+    }
+
+
+def names(html: str) -> list[str]:
+    return re.findall(r'class="result-name"><a href="[^"]*">([^<]+)</a>', html)
+
+
+def test_landing_page_is_a_form_without_inline_scripts(client: Client):
+    response = client.get("/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<html lang="en">' in html
+    assert 'role="search"' in html and 'href="#main"' in html
+    # Every script is a file of our own origin: the content security policy allows no other.
+    assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", html) == []
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+    assert "https://" not in "".join(re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', html))
+
+
+def test_searching_by_town_finds_nearby_and_online_meetings(client: Client, directory):
+    html = client.get("/", {"where": "lewes"}).content.decode()
+    found = names(html)
+    assert {"Lewes Serenity", "Lewes SMART", "Lewes MARA", "Online Welcome", "Online Daily"} == set(found)
+    assert "Dover Big Book" not in found  # 50 km away, beyond the default 25 km
+    assert "5 meetings near Lewes" in html
+
+
+def test_a_postcode_or_region_is_a_place_too(client: Client, directory):
+    assert "Lewes SMART" in names(client.get("/", {"where": "19958"}).content.decode())
+    kent = client.get("/", {"where": "Kent", "mode": "in_person"}).content.decode()
+    assert names(kent) == ["Dover Big Book"]
+
+
+def test_moud_friendly_online_meetings(client: Client, directory):
+    html = client.get("/", {"where": "Lewes", "mode": "online", "moud": "on"}).content.decode()
+    assert names(html) == ["Online Welcome"]
+    assert "Welcomes people on MOUD" in html
+
+
+def test_the_page_runs_the_same_search_as_the_api(client: Client, directory):
+    page = names(client.get("/", {"when": "1", "mode": "in_person", "sort": "name"}).content.decode())
+    api = client.get("/api/v1/meetings", {"day": 1, "mode": "in_person", "sort": "name"}).json()
+    assert page == [meeting["name"] for meeting in api["results"]]
+
+
+def test_every_kind_of_group_is_counted_even_when_none_match(client: Client, directory):
+    html = client.get("/", {"where": "Lewes", "mode": "in_person"}).content.decode()
+    facets = re.search(r'<ul class="facet-list">(.*?)</ul>', html, re.S)
+    assert facets is not None
+    for approach in Approach:
+        assert f"approach={approach.value}" in facets.group(1)
+    assert re.search(r"Faith-based <span class=\"count\">0</span>", facets.group(1))
+    assert re.search(r"Medication-assisted <span class=\"count\">1</span>", facets.group(1))
+
+
+def test_kinds_of_group_beyond_the_first_page_are_shown_too(client: Client, directory):
+    """Twenty-five AA meetings start before the one SMART meeting; SMART still appears on page one."""
+    lewes = directory["aa"].location
+    for minute in range(25):
+        make_meeting("aa", name=f"Early AA {minute}", location=lewes, start_time=time(6, minute))
+    html = client.get("/", {"where": "Lewes", "mode": "in_person", "sort": "name"}).content.decode()
+    first_page, others = html.split('id="other-kinds-heading"')
+    assert "Lewes SMART" not in names(first_page)
+    assert "Lewes SMART" in names(others) and "Lewes MARA" in names(others)
+    assert "Page 1 of 2" in html
+
+
+def test_times_in_the_viewers_zone_and_the_meetings_own(client: Client, directory):
+    html = client.get("/", {"where": "Lewes", "fellowship": "smart", "tz": "Europe/London"}).content.decode()
+    # 18:00 in New York is 23:00 in London (22:00 in the weeks when only one has moved its
+    # clocks); the meeting's own time is shown beside the viewer's.
+    assert re.search(r'class="when">[^<]*(11|10)\s?p\.m\.</span>', html)
+    assert "in America/New_York" in html and "6 p.m." in html
+
+
+def test_htmx_requests_get_only_the_results(client: Client, directory):
+    response = client.get("/", {"where": "Lewes", "mode": "online"}, headers=PARTIAL)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in html and 'id="search-form"' not in html
+    assert set(names(html)) == {"Online Daily", "Online Welcome"}
+    assert 'id="result-status"' in html and 'hx-swap-oob="innerHTML"' in html
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"where": "Atlantis"}, "We could not find “Atlantis” in the directory"),
+        ({"lat": "95", "lon": "1"}, "less than or equal to 90"),
+        ({"lat": "38.7"}, "Your location was incomplete"),
+        ({"when": "9"}, "Select a valid choice"),
+        ({"when": "1", "tz": "Mars/Olympus"}, "is not a time zone we know"),
+        ({"where": "Lewes", "page": "abc"}, "Enter a whole number"),
+        ({"where": "Lewes", "fellowship": "nope"}, "Select a valid choice"),
+        ({"where": "Lewes", "radius": "7000"}, "Select a valid choice"),
+        ({"where": "Lewes", "attribute": "secret"}, "Select a valid choice"),
+        ({"mode": "online", "sort": "distance"}, "sorting by distance needs lat and lon"),
+    ],
+)
+def test_bad_input_gets_a_clear_message(client: Client, directory, query, message):
+    response = client.get("/", query)
+    assert response.status_code == 400
+    assert message in response.content.decode().replace("&quot;", '"')
+
+
+def test_bad_input_in_an_htmx_request_is_shown_in_the_results(client: Client, directory):
+    response = client.get("/", {"when": "funday"}, headers=PARTIAL)
+    assert response.status_code == 400
+    assert "Please check the search form" in response.content.decode()
+
+
+def test_map_view_lists_points_for_the_map_and_keeps_the_list(client: Client, directory):
+    html = client.get("/", {"where": "Lewes", "view": "map"}).content.decode()
+    assert 'id="results-map"' in html and "vendor/leaflet/leaflet.js" in html
+    assert 'data-tile-url=""' in html  # no tile server configured: markers on a plain background
+    assert html.count("data-lat=") == 3  # the in-person meetings; online ones have no point
+    assert "Lewes Serenity" in names(html)
