@@ -242,16 +242,21 @@ def test_an_empty_feed_fails_rather_than_deactivating_everything(tmp_path):
     assert MeetingSource.objects.get().active is True
 
 
-def test_a_record_rejected_this_time_keeps_its_meeting(tmp_path):
-    run_import(tmp_path, "lewes", [record("monday"), record("tuesday", day=2), record("friday", day=5)])
+def test_a_record_rejected_this_time_keeps_its_meetings(tmp_path):
+    feed = [record("monday"), record("tuesday", day=2), record("friday", day=5), record("twice", day=[3, 4])]
+    run_import(tmp_path, "lewes", feed)
 
     run, output = run_import(
-        tmp_path, "lewes", [record("monday"), record("tuesday", day=2), record("friday", day="Friday")]
+        tmp_path,
+        "lewes",
+        [*feed[:2], record("friday", day="Friday"), record("twice", day=[3, 4], time="late")],
     )
 
-    assert (run.rejected, run.deactivated) == (1, 0)
+    assert (run.rejected, run.deactivated) == (2, 0)
     assert "rejected friday: day 'Friday' is not 0-6" in output
+    assert "rejected twice: time 'late' is not a time" in output
     assert only_meeting("lewes", "friday").status == "active"
+    assert only_meeting("lewes", "twice#4").status == "active"
 
 
 def test_the_feeds_language_is_added_only_when_a_meeting_names_none(tmp_path):

@@ -7,6 +7,7 @@ writes with bulk statements, never one query per record.
 """
 
 import hashlib
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ BATCH = 500
 # conference link already says; the attendance mode is derived instead.
 DERIVED_CODES = {"ONL"}
 ATTENDANCE_MODES = frozenset(AttendanceMode.values)
+DAY_SUFFIX = re.compile(r"#[0-6]$")
 
 Progress = Callable[[int], object]
 # (fellowship, weekday, start): where duplicates are looked for.
@@ -163,6 +165,12 @@ def import_feed(
             return feed_import.apply()
     except ImportRefused as refused:
         return record_failed_import(source, str(refused), run=feed_import.run)
+    except Exception as error:
+        # Rolled back too; keep a trace of the attempt, then let the error surface.
+        record_failed_import(
+            source, f"import stopped by an error: {type(error).__name__}", run=feed_import.run
+        )
+        raise
 
 
 class FeedImport:
@@ -214,9 +222,11 @@ class FeedImport:
         self.run.rejected = len(self.outcome.errors)
         share = self.run.rejected / self.parsed.total
         if share > settings.FEED_MAX_REJECTED_SHARE:
+            reason, count = Counter(error["reason"] for error in self.outcome.errors).most_common(1)[0]
             raise ImportRefused(
                 f"{self.run.rejected} of {self.parsed.total} records could not be used ({share:.0%}, "
-                f"more than the {settings.FEED_MAX_REJECTED_SHARE:.0%} allowed); nothing was changed"
+                f"more than the {settings.FEED_MAX_REJECTED_SHARE:.0%} allowed; most often "
+                f'"{reason}", {count} times); nothing was changed'
             )
 
         place_locations([prepared for prepared, _ in changed] + new)
@@ -376,8 +386,8 @@ class FeedImport:
             for key, source in known.items()
             if source.active
             and key not in present
-            and key not in rejected
-            and key.partition("#")[0] not in rejected
+            # "slug#3" came from a Meeting Guide day array whose record "slug" was rejected.
+            and not {key, DAY_SUFFIX.sub("", key)} & rejected
         ]
         self.run.deactivated = len(gone)
         for batch in chunks(gone, BATCH):
