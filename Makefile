@@ -9,7 +9,7 @@ DEMO_MEETINGS ?= 5000
 export PYTHONDONTWRITEBYTECODE := 1
 TEST_ENV := SECRET_KEY=test-only-not-secret DEBUG=0
 
-.PHONY: install demo test lint typecheck test-sqlite test-postgres bench clean
+.PHONY: install demo test lint typecheck test-sqlite test-postgres bench clean browser
 
 install: $(VENV)/.installed
 
@@ -31,11 +31,16 @@ lint: install
 typecheck: install
 	SECRET_KEY=typecheck-only $(BIN)/mypy src
 
-test-sqlite: install
+# The browser tests drive Debian's chromium (Playwright never downloads a browser).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
+
+test-sqlite: install browser
 	$(TEST_ENV) $(BIN)/pytest -q -p no:cacheprovider
 
 # The whole suite again on PostgreSQL, whenever one is reachable.
-test-postgres: install
+test-postgres: install browser
 	@if $(BIN)/python bench/pg_available.py "$(PG_URL)"; then \
 		echo "== PostgreSQL suite"; \
 		$(TEST_ENV) DATABASE_URL="$(PG_URL)" $(BIN)/pytest -q -p no:cacheprovider; \
