@@ -86,7 +86,7 @@ class SearchForm(forms.Form):
     lat = forms.FloatField(required=False, min_value=-90, max_value=90, widget=forms.HiddenInput)
     lon = forms.FloatField(required=False, min_value=-180, max_value=180, widget=forms.HiddenInput)
     radius = forms.TypedChoiceField(
-        label=_("Distance"), required=False, choices=RADIUS_CHOICES, coerce=int, empty_value=None
+        label=_("Distance"), required=False, choices=RADIUS_CHOICES, coerce=int, empty_value=None, initial=25
     )
     when = forms.ChoiceField(label=_("When"), required=False, choices=WHEN_CHOICES)
     time = forms.ChoiceField(label=_("Time of day"), required=False, choices=TIME_CHOICES)

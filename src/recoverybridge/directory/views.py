@@ -239,6 +239,9 @@ def search(request: HttpRequest) -> HttpResponse:
     query["view"] = "map"
     context["map_url"] = "?" + query.urlencode()
     context["map_view"] = request.GET.get("view") == "map"
+    context["more_filters_open"] = any(
+        request.GET.get(key) for key in ("approach", "fellowship", "language", "attribute")
+    )
     context["map_tile_url"] = settings.MAP_TILE_URL
     context["map_tile_attribution"] = settings.MAP_TILE_ATTRIBUTION
     context["tz_query"] = urlencode({"tz": viewer.key}) if viewer else ""

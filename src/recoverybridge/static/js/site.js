@@ -12,7 +12,7 @@
 
   // Show times in the visitor's own zone: the search form sends it, and internal links carry it.
   function withZone(href) {
-    if (!zone) return href;
+    if (!zone || !href || href.charAt(0) === "#") return href;
     var url = new URL(href, window.location.href);
     if (url.origin !== window.location.origin || url.searchParams.has("tz")) return href;
     var path = url.pathname;
@@ -81,7 +81,7 @@
     }
     if (!box || typeof L === "undefined") return;
     box.textContent = "";
-    map = L.map(box, { scrollWheelZoom: false });
+    map = L.map(box, { scrollWheelZoom: false, fadeAnimation: false });
     var tiles = box.dataset.tileUrl;
     if (tiles) {
       L.tileLayer(tiles, { maxZoom: 19, attribution: box.dataset.tileAttribution || "" }).addTo(map);
@@ -115,6 +115,17 @@
       map.setView([20, 0], 1);
     }
   }
+
+  // Leave empty fields out of the request, so the address bar holds a short URL worth sharing.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var params = event.detail.parameters;
+    if (!params || typeof params.forEach !== "function") return;
+    var empty = [];
+    params.forEach(function (value, key) {
+      if (value === "") empty.push(key);
+    });
+    empty.forEach(function (key) { params.delete(key); });
+  });
 
   document.addEventListener("htmx:afterSettle", function (event) {
     if (event.target && event.target.id === "results") drawMap();
