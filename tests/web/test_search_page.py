@@ -170,3 +170,11 @@ def test_map_view_lists_points_for_the_map_and_keeps_the_list(client: Client, di
     assert 'data-tile-url=""' in html  # no tile server configured: markers on a plain background
     assert html.count("data-lat=") == 3  # the in-person meetings; online ones have no point
     assert "Lewes Serenity" in names(html)
+
+
+def test_the_distance_shown_is_the_distance_searched(client: Client, directory):
+    html = client.get("/", {"where": "Lewes"}).content.decode()
+    assert '<option value="25" selected>25 km</option>' in html
+    wider = client.get("/", {"where": "Lewes", "radius": "100", "mode": "in_person"}).content.decode()
+    assert '<option value="100" selected>100 km</option>' in wider
+    assert "Dover Big Book" in names(wider)

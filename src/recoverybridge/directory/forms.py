@@ -69,6 +69,7 @@ SORT_CHOICES = [
 ]
 VIEW_CHOICES = [("list", _("List")), ("map", _("Map"))]
 MINUTES_SOON = 60
+DEFAULT_RADIUS_KM = 25
 
 
 def _approach_choices() -> list[tuple[str, Any]]:
@@ -86,7 +87,12 @@ class SearchForm(forms.Form):
     lat = forms.FloatField(required=False, min_value=-90, max_value=90, widget=forms.HiddenInput)
     lon = forms.FloatField(required=False, min_value=-180, max_value=180, widget=forms.HiddenInput)
     radius = forms.TypedChoiceField(
-        label=_("Distance"), required=False, choices=RADIUS_CHOICES, coerce=int, empty_value=None, initial=25
+        label=_("Distance"),
+        required=False,
+        choices=RADIUS_CHOICES,
+        coerce=int,
+        empty_value=None,
+        initial=DEFAULT_RADIUS_KM,
     )
     when = forms.ChoiceField(label=_("When"), required=False, choices=WHEN_CHOICES)
     time = forms.ChoiceField(label=_("Time of day"), required=False, choices=TIME_CHOICES)
@@ -103,8 +109,12 @@ class SearchForm(forms.Form):
     tz = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
     page = forms.IntegerField(required=False, min_value=1, max_value=10_000, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, language_code: str = "en", **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, data: Any = None, *, language_code: str = "en", **kwargs: Any) -> None:
+        if data is not None and not data.get("radius"):
+            # The select shows the distance the search really uses.
+            data = data.copy()
+            data["radius"] = str(DEFAULT_RADIUS_KM)
+        super().__init__(data, **kwargs)
         fellowship_field = self.fields["fellowship"]
         assert isinstance(fellowship_field, forms.ChoiceField)
         fellowship_field.choices = [
@@ -154,7 +164,7 @@ class SearchForm(forms.Form):
         data = self.cleaned_data
         params: dict[str, Any] = {"page": data.get("page") or 1, "page_size": 20}
         if place:
-            params.update(lat=place[0], lon=place[1], radius_km=data.get("radius") or 25)
+            params.update(lat=place[0], lon=place[1], radius_km=data.get("radius") or DEFAULT_RADIUS_KM)
         when = data.get("when")
         if when == "now":
             params["starting_within"] = MINUTES_SOON
