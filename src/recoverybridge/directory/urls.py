@@ -8,6 +8,7 @@ app_name = "directory"
 
 urlpatterns = [
     path("", views.search, name="search"),
+    path("other-kinds/", views.other_kinds, name="other_kinds"),
     path("meetings/<int:meeting_id>/", views.meeting_detail, name="meeting"),
     path("meetings/<int:meeting_id>/report/", views.report_change, name="report_change"),
     path("which-group/", views.which_group, name="which_group"),

@@ -36,6 +36,7 @@ from recoverybridge.directory.forms import (
     SearchForm,
 )
 from recoverybridge.directory.models import (
+    Approach,
     AttendanceMode,
     ChangeRequest,
     ChangeRequestStatus,
@@ -151,8 +152,8 @@ def _query_without(query: QueryDict, *keys: str, **values: str) -> str:
     return q.urlencode()
 
 
-def _search(form: SearchForm, request: HttpRequest, now: datetime) -> dict[str, Any]:
-    """Run the search the form describes; errors come back as messages for the form."""
+def _search_params(form: SearchForm, now: datetime) -> tuple[MeetingSearch, str, ZoneInfo | None] | None:
+    """The search service's parameters for a valid form; None (with errors on the form) if there are none."""
     data = form.cleaned_data
     place_label = ""
     place: tuple[float, float] | None = None
@@ -167,42 +168,76 @@ def _search(form: SearchForm, request: HttpRequest, now: datetime) -> dict[str, 
                 )
                 % {"place": data["where"]},
             )
-            return {}
+            return None
         place, place_label = (found.latitude, found.longitude), found.label
     elif data.get("lat") is not None and data.get("lon") is not None:
         place, place_label = (data["lat"], data["lon"]), _("your location")
-
     viewer = zone(data["tz"]) if data.get("tz") else None
     try:
         params = MeetingSearch.model_validate(form.search_params(place=place, now=now, viewer_zone=viewer))
-        result = search_meetings(params, now=now)
     except ValidationError as error:
         form.add_error(None, "; ".join(str(e["msg"]) for e in error.errors()))
+        return None
+    return params, place_label, viewer
+
+
+def _search(form: SearchForm, now: datetime) -> dict[str, Any]:
+    """Run the search the form describes; errors come back as messages on the form."""
+    prepared = _search_params(form, now)
+    if prepared is None:
         return {}
+    params, place_label, viewer = prepared
+    try:
+        result = search_meetings(params, now=now)
     except InvalidParameter as error:
         form.add_error(None, error.reason)
         return {}
-    return {
-        "result": result,
-        "params": params,
-        "place_label": place_label,
-        "viewer": viewer,
-        "others": _other_kinds(params, result, now) if params.page == 1 else [],
-    }
+    return {"result": result, "params": params, "place_label": place_label, "viewer": viewer}
 
 
-def _other_kinds(params: MeetingSearch, result: SearchResult, now: datetime) -> list[Hit]:
-    """Information parity: the first result of every kind of group that has results in this
-    search but none on the first page, so no kind is buried under another."""
-    if params.approach:
+def _missing_kinds(params: MeetingSearch, result: SearchResult) -> list[str]:
+    """Information parity: kinds of group with results in this search but none on the first page."""
+    if params.approach or params.page != 1:
         return []
     shown = {hit.meeting.fellowship.approach for hit in result.hits}
-    others = []
-    for facet in result.facets.get("approach", []):
-        if facet.count and facet.value not in shown:
-            one = params.model_copy(update={"approach": facet.value, "page": 1, "page_size": 1})
-            others += search_meetings(one, now=now).hits
-    return others
+    return [f.value for f in result.facets.get("approach", []) if f.count and f.value not in shown]
+
+
+@content_security_policy
+def other_kinds(request: HttpRequest) -> HttpResponse:
+    """The first meeting of each kind of group the first page of a search did not show.
+
+    Loaded after the results (htmx), or followed as a link without JavaScript,
+    so the results themselves are not kept waiting for these extra searches."""
+    language = get_language() or "en"
+    form = SearchForm(request.GET, language_code=language)
+    kinds = [kind for kind in request.GET.getlist("kind") if kind in Approach.values]
+    now = timezone.now()
+    rows: list[Row] = []
+    status = 200
+    prepared = _search_params(form, now) if form.is_valid() else None
+    if prepared is None:
+        status = 400
+    else:
+        params, _label, viewer = prepared
+        for kind in dict.fromkeys(kinds):
+            one = params.model_copy(update={"approach": kind, "page": 1, "page_size": 1})
+            try:
+                hits = search_meetings(one, now=now).hits
+            except InvalidParameter as error:
+                form.add_error(None, error.reason)
+                status = 400
+                break
+            rows += [_row(hit, viewer, now, language) for hit in hits]
+    context = {
+        "form": form,
+        "other_rows": rows,
+        "tz_query": urlencode({"tz": request.GET["tz"]}) if request.GET.get("tz") else "",
+        "back_url": reverse("directory:search") + "?" + _query_without(request.GET, "kind"),
+    }
+    partial = request.headers.get("HX-Request") == "true"
+    template = "directory/_other_kinds.html" if partial else "directory/other_kinds.html"
+    return render(request, template, context, status=status)
 
 
 @content_security_policy
@@ -214,14 +249,19 @@ def search(request: HttpRequest) -> HttpResponse:
     status = 200
     if form.is_bound:
         if form.is_valid() and form.has_criteria:
-            context.update(_search(form, request, now), searched=True)
+            context.update(_search(form, now), searched=True)
         if form.errors:
             status = 400
     result: SearchResult | None = context.get("result")
     viewer = context.get("viewer")
     if result is not None:
         context["rows"] = [_row(hit, viewer, now, language) for hit in result.hits]
-        context["other_rows"] = [_row(hit, viewer, now, language) for hit in context["others"]]
+        missing = _missing_kinds(context["params"], result)
+        if missing:
+            query = request.GET.copy()
+            query.pop("page", None)
+            query.setlist("kind", missing)
+            context["other_kinds_url"] = reverse("directory:other_kinds") + "?" + query.urlencode()
         context.update(_paging(request, result))
         context["approach_facets"] = [
             {

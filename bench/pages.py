@@ -1,0 +1,273 @@
+"""The search page at 200k meetings: server time, page weight, and our approach against tsml-ui's.
+
+    .venv/bin/python bench/pages.py [--meetings 200000] [--runs 200] [--keep]
+
+1. Builds (or reuses) a SQLite directory of N meetings with `generate_directory`
+   in var/bench/pages-N.sqlite3.
+2. Server time: p50/p95/p99 of GET / (the full search page, in-process
+   django.test.Client) for representative searches. Place lookups are cached
+   by the page; the first, uncached lookup of each place is reported apart.
+3. Page weight: HTML of a results page + our CSS and JS + htmx (the list
+   view), and + Leaflet (the map view), raw and gzip-compressed as whitenoise
+   serves them. Map tiles are excluded (none are configured by default).
+4. In one Chromium run against a local server on the same database: time to
+   first result on our page (navigation start to the first result in the DOM),
+   and the tsml-ui approach: download the whole Meeting Guide feed of the same
+   directory (/api/v1/feeds/meeting-guide.json), JSON.parse it and filter it in
+   JavaScript for the same search; its size and time.
+
+Prints a Markdown section for docs/benchmarks.md.
+"""
+
+import argparse
+import gzip
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+from urllib.request import urlopen
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+STATIC = ROOT / "src" / "recoverybridge" / "static"
+LIST_ASSETS = ["css/site.css", "js/site.js", "vendor/htmx/htmx.min.js"]
+MAP_ASSETS = [*LIST_ASSETS, "vendor/leaflet/leaflet.js", "vendor/leaflet/leaflet.css"]
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def build(meetings: int, database: Path, env: dict[str, str]) -> None:
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    if database.exists():
+        return
+    database.parent.mkdir(parents=True, exist_ok=True)
+    print(f"building {meetings:,} meetings in {database} ...", file=sys.stderr)
+    subprocess.run([*manage, "migrate", "-v0"], env=env, check=True)
+    subprocess.run(
+        [*manage, "generate_directory", "--meetings", str(meetings), "--seed", "7"], env=env, check=True
+    )
+
+
+def searches() -> list[tuple[str, dict[str, str]]]:
+    return [
+        ("city", {"where": "London"}),
+        ("city + weekday + evening", {"where": "Chicago", "when": "3", "time": "evening"}),
+        ("city + in person + women", {"where": "New York", "mode": "in_person", "attribute": "women"}),
+        ("city + online + MOUD", {"where": "Sydney", "mode": "online", "moud": "on"}),
+        ("starting soon, online", {"when": "now", "mode": "online"}),
+        ("postcode-less region + secular", {"where": "Madrid", "approach": "secular"}),
+    ]
+
+
+def server_times(runs: int) -> tuple[list[tuple[str, float, float, float, float, int]], str]:
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.cache import cache
+    from django.test import Client
+    from django.test.utils import override_settings, setup_test_environment
+
+    setup_test_environment()  # lets the test client's host in
+    # Hashed static names need collectstatic; the page's HTML is the same size either way.
+    plain = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    override_settings(STORAGES={**settings.STORAGES, "staticfiles": plain}).enable()
+    client = Client()
+    rows = []
+    sample_html = ""
+    for label, query in searches():
+        query = {**query, "tz": "America/New_York"}
+        cache.clear()
+        started = time.perf_counter()
+        response = client.get("/", query)
+        cold = (time.perf_counter() - started) * 1000
+        assert response.status_code == 200, (label, response.status_code, response.content[:500])
+        timings = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            response = client.get("/", query)
+            timings.append((time.perf_counter() - started) * 1000)
+        if label == "city":
+            sample_html = response.content.decode()
+        count = response.content.decode().count('class="result"')
+        rows.append(
+            (
+                label,
+                cold,
+                statistics.median(timings),
+                percentile(timings, 0.95),
+                percentile(timings, 0.99),
+                count,
+            )
+        )
+    return rows, sample_html
+
+
+def weight(html: str, assets: list[str]) -> tuple[int, int]:
+    raw = len(html.encode())
+    packed = len(gzip.compress(html.encode()))
+    for asset in assets:
+        data = (STATIC / asset).read_bytes()
+        raw += len(data)
+        packed += len(gzip.compress(data))
+    return raw, packed
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+TSML_FILTER = """
+async ([url, lat, lon, radiusKm, day]) => {
+  const started = performance.now();
+  const response = await fetch(url);
+  const text = await response.text();
+  const downloaded = performance.now();
+  const meetings = JSON.parse(text);
+  const parsed = performance.now();
+  const rad = (d) => d * Math.PI / 180;
+  const km = (a, b, c, d) => {
+    const h = Math.sin(rad(c - a) / 2) ** 2 + Math.cos(rad(a)) * Math.cos(rad(c)) * Math.sin(rad(d - b) / 2) ** 2;
+    return 2 * 6371.0088 * Math.asin(Math.min(1, Math.sqrt(h)));
+  };
+  const found = meetings.filter((m) => {
+    if (m.day !== day && !(Array.isArray(m.day) && m.day.includes(day))) return false;
+    if (m.latitude === undefined || m.latitude === null) return false;
+    return km(lat, lon, Number(m.latitude), Number(m.longitude)) <= radiusKm;
+  });
+  found.sort((a, b) => String(a.time).localeCompare(String(b.time)));
+  const done = performance.now();
+  return {bytes: text.length, count: meetings.length, found: found.length,
+          download_ms: downloaded - started, parse_ms: parsed - downloaded,
+          filter_ms: done - parsed, total_ms: done - started};
+}
+"""
+
+
+def browser_run(env: dict[str, str]) -> dict[str, float]:
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    server_env = {**env, "DEBUG": "1", "ALLOWED_HOSTS": "127.0.0.1"}
+    server = subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "runserver", f"127.0.0.1:{port}", "--noreload"],
+        env=server_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urlopen(base + "/which-group/", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.2)
+        query = urlencode({"where": "London", "when": "1", "tz": "Europe/London"})
+        lat, lon = _place("London")
+        out: dict[str, float] = {}
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page()
+            page.goto(f"{base}/?{query}")  # warm the server's place cache and the browser's assets
+            ours = []
+            for _ in range(5):
+                page.goto(f"{base}/?{query}", wait_until="commit")
+                page.wait_for_selector("li.result")
+                ours.append(page.evaluate("performance.now()"))
+            out["ours_first_result_ms"] = statistics.median(ours)
+            out["ours_transfer_bytes"] = page.evaluate(
+                "performance.getEntriesByType('navigation')[0].encodedBodySize"
+                " + performance.getEntriesByType('resource').reduce((s, e) => s + e.encodedBodySize, 0)"
+            )
+            page.goto(f"{base}/which-group/")
+            tsml = page.evaluate(TSML_FILTER, ["/api/v1/feeds/meeting-guide.json", lat, lon, 25, 1])
+            out.update({f"tsml_{key}": value for key, value in tsml.items()})
+            browser.close()
+        return out
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _place(name: str) -> tuple[float, float]:
+    from recoverybridge.directory.places import find_place
+
+    place = find_place(name)
+    assert place is not None
+    return place.latitude, place.longitude
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--meetings", type=int, default=200_000)
+    parser.add_argument("--runs", type=int, default=200)
+    args = parser.parse_args()
+
+    database = ROOT / "var" / "bench" / f"pages-{args.meetings}.sqlite3"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{database}",
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only"),
+        "DJANGO_SETTINGS_MODULE": "recoverybridge.settings",
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
+    }
+    build(args.meetings, database, env)
+    os.environ.update({k: env[k] for k in ("DATABASE_URL", "SECRET_KEY", "DJANGO_SETTINGS_MODULE")})
+
+    rows, html = server_times(args.runs)
+    list_raw, list_gz = weight(html, LIST_ASSETS)
+    map_raw, map_gz = weight(html, MAP_ASSETS)
+    browser = browser_run(env)
+
+    print(
+        f"### Search page at {args.meetings:,} meetings (SQLite, in-process client, {args.runs} runs each)\n"
+    )
+    print("| search | first request (place not cached) ms | p50 ms | p95 ms | p99 ms | results on page |")
+    print("|---|---|---|---|---|---|")
+    for label, cold, p50, p95, p99, count in rows:
+        print(f"| {label} | {cold:.1f} | {p50:.1f} | {p95:.1f} | {p99:.1f} | {count} |")
+    print()
+    print("| page weight (HTML + CSS + JS, no map tiles) | raw KB | gzip KB |")
+    print("|---|---|---|")
+    print(f"| list view | {list_raw / 1024:.0f} | {list_gz / 1024:.0f} |")
+    print(f"| map view (+ Leaflet) | {map_raw / 1024:.0f} | {map_gz / 1024:.0f} |")
+    print()
+    print(
+        "| in Chromium, same directory, 'London, Monday, 25 km' | bytes downloaded | time to first result ms |"
+    )
+    print("|---|---|---|")
+    print(
+        f"| ours: server search, HTML page | {browser['ours_transfer_bytes'] / 1024:.0f} KB"
+        f" | {browser['ours_first_result_ms']:.0f} |"
+    )
+    print(
+        f"| tsml-ui approach: whole Meeting Guide feed ({browser['tsml_count']:,} meetings), parse, filter"
+        f" ({browser['tsml_found']} found) | {browser['tsml_bytes'] / 1024 / 1024:.1f} MB"
+        f" | {browser['tsml_total_ms']:.0f} (download {browser['tsml_download_ms']:.0f},"
+        f" JSON.parse {browser['tsml_parse_ms']:.0f}, filter {browser['tsml_filter_ms']:.0f}) |"
+    )
+
+
+if __name__ == "__main__":
+    main()
