@@ -41,6 +41,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "recoverybridge.directory",
+    "recoverybridge.care",
+    "recoverybridge.accounts",
+    "recoverybridge.audit",
 ]
 
 MIDDLEWARE = [

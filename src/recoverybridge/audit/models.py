@@ -1,0 +1,59 @@
+"""The audit trail: every view, change, export and print of a person's record."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditAction(models.TextChoices):
+    VIEW = "view", _("Viewed")
+    CREATE = "create", _("Created")
+    UPDATE = "update", _("Changed")
+    DELETE = "delete", _("Deleted")
+    EXPORT = "export", _("Exported")
+    PRINT = "print", _("Printed")
+    DISCLOSE = "disclose", _("Disclosed")
+    LOGIN = "login", _("Signed in")
+    DENIED = "denied", _("Access denied")
+
+
+class AppendOnlyError(Exception):
+    """Audit events are never changed or deleted."""
+
+
+class AuditEvent(models.Model):
+    at = models.DateTimeField(_("at"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # An organisation acting through its API token, when there is no user.
+    actor_organisation = models.ForeignKey(
+        "care.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(_("action"), max_length=16, choices=AuditAction.choices)
+    object_type = models.CharField(_("object type"), max_length=60)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    # Kept as a plain id so the trail outlives the record it describes.
+    person_id = models.BigIntegerField(_("person"), null=True, blank=True, db_index=True)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+    remote_addr = models.GenericIPAddressField(_("remote address"), null=True, blank=True)
+    # {"field": {"old": ..., "new": ...}}, sensitive values masked.
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    detail = models.CharField(_("detail"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        indexes = [models.Index(fields=["person_id", "at"], name="audit_person_at")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type} {self.object_id}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise AppendOnlyError("audit events cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("audit events cannot be deleted")

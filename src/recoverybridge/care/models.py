@@ -1,0 +1,381 @@
+"""Care coordination: organisations, teams, people, consent, referrals, journeys.
+
+Person records are health data (US 42 CFR Part 2, UK GDPR special category).
+Read them only through the scoped querysets in `care.access`, change them only
+through `care.actions` (which writes the audit row in the same transaction).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class OrganisationKind(models.TextChoices):
+    TREATMENT = "treatment", _("Treatment service")
+    PRIMARY_CARE = "primary_care", _("Primary care")
+    CRIMINAL_JUSTICE = "criminal_justice", _("Criminal justice")
+    HOUSING = "housing", _("Housing")
+    PEER_RECOVERY = "peer_recovery", _("Peer or recovery organisation")
+    COMMISSIONER = "commissioner", _("Commissioner")
+
+
+class Organisation(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=24, choices=OrganisationKind.choices)
+    area = models.CharField(_("area"), max_length=120, blank=True)
+    # SHA-256 of the organisation's API token for updating its referrals' tasks;
+    # the token itself is shown once and never stored.
+    api_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Team(models.Model):
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="teams")
+    name = models.CharField(_("name"), max_length=200)
+    area = models.CharField(_("area"), max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["organisation__name", "name"]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        constraints = [models.UniqueConstraint(fields=["organisation", "name"], name="unique_team_name")]
+
+    def __str__(self) -> str:
+        return f"{self.organisation.name} — {self.name}"
+
+
+class SpiritualPreference(models.TextChoices):
+    NO_PREFERENCE = "none", _("No preference")
+    SECULAR = "secular", _("Secular")
+    SPIRITUAL = "spiritual", _("Spiritual or religious")
+
+
+class AttendancePreference(models.TextChoices):
+    EITHER = "either", _("Either")
+    IN_PERSON = "in_person", _("In person")
+    ONLINE = "online", _("Online")
+
+
+class GroupGenderPreference(models.TextChoices):
+    ANY = "any", _("Any")
+    WOMEN = "women", _("Women only")
+    MEN = "men", _("Men only")
+
+
+class Person(models.Model):
+    """Someone on a team's caseload."""
+
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="people")
+    # A pseudonymous reference for reports and exports; no name in it.
+    reference = models.CharField(_("reference"), max_length=32, unique=True)
+    given_name = models.CharField(_("given name"), max_length=120)
+    family_name = models.CharField(_("family name"), max_length=120, blank=True)
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=20, blank=True)
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    preferred_language = models.CharField(_("preferred language"), max_length=8, default="en")
+    spiritual_preference = models.CharField(
+        _("secular or spiritual"),
+        max_length=16,
+        choices=SpiritualPreference.choices,
+        default=SpiritualPreference.NO_PREFERENCE,
+    )
+    on_moud = models.BooleanField(_("on medication for opioid use disorder"), default=False)
+    attendance_preference = models.CharField(
+        _("online or in person"),
+        max_length=16,
+        choices=AttendancePreference.choices,
+        default=AttendancePreference.EITHER,
+    )
+    group_gender_preference = models.CharField(
+        _("gender of group"), max_length=8, choices=GroupGenderPreference.choices, default="any"
+    )
+    navigator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="navigated_people",
+        verbose_name=_("navigator"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["family_name", "given_name"]
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+
+    def __str__(self) -> str:
+        # The pseudonymous reference, so a stray str() never puts a name in a log.
+        return self.reference
+
+
+class RelatedPerson(models.Model):
+    """A family member or concerned other, who may be referred to family groups too."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="related_people")
+    name = models.CharField(_("name"), max_length=200)
+    relationship = models.CharField(_("relationship"), max_length=60)
+    contact = models.CharField(_("contact"), max_length=200, blank=True)
+    # Set when the related person becomes someone the team works with themselves.
+    as_person = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="related_as"
+    )
+
+    class Meta:
+        verbose_name = _("related person")
+        verbose_name_plural = _("related people")
+
+    def __str__(self) -> str:
+        return f"{self.relationship} of {self.person.reference}"
+
+
+class ConsentPurpose(models.TextChoices):
+    CARE_COORDINATION = "care_coordination", _("Care coordination")
+    REFERRAL = "referral", _("Referral to a named recipient")
+    EVALUATION = "evaluation", _("Evaluation")
+
+
+class Consent(models.Model):
+    """Permission to use or disclose a person's information; history is kept (revoke, never delete)."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="consents")
+    purpose = models.CharField(_("purpose"), max_length=24, choices=ConsentPurpose.choices)
+    recipient = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="consents_received",
+        verbose_name=_("recipient"),
+    )
+    scope = models.TextField(_("what may be shared"), blank=True)
+    given_at = models.DateTimeField(_("given"))
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+
+    class Meta:
+        ordering = ["-given_at"]
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} ({self.person.reference})"
+
+
+class ReferralTargetKind(models.TextChoices):
+    MEETING = "meeting", _("Mutual-aid meeting")
+    FELLOWSHIP = "fellowship", _("Mutual-aid group")
+    TREATMENT = "treatment", _("Treatment")
+    DETOX = "detox", _("Detox")
+    RESIDENTIAL_REHAB = "residential_rehab", _("Residential rehab")
+    HOUSING = "housing", _("Housing")
+    OTHER_SERVICE = "other_service", _("Another organisation")
+
+
+class TaskStatus(models.TextChoices):
+    """FHIR Task.status, as the HL7 Gravity SDOH referral guide uses it."""
+
+    DRAFT = "draft", _("Draft")
+    REQUESTED = "requested", _("Requested")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+    CANCELLED = "cancelled", _("Cancelled")
+    IN_PROGRESS = "in-progress", _("In progress")
+    ON_HOLD = "on-hold", _("On hold")
+    FAILED = "failed", _("Failed")
+    COMPLETED = "completed", _("Completed")
+    ENTERED_IN_ERROR = "entered-in-error", _("Entered in error")
+
+
+class MutualAidMilestone(models.TextChoices):
+    """Task.businessStatus for referrals to mutual aid."""
+
+    NONE = "", _("None yet")
+    ATTENDED_FIRST = "attended-first-meeting", _("Attended first meeting")
+    ATTENDING_REGULARLY = "attending-regularly", _("Attending regularly")
+    TRIED_AND_STOPPED = "tried-and-stopped", _("Tried and stopped")
+    CHOSE_ANOTHER = "chose-another-group", _("Chose another group")
+
+
+class Referral(models.Model):
+    """A FHIR ServiceRequest with its Task."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="referrals")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="referrals")
+    referred_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    target_kind = models.CharField(_("referred to"), max_length=24, choices=ReferralTargetKind.choices)
+    meeting = models.ForeignKey(
+        "directory.Meeting", on_delete=models.PROTECT, null=True, blank=True, related_name="referrals"
+    )
+    fellowship = models.ForeignKey(
+        "directory.Fellowship", on_delete=models.PROTECT, null=True, blank=True, related_name="referrals"
+    )
+    target_organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="referrals_received"
+    )
+    # The consent that covers disclosure to target_organisation, when there is one.
+    consent = models.ForeignKey(Consent, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    reason = models.TextField(_("reason"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=TaskStatus.choices, default=TaskStatus.DRAFT
+    )
+    business_status = models.CharField(
+        _("milestone"), max_length=24, choices=MutualAidMilestone.choices, blank=True
+    )
+    status_reason = models.CharField(_("status reason"), max_length=255, blank=True)
+    authored_on = models.DateTimeField(_("referred on"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-authored_on"]
+        verbose_name = _("referral")
+        verbose_name_plural = _("referrals")
+        indexes = [
+            models.Index(fields=["team", "authored_on"], name="referral_team_when"),
+            models.Index(fields=["person", "authored_on"], name="referral_person_when"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Referral {self.pk} ({self.get_target_kind_display()})"
+
+
+class ReferralOption(models.Model):
+    """An option the worker presented (information parity), and whether the person chose to try it."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="options")
+    meeting = models.ForeignKey("directory.Meeting", on_delete=models.PROTECT, related_name="+")
+    chosen = models.BooleanField(_("chosen to try"), default=False)
+
+    class Meta:
+        verbose_name = _("option presented")
+        verbose_name_plural = _("options presented")
+        constraints = [models.UniqueConstraint(fields=["referral", "meeting"], name="unique_option")]
+
+    def __str__(self) -> str:
+        return f"Option {self.meeting_id} for referral {self.referral_id}"
+
+
+class AssistedStepKind(models.TextChoices):
+    INTRODUCED = "introduced", _("Introduced to a member")
+    ACCOMPANIED = "accompanied", _("Accompanied to a meeting")
+
+
+class AssistedStep(models.Model):
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="assisted_steps")
+    kind = models.CharField(_("step"), max_length=16, choices=AssistedStepKind.choices)
+    on = models.DateField(_("date"))
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    note = models.CharField(_("note"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("assisted step")
+        verbose_name_plural = _("assisted steps")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.on}"
+
+
+class FollowUp(models.Model):
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="follow_ups")
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="follow_ups"
+    )
+    due_on = models.DateField(_("due"))
+    completed_at = models.DateTimeField(_("done"), null=True, blank=True)
+    outcome = models.TextField(_("outcome"), blank=True)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_on"]
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
+        indexes = [models.Index(fields=["assigned_to", "completed_at", "due_on"], name="followup_queue")]
+
+    def __str__(self) -> str:
+        return f"Follow-up of referral {self.referral_id} due {self.due_on}"
+
+
+class EpisodeKind(models.TextChoices):
+    DETOX = "detox", _("Detox")
+    COMMUNITY_TREATMENT = "community_treatment", _("Community treatment")
+    RESIDENTIAL_REHAB = "residential_rehab", _("Residential rehab")
+    AFTERCARE = "aftercare", _("Aftercare")
+    PRISON_RELEASE = "prison_release", _("Prison release")
+
+
+class EpisodeEnd(models.TextChoices):
+    ONGOING = "", _("Ongoing")
+    COMPLETED = "completed", _("Completed")
+    DROPPED_OUT = "dropped_out", _("Dropped out")
+    TRANSFERRED = "transferred", _("Transferred")
+    OTHER = "other", _("Other")
+
+
+class Episode(models.Model):
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="episodes")
+    kind = models.CharField(_("kind"), max_length=24, choices=EpisodeKind.choices)
+    started_on = models.DateField(_("started"))
+    ended_on = models.DateField(_("ended"), null=True, blank=True)
+    end_reason = models.CharField(_("how it ended"), max_length=16, choices=EpisodeEnd.choices, blank=True)
+    navigator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-started_on"]
+        verbose_name = _("episode")
+        verbose_name_plural = _("episodes")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ended_on__isnull=True) | models.Q(ended_on__gte=models.F("started_on")),
+                name="episode_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} from {self.started_on}"
+
+
+class ContactKind(models.TextChoices):
+    IN_PERSON = "in_person", _("In person")
+    PHONE = "phone", _("Phone")
+    VIDEO = "video", _("Video")
+    MESSAGE = "message", _("Message")
+    ACCOMPANIED = "accompanied", _("Accompanied")
+
+
+class Contact(models.Model):
+    """A worker's contact with a person."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="contacts")
+    episode = models.ForeignKey(Episode, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("type"), max_length=16, choices=ContactKind.choices)
+    at = models.DateTimeField(_("when"))
+    duration_minutes = models.PositiveIntegerField(_("minutes"), default=0)
+    note = models.TextField(_("note"), blank=True)
+    # Confidential notes are shown only to their author and the team's managers.
+    confidential = models.BooleanField(_("confidential"), default=False)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} contact on {self.at:%Y-%m-%d}"
