@@ -12,7 +12,9 @@ from datetime import time
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.conf import settings
+from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission, User
 from icalendar import Calendar
 
@@ -81,6 +83,7 @@ def page(chromium):
 def directory(transactional_db):
     # A transactional test empties every table after itself; put back what migrations loaded.
     load_vocabulary(Fellowship, Attribute, AttributeMapping)
+    create_permissions(apps.get_app_config("directory"), verbosity=0)
     editors, _ = Group.objects.get_or_create(name="Directory editors")
     editors.permissions.add(Permission.objects.get(codename="review_changerequest"))
     lewes = make_location(name="Lewes Library", city="Lewes", postal_code="19958")
