@@ -7,6 +7,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("recoverybridge.accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("recoverybridge.directory.urls")),
 ]

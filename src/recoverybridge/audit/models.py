@@ -21,6 +21,16 @@ class AppendOnlyError(Exception):
     """Audit events are never changed or deleted."""
 
 
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    """Bulk updates and deletes bypass save() and delete(), so they are refused here too."""
+
+    def update(self, **kwargs: object) -> int:
+        raise AppendOnlyError("audit events cannot be changed")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("audit events cannot be deleted")
+
+
 class AuditEvent(models.Model):
     at = models.DateTimeField(_("at"), db_index=True)
     actor = models.ForeignKey(
@@ -40,6 +50,8 @@ class AuditEvent(models.Model):
     # {"field": {"old": ..., "new": ...}}, sensitive values masked.
     changes = models.JSONField(_("changes"), default=dict, blank=True)
     detail = models.CharField(_("detail"), max_length=255, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at", "-id"]

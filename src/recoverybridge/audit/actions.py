@@ -1,0 +1,114 @@
+"""Writing the audit trail. Call `record` inside the transaction of the change it describes,
+so the change and its audit row are committed together or not at all."""
+
+import datetime
+import decimal
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser, User
+from django.db import models
+from django.utils import timezone
+
+from recoverybridge.audit.middleware import current
+from recoverybridge.audit.models import AuditEvent
+from recoverybridge.care.models import Organisation
+
+# Values of these fields never enter the trail: it records that they changed, not what they were.
+SENSITIVE_FIELDS = frozenset(
+    {
+        "given_name",
+        "family_name",
+        "name",
+        "date_of_birth",
+        "email",
+        "phone",
+        "contact",
+        "postcode",
+        "latitude",
+        "longitude",
+        "note",
+        "notes",
+        "outcome",
+        "reason",
+        "status_reason",
+        "scope",
+    }
+)
+MASKED = "[hidden]"
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-safe form of a field value."""
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, datetime.date | datetime.time):  # datetime is a date too
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, list | tuple | set):
+        return [_plain(v) for v in value]
+    return value
+
+
+def mask(changes: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """{"field": {"old": x, "new": y}} with JSON-safe values and sensitive ones hidden."""
+    masked: dict[str, dict[str, Any]] = {}
+    for field, change in changes.items():
+        if field in SENSITIVE_FIELDS:
+            masked[field] = {"old": MASKED, "new": MASKED}
+        else:
+            masked[field] = {key: _plain(value) for key, value in change.items()}
+    return masked
+
+
+def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
+    """Field values (foreign keys as ids) to compare before and after a change."""
+    values = {}
+    for name in fields:
+        field = obj._meta.get_field(name)
+        attname = getattr(field, "attname", name)
+        values[name] = getattr(obj, attname)
+    return values
+
+
+def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        name: {"old": before.get(name), "new": value}
+        for name, value in after.items()
+        if before.get(name) != value
+    }
+
+
+def record(
+    actor: AbstractBaseUser | AnonymousUser | None,
+    action: str,
+    obj: models.Model | None,
+    *,
+    person: models.Model | int | None = None,
+    changes: Mapping[str, Mapping[str, Any]] | None = None,
+    detail: str = "",
+    actor_organisation: Organisation | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    at: datetime.datetime | None = None,
+) -> AuditEvent:
+    """Append one audit event; `detail` must not contain personal data (names, notes)."""
+    if person is None and obj is not None and obj._meta.label_lower == "care.person":
+        person = obj
+    person_id = person.pk if isinstance(person, models.Model) else person
+    context = current()
+    return AuditEvent.objects.create(
+        at=at or timezone.now(),
+        actor=actor if isinstance(actor, User) else None,
+        actor_organisation=actor_organisation,
+        action=action,
+        object_type=object_type or (obj._meta.label_lower if obj is not None else ""),
+        object_id=object_id or (str(obj.pk) if obj is not None and obj.pk is not None else ""),
+        person_id=person_id,
+        request_id=context.request_id,
+        remote_addr=context.remote_addr,
+        changes=mask(changes or {}),
+        detail=detail[:255],
+    )

@@ -1,0 +1,641 @@
+"""Every change to care records: one function each, one transaction each, and the audit row
+written in that same transaction. Each action checks access itself (through
+`accounts.access`), so a page or API that forgets to check cannot leak or change a record.
+
+Pass `now=` to control the clock (tests, imports); it defaults to the current time.
+"""
+
+import base64
+import datetime
+import secrets
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from recoverybridge.accounts import access
+from recoverybridge.audit import actions as audit
+from recoverybridge.audit.models import AuditAction
+from recoverybridge.care import states
+from recoverybridge.care.errors import ConsentRequired, InvalidTransition
+from recoverybridge.care.models import (
+    AssistedStep,
+    Consent,
+    Contact,
+    Episode,
+    FollowUp,
+    MutualAidMilestone,
+    Organisation,
+    Person,
+    Referral,
+    ReferralOption,
+    ReferralTargetKind,
+    RelatedPerson,
+    TaskStatus,
+    Team,
+)
+from recoverybridge.directory.models import Fellowship, Meeting
+
+Actor = AbstractBaseUser | AnonymousUser | None
+
+PERSON_FIELDS = (
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "email",
+    "phone",
+    "postcode",
+    "latitude",
+    "longitude",
+    "preferred_language",
+    "spiritual_preference",
+    "on_moud",
+    "attendance_preference",
+    "group_gender_preference",
+    "navigator",
+)
+SERVICE_KINDS = frozenset(
+    {
+        ReferralTargetKind.TREATMENT,
+        ReferralTargetKind.DETOX,
+        ReferralTargetKind.RESIDENTIAL_REHAB,
+        ReferralTargetKind.HOUSING,
+        ReferralTargetKind.OTHER_SERVICE,
+    }
+)
+
+
+def _now(now: datetime.datetime | None) -> datetime.datetime:
+    return now or timezone.now()
+
+
+def _user(actor: Actor) -> User:
+    if actor is None or not actor.is_authenticated or not actor.is_active:
+        raise PermissionDenied("Sign in first.")
+    assert isinstance(actor, User)
+    return actor
+
+
+def _deny(actor: Actor, obj: Any, person: Person | None, what: str) -> PermissionDenied:
+    """Record a refused attempt (in its own transaction, so it survives the refusal)."""
+    with transaction.atomic():
+        audit.record(actor, AuditAction.DENIED, obj, person=person, detail=what)
+    return PermissionDenied(f"You may not {what}.")
+
+
+def _require(actor: Actor, permission: str, obj: Any, person: Person | None, what: str) -> User:
+    user = _user(actor)
+    if not access.can(user, permission, obj):
+        raise _deny(user, obj, person, what)
+    return user
+
+
+def new_reference() -> str:
+    """A pseudonymous reference such as RB-K3QF7ZQA: random, so it says nothing about the person."""
+    return "RB-" + base64.b32encode(secrets.token_bytes(5)).decode("ascii")
+
+
+# ---------------------------------------------------------------- people
+
+
+def create_person(actor: Actor, team: Team, *, now: datetime.datetime | None = None, **fields: Any) -> Person:
+    user = _require(actor, "person.create", team, None, "add people to this team")
+    unknown = set(fields) - set(PERSON_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown person fields: {sorted(unknown)}")
+    for _attempt in range(5):
+        reference = new_reference()
+        try:
+            with transaction.atomic():
+                person = Person.objects.create(team=team, reference=reference, **fields)
+                audit.record(
+                    user,
+                    AuditAction.CREATE,
+                    person,
+                    changes=audit.diff({}, audit.snapshot(person, ("team", *fields))),
+                    at=_now(now),
+                )
+                return person
+        except IntegrityError:
+            # A reference collision (one in a trillion): draw another.
+            if Person.objects.filter(reference=reference).exists():
+                continue
+            raise
+    raise RuntimeError("could not draw a unique person reference")
+
+
+def update_person(
+    actor: Actor, person: Person, *, now: datetime.datetime | None = None, **fields: Any
+) -> Person:
+    user = _require(actor, "person.change", person, person, "change this person")
+    unknown = set(fields) - {*PERSON_FIELDS, "team"}
+    if unknown:
+        raise TypeError(f"unknown person fields: {sorted(unknown)}")
+    if "team" in fields and not access.can(user, "person.create", fields["team"]):
+        raise _deny(user, person, person, "move this person to that team")
+    with transaction.atomic():
+        person = Person.objects.select_for_update().get(pk=person.pk)
+        before = audit.snapshot(person, fields)
+        for name, value in fields.items():
+            setattr(person, name, value)
+        changes = audit.diff(before, audit.snapshot(person, fields))
+        if changes:
+            person.save(update_fields=[*fields, "updated_at"])
+            audit.record(user, AuditAction.UPDATE, person, changes=changes, at=_now(now))
+    return person
+
+
+def add_related_person(
+    actor: Actor,
+    person: Person,
+    *,
+    name: str,
+    relationship: str,
+    contact: str = "",
+    now: datetime.datetime | None = None,
+) -> RelatedPerson:
+    user = _require(actor, "person.change", person, person, "change this person")
+    with transaction.atomic():
+        related = RelatedPerson.objects.create(
+            person=person, name=name, relationship=relationship, contact=contact
+        )
+        audit.record(
+            user,
+            AuditAction.CREATE,
+            related,
+            person=person,
+            changes=audit.diff({}, {"name": name, "relationship": relationship, "contact": contact}),
+            at=_now(now),
+        )
+    return related
+
+
+# ---------------------------------------------------------------- consent
+
+
+def give_consent(
+    actor: Actor,
+    person: Person,
+    *,
+    purpose: str,
+    recipient: Organisation | None = None,
+    scope: str = "",
+    given_at: datetime.datetime | None = None,
+    expires_at: datetime.datetime | None = None,
+    now: datetime.datetime | None = None,
+) -> Consent:
+    user = _require(actor, "person.change", person, person, "record consent for this person")
+    given_at = given_at or _now(now)
+    if expires_at is not None and expires_at <= given_at:
+        raise ValueError("a consent must expire after it is given")
+    with transaction.atomic():
+        consent = Consent.objects.create(
+            person=person,
+            purpose=purpose,
+            recipient=recipient,
+            scope=scope,
+            given_at=given_at,
+            expires_at=expires_at,
+            recorded_by=user,
+        )
+        audit.record(
+            user,
+            AuditAction.CREATE,
+            consent,
+            person=person,
+            changes=audit.diff(
+                {}, audit.snapshot(consent, ("purpose", "recipient", "scope", "given_at", "expires_at"))
+            ),
+            at=_now(now),
+        )
+    return consent
+
+
+def revoke_consent(actor: Actor, consent: Consent, *, now: datetime.datetime | None = None) -> Consent:
+    """Revoke from `now` on: from this moment nothing more is disclosed under it."""
+    user = _require(actor, "person.change", consent.person, consent.person, "revoke this consent")
+    now = _now(now)
+    with transaction.atomic():
+        consent = Consent.objects.select_for_update().get(pk=consent.pk)
+        if consent.revoked_at is not None:
+            return consent
+        consent.revoked_at = now
+        consent.save(update_fields=["revoked_at"])
+        audit.record(
+            user,
+            AuditAction.UPDATE,
+            consent,
+            person=consent.person_id,
+            changes={"revoked_at": {"old": None, "new": now}},
+            detail="consent revoked",
+            at=now,
+        )
+    return consent
+
+
+# ---------------------------------------------------------------- referrals
+
+
+def _schedule_follow_ups(referral: Referral, now: datetime.datetime) -> list[FollowUp]:
+    """Follow-ups at FOLLOW_UP_DAYS after the referral is sent, for the person's navigator
+    (or whoever referred them)."""
+    assignee_id = referral.person.navigator_id or referral.referred_by_id
+    today = timezone.localdate(now)
+    return FollowUp.objects.bulk_create(
+        FollowUp(referral=referral, assigned_to_id=assignee_id, due_on=today + datetime.timedelta(days=days))
+        for days in settings.FOLLOW_UP_DAYS
+    )
+
+
+def _consent_for(referral: Referral, now: datetime.datetime) -> Consent | None:
+    """The consent that allows sending this referral, or ConsentRequired when one is needed."""
+    target = referral.target_organisation
+    if target is None or target.pk == referral.team.organisation_id:
+        return None
+    consent = access.consent_covers(referral.person, target, now)
+    if consent is None:
+        raise ConsentRequired(target.name)
+    return consent
+
+
+def create_referral(
+    actor: Actor,
+    person: Person,
+    *,
+    target_kind: str,
+    meeting: Meeting | None = None,
+    fellowship: Fellowship | None = None,
+    target_organisation: Organisation | None = None,
+    reason: str = "",
+    presented: Iterable[Meeting] = (),
+    chosen: Iterable[Meeting] = (),
+    submit: bool = True,
+    now: datetime.datetime | None = None,
+) -> Referral:
+    """Refer a person: records every option presented and the ones they chose to try.
+
+    `submit=False` keeps it a draft (nothing disclosed, no follow-ups); otherwise it is
+    requested at once, which needs consent when it goes to another organisation.
+    """
+    user = _require(actor, "person.change", person, person, "refer this person")
+    now = _now(now)
+    chosen_ids = {m.pk for m in chosen}
+    presented_ids = {m.pk for m in presented} | chosen_ids
+    if target_kind == ReferralTargetKind.MEETING and meeting is None and len(chosen_ids) == 1:
+        meeting = next(iter(chosen))
+    if target_kind == ReferralTargetKind.MEETING and meeting is None:
+        raise ValueError("a referral to a meeting names the meeting")
+    if target_kind == ReferralTargetKind.FELLOWSHIP and fellowship is None:
+        raise ValueError("a referral to a group names the fellowship")
+    if target_kind in SERVICE_KINDS and target_organisation is None:
+        raise ValueError("a referral to a service names the organisation")
+    if meeting is not None:
+        presented_ids.add(meeting.pk)
+    with transaction.atomic():
+        referral = Referral(
+            person=person,
+            team=person.team,
+            referred_by=user,
+            target_kind=target_kind,
+            meeting=meeting,
+            fellowship=fellowship,
+            target_organisation=target_organisation,
+            reason=reason,
+            status=TaskStatus.REQUESTED if submit else TaskStatus.DRAFT,
+            authored_on=now,
+        )
+        if submit:
+            referral.consent = _consent_for(referral, now)
+        referral.save()
+        ReferralOption.objects.bulk_create(
+            ReferralOption(referral=referral, meeting_id=pk, chosen=pk in chosen_ids)
+            for pk in sorted(presented_ids)
+        )
+        if submit:
+            _schedule_follow_ups(referral, now)
+        detail = "referral sent" if submit else "referral drafted"
+        if referral.consent_id:
+            detail += f"; disclosed to organisation {referral.target_organisation_id} under consent {referral.consent_id}"
+        audit.record(
+            user,
+            AuditAction.CREATE,
+            referral,
+            person=person,
+            changes=audit.diff(
+                {},
+                {
+                    **audit.snapshot(
+                        referral,
+                        ("status", "target_kind", "meeting", "fellowship", "target_organisation", "reason"),
+                    ),
+                    "options_presented": sorted(presented_ids),
+                    "options_chosen": sorted(chosen_ids),
+                },
+            ),
+            detail=detail,
+            at=now,
+        )
+    return referral
+
+
+def set_referral_status(
+    actor: AbstractBaseUser | AnonymousUser | Organisation | None,
+    referral: Referral,
+    status: str,
+    *,
+    reason: str = "",
+    now: datetime.datetime | None = None,
+) -> Referral:
+    """Move the referral's Task to `status`: a valid transition, by the side allowed to set it.
+
+    `actor` is a staff user, or an Organisation acting through its API token.
+    """
+    now = _now(now)
+    organisation = actor if isinstance(actor, Organisation) else None
+    user = None if organisation else _user(actor)  # type: ignore[arg-type]
+    who = organisation or user
+    with transaction.atomic():
+        referral = Referral.objects.select_for_update().select_related("team", "person").get(pk=referral.pk)
+        visible = (
+            access.referrals_for_organisation(organisation, now)
+            if organisation
+            else access.referrals_for(user, now)
+        ).filter(pk=referral.pk)
+        if not visible.exists():
+            raise PermissionDenied("This referral is not yours to update.")
+        if status not in states.TRANSITIONS[referral.status]:
+            raise InvalidTransition(f"A referral cannot go from {referral.status} to {status}.")
+        if status not in access.allowed_statuses(who, referral, now):
+            side = (
+                "the receiving organisation" if status in states.PERFORMER_STATUSES else "the referring team"
+            )
+            raise PermissionDenied(f"Only {side} may set a referral to {status}.")
+        old = referral.status
+        fields = ["status", "status_reason", "updated_at"]
+        if old == TaskStatus.DRAFT and status == TaskStatus.REQUESTED:
+            referral.consent = _consent_for(referral, now)
+            referral.authored_on = now
+            fields += ["consent", "authored_on"]
+            _schedule_follow_ups(referral, now)
+        referral.status = status
+        referral.status_reason = reason
+        referral.save(update_fields=fields)
+        audit.record(
+            user,
+            AuditAction.UPDATE,
+            referral,
+            person=referral.person_id,
+            actor_organisation=organisation,
+            changes={"status": {"old": old, "new": status}, "status_reason": {"old": "", "new": reason}}
+            if reason
+            else {"status": {"old": old, "new": status}},
+            at=now,
+        )
+    return referral
+
+
+def set_business_status(
+    actor: AbstractBaseUser | AnonymousUser | Organisation | None,
+    referral: Referral,
+    milestone: str,
+    *,
+    now: datetime.datetime | None = None,
+) -> Referral:
+    """Record a mutual-aid milestone (attended first meeting, attending regularly, ...)."""
+    if milestone not in MutualAidMilestone.values:
+        raise ValueError(f"unknown milestone {milestone!r}")
+    now = _now(now)
+    organisation = actor if isinstance(actor, Organisation) else None
+    user = None if organisation else _user(actor)  # type: ignore[arg-type]
+    allowed = (
+        access.is_performer(organisation, referral, now)
+        if organisation
+        else access.is_requester(user, referral) or access.is_performer(user, referral, now)
+    )
+    if not allowed:
+        raise PermissionDenied("This referral is not yours to update.")
+    if referral.status in (TaskStatus.DRAFT, TaskStatus.ENTERED_IN_ERROR):
+        raise InvalidTransition("A draft or mistaken referral has no milestones.")
+    with transaction.atomic():
+        referral = Referral.objects.select_for_update().get(pk=referral.pk)
+        old = referral.business_status
+        if old == milestone:
+            return referral
+        referral.business_status = milestone
+        referral.save(update_fields=["business_status", "updated_at"])
+        audit.record(
+            user,
+            AuditAction.UPDATE,
+            referral,
+            person=referral.person_id,
+            actor_organisation=organisation,
+            changes={"business_status": {"old": old, "new": milestone}},
+            at=now,
+        )
+    return referral
+
+
+def record_assisted_step(
+    actor: Actor,
+    referral: Referral,
+    *,
+    kind: str,
+    on: datetime.date,
+    note: str = "",
+    now: datetime.datetime | None = None,
+) -> AssistedStep:
+    """Introduced to a member, or accompanied to a meeting."""
+    user = _require(actor, "referral.request", referral, referral.person, "update this referral")
+    with transaction.atomic():
+        step = AssistedStep.objects.create(referral=referral, kind=kind, on=on, by=user, note=note)
+        audit.record(
+            user,
+            AuditAction.CREATE,
+            step,
+            person=referral.person_id,
+            changes=audit.diff({}, {"referral": referral.pk, "kind": kind, "on": on, "note": note}),
+            at=_now(now),
+        )
+    return step
+
+
+def complete_follow_up(
+    actor: Actor, follow_up: FollowUp, *, outcome: str = "", now: datetime.datetime | None = None
+) -> FollowUp:
+    user = _require(
+        actor, "follow_up.complete", follow_up, follow_up.referral.person, "complete this follow-up"
+    )
+    now = _now(now)
+    with transaction.atomic():
+        follow_up = FollowUp.objects.select_for_update().get(pk=follow_up.pk)
+        if follow_up.completed_at is not None:
+            return follow_up
+        follow_up.completed_at = now
+        follow_up.outcome = outcome
+        follow_up.save(update_fields=["completed_at", "outcome"])
+        audit.record(
+            user,
+            AuditAction.UPDATE,
+            follow_up,
+            person=follow_up.referral.person_id,
+            changes={"completed_at": {"old": None, "new": now}, "outcome": {"old": "", "new": outcome}},
+            at=now,
+        )
+    return follow_up
+
+
+# ---------------------------------------------------------------- journeys
+
+
+def start_episode(
+    actor: Actor,
+    person: Person,
+    *,
+    kind: str,
+    started_on: datetime.date,
+    navigator: User | None = None,
+    now: datetime.datetime | None = None,
+) -> Episode:
+    user = _require(actor, "person.change", person, person, "change this person")
+    with transaction.atomic():
+        episode = Episode.objects.create(person=person, kind=kind, started_on=started_on, navigator=navigator)
+        audit.record(
+            user,
+            AuditAction.CREATE,
+            episode,
+            person=person,
+            changes=audit.diff({}, audit.snapshot(episode, ("kind", "started_on", "navigator"))),
+            at=_now(now),
+        )
+    return episode
+
+
+def end_episode(
+    actor: Actor,
+    episode: Episode,
+    *,
+    ended_on: datetime.date,
+    end_reason: str,
+    now: datetime.datetime | None = None,
+) -> Episode:
+    user = _require(actor, "person.change", episode.person, episode.person, "change this person")
+    if ended_on < episode.started_on:
+        raise ValueError("an episode cannot end before it starts")
+    with transaction.atomic():
+        episode = Episode.objects.select_for_update().get(pk=episode.pk)
+        before = audit.snapshot(episode, ("ended_on", "end_reason"))
+        episode.ended_on = ended_on
+        episode.end_reason = end_reason
+        episode.save(update_fields=["ended_on", "end_reason"])
+        audit.record(
+            user,
+            AuditAction.UPDATE,
+            episode,
+            person=episode.person_id,
+            changes=audit.diff(before, audit.snapshot(episode, ("ended_on", "end_reason"))),
+            at=_now(now),
+        )
+    return episode
+
+
+def log_contact(
+    actor: Actor,
+    person: Person,
+    *,
+    kind: str,
+    at: datetime.datetime,
+    duration_minutes: int = 0,
+    note: str = "",
+    confidential: bool = False,
+    episode: Episode | None = None,
+    now: datetime.datetime | None = None,
+) -> Contact:
+    user = _require(actor, "person.change", person, person, "change this person")
+    if episode is not None and episode.person_id != person.pk:
+        raise ValueError("the episode belongs to someone else")
+    with transaction.atomic():
+        contact = Contact.objects.create(
+            person=person,
+            episode=episode,
+            worker=user,
+            kind=kind,
+            at=at,
+            duration_minutes=duration_minutes,
+            note=note,
+            confidential=confidential,
+        )
+        audit.record(
+            user,
+            AuditAction.CREATE,
+            contact,
+            person=person,
+            changes=audit.diff(
+                {},
+                audit.snapshot(
+                    contact, ("kind", "at", "duration_minutes", "note", "confidential", "episode")
+                ),
+            ),
+            at=_now(now),
+        )
+    return contact
+
+
+# ---------------------------------------------------------------- reads that are audited
+
+
+def record_view(
+    user: Actor, person: Person, *, detail: str = "", now: datetime.datetime | None = None
+) -> None:
+    """Call when a page shows a person's record: checks access and writes the VIEW event.
+    Raises PermissionDenied (and records the attempt) when the user may not see them."""
+    staff = _require(user, "person.view", person, person, "see this person")
+    with transaction.atomic():
+        audit.record(staff, AuditAction.VIEW, person, detail=detail, at=_now(now))
+
+
+def record_print(
+    user: Actor, person: Person, *, detail: str = "", now: datetime.datetime | None = None
+) -> None:
+    """Call when a person's record (e.g. the take-away options list) is printed or downloaded."""
+    staff = _require(user, "person.view", person, person, "print this person's record")
+    with transaction.atomic():
+        audit.record(staff, AuditAction.PRINT, person, detail=detail, at=_now(now))
+
+
+def record_disclosure(
+    actor: AbstractBaseUser | AnonymousUser | Organisation | None,
+    referral: Referral,
+    *,
+    detail: str = "",
+    now: datetime.datetime | None = None,
+) -> None:
+    """Call when a referral leaves the system (FHIR export, the receiving organisation's API).
+    Refuses, with ConsentRequired, when no active consent covers the recipient any more."""
+    now = _now(now)
+    organisation = actor if isinstance(actor, Organisation) else None
+    user = None if organisation else _user(actor)  # type: ignore[arg-type]
+    visible = (
+        access.referrals_for_organisation(organisation, now)
+        if organisation
+        else access.referrals_for(user, now)
+    )
+    if not visible.filter(pk=referral.pk).exists():
+        raise PermissionDenied("This referral is not yours to export.")
+    if not access.disclosure_allowed(referral, now):
+        assert referral.target_organisation is not None
+        raise ConsentRequired(referral.target_organisation.name)
+    with transaction.atomic():
+        audit.record(
+            user,
+            AuditAction.EXPORT,
+            referral,
+            person=referral.person_id,
+            actor_organisation=organisation,
+            detail=detail,
+            at=now,
+        )

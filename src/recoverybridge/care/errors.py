@@ -1,0 +1,18 @@
+"""Errors raised by care actions; pages and the API turn them into clear messages."""
+
+from django.core.exceptions import PermissionDenied
+
+
+class ConsentRequired(PermissionDenied):
+    """Disclosing this to another organisation needs the person's active consent to refer to it."""
+
+    def __init__(self, recipient_name: str) -> None:
+        super().__init__(
+            f"The person has no active consent to share this referral with {recipient_name}. "
+            "Record their consent (purpose: referral, recipient: this organisation) first."
+        )
+        self.recipient_name = recipient_name
+
+
+class InvalidTransition(ValueError):
+    """The referral cannot move to that status from where it is, or not by this actor."""
