@@ -14,10 +14,13 @@ How a search runs, and why (the target is a few milliseconds at 200k meetings):
    so the query count does not grow with the results.
 
 Online meetings are not bound to a place. A search near a place returns the
-in-person and hybrid meetings within the radius *plus* the online meetings
-(distance null, after the local ones when sorted by distance): someone looking
-for help tonight can join one from anywhere, and leaving them out would hide
-options. `mode=in_person` (or hybrid) leaves them out.
+in-person and hybrid meetings within the radius and the online meetings of
+groups based there (their location is the group's home area), with a null
+distance, after the placed ones when sorted by distance: a local online group
+is where someone meets the people they will see in town. Online meetings with
+no location at all belong to no place; `mode=online` asks for every online
+meeting wherever it is based (distance null), as does a search without a
+place. This keeps a place search bounded by its radius.
 
 By-appointment meetings (no weekday or start time) are listed when the search
 has no time filter (day, start_after/start_before, starting_within), last when
@@ -27,12 +30,14 @@ sorted by time; any time filter leaves them out.
 import math
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Lower
 from pydantic import AwareDatetime, BaseModel, Field, field_validator
 from pydantic_core import PydanticCustomError
 
@@ -273,7 +278,8 @@ def _filtered(
         )
 
     if params.attribute or params.language:
-        known = dict(Attribute.objects.values_list("slug", "id"))
+        vocabulary = list(Attribute.objects.values_list("slug", "id", "language_code"))
+        known = {slug: pk for slug, pk, _ in vocabulary}
         for slug in dict.fromkeys(params.attribute):
             if slug not in known:
                 raise InvalidParameter("attribute", f"unknown attribute {slug!r}")
@@ -282,12 +288,9 @@ def _filtered(
                 Exists(Through.objects.filter(meeting_id=OuterRef("pk"), attribute_id=known[slug]))
             )
         if params.language:
+            spoken = [pk for _, pk, code in vocabulary if code == params.language]
             meetings = meetings.filter(
-                Exists(
-                    Through.objects.filter(
-                        meeting_id=OuterRef("pk"), attribute__language_code=params.language
-                    )
-                )
+                Exists(Through.objects.filter(meeting_id=OuterRef("pk"), attribute_id__in=spoken))
             )
 
     if params.moud_friendly:
@@ -340,27 +343,19 @@ CANDIDATE_FIELDS = (
 
 def _candidate_rows(params: MeetingSearch, meetings: QuerySet[Meeting]) -> list[tuple[Any, ...]]:
     fields = (*CANDIDATE_FIELDS, "name") if params.sort == "name" else CANDIDATE_FIELDS
-    modes = [params.mode.value] if params.mode else [m.value for m in SearchMode]
-    if not params.has_place:
-        return list(meetings.filter(attendance_mode__in=modes).values_list(*fields))
+    if not params.has_place or params.mode == SearchMode.ONLINE:
+        return list(meetings.values_list(*fields))
 
     assert params.lat is not None and params.lon is not None
     lat_min, lat_max, lon_ranges = bounding_box(params.lat, params.lon, params.radius_km)
     in_lon = Q()
     for west, east in lon_ranges:
         in_lon |= Q(location__longitude__gte=west, location__longitude__lte=east)
-    rows: list[tuple[Any, ...]] = []
-    placed = [m for m in modes if m != AttendanceMode.ONLINE]
-    if placed:
-        rows += meetings.filter(
-            in_lon,
-            attendance_mode__in=placed,
-            location__latitude__gte=lat_min,
-            location__latitude__lte=lat_max,
-        ).values_list(*fields)
-    if AttendanceMode.ONLINE in modes:
-        rows += meetings.filter(attendance_mode=AttendanceMode.ONLINE).values_list(*fields)
-    return rows
+    return list(
+        meetings.filter(in_lon, location__latitude__gte=lat_min, location__latitude__lte=lat_max).values_list(
+            *fields
+        )
+    )
 
 
 def search_meetings(params: MeetingSearch, *, now: datetime) -> SearchResult:
@@ -374,20 +369,31 @@ def search_meetings(params: MeetingSearch, *, now: datetime) -> SearchResult:
     at = params.at or now
 
     fellowships = _fellowships()
-    rows = _candidate_rows(params, _filtered(params, fellowships, at))
-
+    # No ORDER BY: Meeting's default ordering would sort every candidate in SQL for nothing.
+    meetings = _filtered(params, fellowships, at).order_by()
+    if params.mode:
+        meetings = meetings.filter(attendance_mode=params.mode.value)
+    else:
+        meetings = meetings.filter(attendance_mode__in=[m.value for m in SearchMode])
     occurrences = OccurrenceCache(at)
+    if not params.has_place and params.starting_within is None:
+        return _wide_search(params, meetings, sort, fellowships, occurrences)
+
+    rows = _candidate_rows(params, meetings)
     window_end = at.astimezone(UTC) + timedelta(minutes=params.starting_within or 0)
     need_occurrence = sort != "name" or params.starting_within is not None
     candidates: list[_Candidate] = []
     for row in rows:
         pk, lat, lon, weekday, start, zone_name, fellowship_id, mode = row[:8]
         distance = None
-        if params.has_place and mode != AttendanceMode.ONLINE:
+        if params.has_place and params.mode != SearchMode.ONLINE:
             assert params.lat is not None and params.lon is not None
             distance = haversine_km(params.lat, params.lon, lat, lon)
             if distance > params.radius_km:
                 continue
+            if mode == AttendanceMode.ONLINE:
+                # Joined from anywhere: the group's home is no distance to travel.
+                distance = None
         occurrence = None
         if need_occurrence and weekday is not None and start is not None:
             occurrence = occurrences.get(weekday, start, zone_name)
@@ -417,21 +423,101 @@ def search_meetings(params: MeetingSearch, *, now: datetime) -> SearchResult:
         count=len(candidates),
         page=params.page,
         page_size=params.page_size,
-        hits=_hits(page, occurrences),
-        facets=_facets(candidates, fellowships),
+        hits=_hits([(c.id, c.distance_km) for c in page], occurrences),
+        facets=_facets(
+            Counter(c.fellowship_id for c in candidates), Counter(c.mode for c in candidates), fellowships
+        ),
     )
 
 
-def _hits(page: list[_Candidate], occurrences: OccurrenceCache) -> list[Hit]:
-    by_id = meetings_by_id([c.id for c in page])
+def _wide_search(
+    params: MeetingSearch,
+    meetings: QuerySet[Meeting],
+    sort: str,
+    fellowships: dict[int, tuple[str, str, str]],
+    occurrences: OccurrenceCache,
+) -> SearchResult:
+    """A search with no place and no time window may match most of the directory.
+
+    Count, facets and the page come from grouped SQL instead of a Python row per
+    meeting: meetings sharing a zone, weekday and start share their next
+    occurrence, so the sort works on those few thousand slots, and only the
+    slots that reach the page are fetched as ids.
+    """
+    by_fellowship: Counter[int] = Counter()
+    by_mode: Counter[str] = Counter()
+    for fellowship_id, mode, n in meetings.values_list("fellowship_id", "attendance_mode").annotate(
+        n=Count("id")
+    ):
+        by_fellowship[fellowship_id] += n
+        by_mode[mode] += n
+    count = sum(by_mode.values())
+    first = (params.page - 1) * params.page_size
+
+    if sort == "name":
+        ids = meetings.order_by(Lower("name"), "id").values_list("id", flat=True)[
+            first : first + params.page_size
+        ]
+        page = [(pk, None) for pk in ids]
+    else:
+        # Slots grouped by instant: ties across zones are broken by id, as in the place search.
+        by_instant: dict[float, list[tuple[str, int | None, time | None, int]]] = {}
+        for zone_name, weekday, start, n in meetings.values_list(
+            "timezone", "weekday", "start_time"
+        ).annotate(n=Count("id")):
+            when = (
+                math.inf
+                if weekday is None or start is None
+                else occurrences.get(weekday, start, zone_name).timestamp()
+            )
+            by_instant.setdefault(when, []).append((zone_name, weekday, start, n))
+        wanted = Q(pk__in=[])
+        skipped = seen = 0
+        for when in sorted(by_instant):
+            if seen >= first + params.page_size:
+                break
+            slots = by_instant[when]
+            size = sum(n for *_, n in slots)
+            if seen + size <= first:
+                skipped = seen = seen + size
+                continue
+            seen += size
+            for zone_name, weekday, start, _ in slots:
+                if when == math.inf:
+                    wanted |= Q(weekday__isnull=True) | Q(start_time__isnull=True)
+                else:
+                    wanted |= Q(timezone=zone_name, weekday=weekday, start_time=start)
+        rows = list(meetings.filter(wanted).values_list("id", "timezone", "weekday", "start_time"))
+
+        def key(row: tuple[int, str, int | None, time | None]) -> tuple[float, int]:
+            pk, zone_name, weekday, start = row
+            if weekday is None or start is None:
+                return (math.inf, pk)
+            return (occurrences.get(weekday, start, zone_name).timestamp(), pk)
+
+        rows.sort(key=key)
+        offset = first - skipped
+        page = [(row[0], None) for row in rows[offset : offset + params.page_size]]
+
+    return SearchResult(
+        count=count,
+        page=params.page,
+        page_size=params.page_size,
+        hits=_hits(page, occurrences),
+        facets=_facets(by_fellowship, by_mode, fellowships),
+    )
+
+
+def _hits(page: Sequence[tuple[int, float | None]], occurrences: OccurrenceCache) -> list[Hit]:
+    """Full meetings for the page's (id, distance) pairs, in order, with their next occurrence."""
+    by_id = meetings_by_id([pk for pk, _ in page])
     hits = []
-    for candidate in page:
-        meeting = by_id[candidate.id]
-        occurrence = candidate.occurrence
-        if occurrence is None and not meeting.by_appointment:
-            assert meeting.weekday is not None and meeting.start_time is not None
+    for pk, distance in page:
+        meeting = by_id[pk]
+        occurrence = None
+        if meeting.weekday is not None and meeting.start_time is not None:
             occurrence = occurrences.get(meeting.weekday, meeting.start_time, meeting.timezone)
-        hits.append(Hit(meeting, candidate.distance_km, occurrence))
+        hits.append(Hit(meeting, distance, occurrence))
     return hits
 
 
@@ -446,12 +532,10 @@ def meetings_by_id(ids: list[int]) -> dict[int, Meeting]:
 
 
 def _facets(
-    candidates: list[_Candidate], fellowships: dict[int, tuple[str, str, str]]
+    by_fellowship: Counter[int], by_mode: Counter[str], fellowships: dict[int, tuple[str, str, str]]
 ) -> dict[str, list[FacetValue]]:
     """Counts over the whole filtered set; every approach, fellowship and mode is listed, zeros too,
     so a search never hides that other kinds of group exist."""
-    by_fellowship = Counter(c.fellowship_id for c in candidates)
-    by_mode = Counter(c.mode for c in candidates)
     by_approach: Counter[str] = Counter()
     for pk, count in by_fellowship.items():
         by_approach[fellowships[pk][2]] += count
