@@ -45,3 +45,4 @@ def invalid_parameter(request: HttpRequest, exc: InvalidParameter) -> HttpRespon
 
 api.add_router("v1/", "recoverybridge.directory.api.router")
 api.add_router("v1/feeds/", "recoverybridge.directory.export_api.router")
+api.add_router("v1/fhir/", "recoverybridge.care.fhir_api.router")
