@@ -284,10 +284,11 @@ def create_referral(
     """
     user = _require(actor, "person.change", person, person, "refer this person")
     now = _now(now)
-    chosen_ids = {m.pk for m in chosen}
+    chosen_meetings = list(chosen)
+    chosen_ids = {m.pk for m in chosen_meetings}
     presented_ids = {m.pk for m in presented} | chosen_ids
-    if target_kind == ReferralTargetKind.MEETING and meeting is None and len(chosen_ids) == 1:
-        meeting = next(iter(chosen))
+    if target_kind == ReferralTargetKind.MEETING and meeting is None and len(chosen_meetings) == 1:
+        meeting = chosen_meetings[0]
     if target_kind == ReferralTargetKind.MEETING and meeting is None:
         raise ValueError("a referral to a meeting names the meeting")
     if target_kind == ReferralTargetKind.FELLOWSHIP and fellowship is None:
