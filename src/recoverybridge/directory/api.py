@@ -8,7 +8,7 @@ from datetime import date, datetime, time
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from recoverybridge.directory.exports.ical import meetings_calendar
 from recoverybridge.directory.models import Attribute, Fellowship, Meeting
@@ -187,23 +187,23 @@ def search_ics(request: HttpRequest, params: Query[MeetingSearch]) -> HttpRespon
 
 
 @router.get("/meetings/{int:meeting_id}", response={200: MeetingOut, 404: ErrorsOut}, summary="One meeting")
-def meeting_detail(request: HttpRequest, meeting_id: int) -> tuple[int, dict[str, object]]:
+def meeting_detail(request: HttpRequest, meeting_id: int) -> Status[dict[str, object]]:
     meeting = meetings_by_id([meeting_id]).get(meeting_id)
     if meeting is None:
-        return 404, _not_found(meeting_id)
+        return Status(404, _not_found(meeting_id))
     occurrence = None
     if meeting.weekday is not None and meeting.start_time is not None:
         occurrence = next_occurrence(meeting.weekday, meeting.start_time, meeting.timezone, timezone.now())
-    return 200, meeting_out(Hit(meeting, None, occurrence))
+    return Status(200, meeting_out(Hit(meeting, None, occurrence)))
 
 
 @router.get(
     "/meetings/{int:meeting_id}.ics", response={200: None, 404: ErrorsOut}, summary="One meeting as iCalendar"
 )
-def meeting_ics(request: HttpRequest, meeting_id: int) -> HttpResponse | tuple[int, dict[str, object]]:
+def meeting_ics(request: HttpRequest, meeting_id: int) -> HttpResponse | Status[dict[str, object]]:
     meeting = meetings_by_id([meeting_id]).get(meeting_id)
     if meeting is None:
-        return 404, _not_found(meeting_id)
+        return Status(404, _not_found(meeting_id))
     return _calendar_response([meeting], f"meeting-{meeting_id}.ics")
 
 
