@@ -24,6 +24,7 @@ def current() -> RequestContext:
     """The request being served, or an empty context outside requests (commands, tasks)."""
     return _current.get() or NO_REQUEST
 
+
 # An incoming X-Request-ID (from the proxy) is kept only if it is short and plain, so it is safe to log.
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
