@@ -214,3 +214,28 @@ def test_consent_shows_inactive_once_revoked(referral, sams_consent):
 
     assert resource.status == "inactive"
     assert resource.provision.period.end is not None
+
+
+@pytest.mark.django_db
+def test_a_treatment_referral_names_only_the_organisation(referral, lighthouse, alice):
+    Referral.objects.filter(pk=referral.pk).update(
+        target_kind="treatment", meeting=None, fellowship=None, reason=""
+    )
+
+    request = resources(export(referral, alice))["ServiceRequest"]
+
+    assert [performer["type"] for performer in request["performer"]] == ["Organization"]
+    assert "locationReference" not in request
+    assert "reasonCode" not in request
+    assert request["code"]["coding"][0]["code"] == "treatment"
+
+
+@pytest.mark.django_db
+def test_a_group_referral_names_the_fellowship_as_a_service(referral, meeting, alice):
+    Referral.objects.filter(pk=referral.pk).update(target_kind="fellowship", meeting=None)
+
+    request = resources(export(referral, alice))["ServiceRequest"]
+
+    service = request["performer"][1]
+    assert service["identifier"] == {"system": fhir.FELLOWSHIP_SYSTEM, "value": str(meeting.fellowship_id)}
+    assert service["display"] == "Alcoholics Anonymous"

@@ -360,3 +360,51 @@ def test_organisations_are_untouched_by_reading(client, referral, lighthouse, li
     before = Organisation.objects.get(pk=lighthouse.pk).api_token_hash
     client.get(TASKS, **auth(lighthouse_token))
     assert Organisation.objects.get(pk=lighthouse.pk).api_token_hash == before
+
+
+# ---------------------------------------------------------------- more updating and paging
+
+
+@pytest.mark.django_db
+def test_a_milestone_alone_leaves_the_status(client, referral, lighthouse_token):
+    Referral.objects.filter(pk=referral.pk).update(status=TaskStatus.IN_PROGRESS)
+    body = {"businessStatus": {"coding": [{"system": fhir.MILESTONE_SYSTEM, "code": "attending-regularly"}]}}
+
+    response = patch(client, referral.pk, lighthouse_token, body)
+
+    assert response.status_code == 200
+    saved = Referral.objects.get(pk=referral.pk)
+    assert (saved.status, saved.business_status) == ("in-progress", "attending-regularly")
+
+
+@pytest.mark.django_db
+def test_a_reason_alone_is_refused(client, referral, lighthouse_token):
+    response = patch(client, referral.pk, lighthouse_token, {"statusReason": {"text": "Busy"}})
+
+    assert response.status_code == 400
+    assert Referral.objects.get(pk=referral.pk).status_reason == ""
+
+
+@pytest.mark.django_db
+def test_an_overlong_reason_is_a_400_not_a_database_error(client, referral, lighthouse_token):
+    response = patch(client, referral.pk, lighthouse_token, issue("rejected", reason="x" * 256))
+
+    assert response.status_code == 400
+    assert status_of(referral) == TaskStatus.REQUESTED
+
+
+@pytest.mark.django_db
+def test_the_task_list_pages_with_a_next_link(client, referral, lighthouse_token):
+    second = Referral.objects.get(pk=referral.pk)
+    second.pk = None
+    second.save()
+
+    first_page = client.get(TASKS, {"_count": 1}, **auth(lighthouse_token)).json()
+    assert first_page["total"] == 2
+    assert len(first_page["entry"]) == 1
+    (following,) = [link["url"] for link in first_page["link"] if link["relation"] == "next"]
+
+    second_page = client.get(following, **auth(lighthouse_token)).json()
+    assert len(second_page["entry"]) == 1
+    assert second_page["entry"][0]["resource"]["id"] != first_page["entry"][0]["resource"]["id"]
+    assert not [link for link in second_page["link"] if link["relation"] == "next"]

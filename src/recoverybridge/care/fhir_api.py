@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from fhir.resources.R4B.bundle import Bundle
 from ninja import Query, Router
 from ninja.security import HttpBearer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -196,21 +197,31 @@ def documented(ok: str, *codes: int, body: type[BaseModel] | None = None) -> dic
     return extra
 
 
-def _task_bundle(request: HttpRequest, referrals: list[Referral], total: int) -> dict[str, Any]:
+def _task_bundle(
+    request: HttpRequest, referrals: list[Referral], total: int, offset: int, count: int
+) -> Bundle:
     base = fhir_base(request)
-    return {
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "total": total,
-        "entry": [
-            {
-                "fullUrl": f"{base}Task/{referral.pk}",
-                "resource": fhir.task(referral).model_dump(mode="json"),
-                "search": {"mode": "match"},
-            }
-            for referral in referrals
-        ],
-    }
+    links = [{"relation": "self", "url": request.build_absolute_uri()}]
+    if offset + count < total:
+        following = request.GET.copy()
+        following["_offset"] = str(offset + count)
+        links.append({"relation": "next", "url": f"{base}Task?{following.urlencode()}"})
+    return Bundle.model_validate(
+        {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "total": total,
+            "link": links,
+            "entry": [
+                {
+                    "fullUrl": f"{base}Task/{referral.pk}",
+                    "resource": fhir.task(referral),
+                    "search": {"mode": "match"},
+                }
+                for referral in referrals
+            ],
+        }
+    )
 
 
 def _received(organisation: Organisation) -> QuerySet[Referral]:
@@ -261,7 +272,7 @@ def list_tasks(
                 actor_organisation=organisation,
                 detail="FHIR Task read by the receiving organisation",
             )
-    return JsonResponse(_task_bundle(request, page, total), content_type=FHIR_JSON)
+    return fhir_response(_task_bundle(request, page, total, offset, count))
 
 
 @router.get(
@@ -286,6 +297,11 @@ def read_task(request: HttpRequest, task_id: str) -> HttpResponse:
         detail="FHIR Task read by the receiving organisation",
     )
     return fhir_response(fhir.task(referral))
+
+
+# The performer says why it turned a referral down or could not complete it (Gravity SDOH).
+REASON_REQUIRED = frozenset({TaskStatus.REJECTED, TaskStatus.FAILED})
+REASON_MAX_LENGTH = 255  # Referral.status_reason's max_length
 
 
 def _concept_text(concept: ConceptIn | None) -> str:
@@ -350,6 +366,13 @@ def update_task(request: HttpRequest, task_id: str) -> HttpResponse:
             )
         milestone = found
     reason = _concept_text(change.statusReason) if change.statusReason is not None else None
+    if reason is not None and len(reason) > REASON_MAX_LENGTH:
+        return outcome(
+            400,
+            "too-long",
+            f"statusReason is limited to {REASON_MAX_LENGTH} characters.",
+            expression="Task.statusReason",
+        )
     if status == referral.status:
         if reason is not None and reason != referral.status_reason:
             return outcome(
@@ -436,7 +459,3 @@ def export_bundle(request: HttpRequest, referral_id: str) -> HttpResponse:
     except PermissionDenied:
         return outcome(404, "not-found", f"No referral {referral_id} for this caller.")
     return fhir_response(bundle)
-
-
-# The performer says why it turned a referral down or could not complete it (Gravity SDOH).
-REASON_REQUIRED = frozenset({TaskStatus.REJECTED, TaskStatus.FAILED})
