@@ -13,6 +13,11 @@ How a search runs, and why (the target is a few milliseconds at 200k meetings):
 3. Only the page is loaded as full rows, with select_related/prefetch_related,
    so the query count does not grow with the results.
 
+A search with neither a place nor `starting_within` can match most of the
+directory, so it never brings a row per meeting into Python: count and facets
+come from a GROUP BY, and the sort by next occurrence works on (zone, weekday,
+start) slots, whose meetings share one next occurrence (see `_wide_search`).
+
 Online meetings are not bound to a place. A search near a place returns the
 in-person and hybrid meetings within the radius and the online meetings of
 groups based there (their location is the group's home area), with a null
@@ -204,24 +209,6 @@ class SearchResult:
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
 
 
-@dataclass
-class _Candidate:
-    id: int
-    distance_km: float | None
-    occurrence: datetime | None
-    fellowship_id: int
-    mode: str
-    name: str
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance on a sphere of the Earth's mean radius."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
-
-
 def bounding_box(lat: float, lon: float, radius_km: float) -> tuple[float, float, list[tuple[float, float]]]:
     """Latitude range and longitude ranges holding every point within `radius_km`.
 
@@ -379,54 +366,70 @@ def search_meetings(params: MeetingSearch, *, now: datetime) -> SearchResult:
     if not params.has_place and params.starting_within is None:
         return _wide_search(params, meetings, sort, fellowships, occurrences)
 
-    rows = _candidate_rows(params, meetings)
-    window_end = at.astimezone(UTC) + timedelta(minutes=params.starting_within or 0)
-    need_occurrence = sort != "name" or params.starting_within is not None
-    candidates: list[_Candidate] = []
+    return _candidate_search(params, _candidate_rows(params, meetings), sort, fellowships, occurrences)
+
+
+def _candidate_search(
+    params: MeetingSearch,
+    rows: list[tuple[Any, ...]],
+    sort: str,
+    fellowships: dict[int, tuple[str, str, str]],
+    occurrences: OccurrenceCache,
+) -> SearchResult:
+    """Exact distance, time window, facets and sort over the candidate rows.
+
+    A tight loop over plain tuples: a dense city has tens of thousands of candidates.
+    """
+    never = math.inf
+    measure = params.has_place and params.mode != SearchMode.ONLINE
+    if measure:
+        assert params.lat is not None and params.lon is not None
+        lat0, lon0 = math.radians(params.lat), math.radians(params.lon)
+        cos0 = math.cos(lat0)
+        # Compare the haversine term, not kilometres: one asin per kept row instead of per candidate.
+        max_h = math.sin(min(params.radius_km / EARTH_RADIUS_KM, math.pi) / 2) ** 2
+    window_end = occurrences.at.timestamp() + 60 * (params.starting_within or 0)
+    within = params.starting_within is not None
+    need_time = sort != "name" or within
+    by_name = sort == "name"
+    online = AttendanceMode.ONLINE.value
+    instant = occurrences.instant
+    sin, cos, radians = math.sin, math.cos, math.radians
+
+    kept: list[tuple[Any, int, float | None, int, str]] = []
     for row in rows:
         pk, lat, lon, weekday, start, zone_name, fellowship_id, mode = row[:8]
         distance = None
-        if params.has_place and params.mode != SearchMode.ONLINE:
-            assert params.lat is not None and params.lon is not None
-            distance = haversine_km(params.lat, params.lon, lat, lon)
-            if distance > params.radius_km:
+        if measure:
+            p = radians(lat)
+            h = sin((p - lat0) / 2) ** 2 + cos0 * cos(p) * sin((radians(lon) - lon0) / 2) ** 2
+            if h > max_h:
                 continue
-            if mode == AttendanceMode.ONLINE:
-                # Joined from anywhere: the group's home is no distance to travel.
-                distance = None
-        occurrence = None
-        if need_occurrence and weekday is not None and start is not None:
-            occurrence = occurrences.get(weekday, start, zone_name)
-            if params.starting_within is not None and occurrence > window_end:
+            # Online meetings are joined from anywhere: the group's home is no distance to travel.
+            if mode != online:
+                distance = 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+        when = never
+        if need_time and weekday is not None and start is not None:
+            when = instant(weekday, start, zone_name)
+            if within and when > window_end:
                 continue
-        candidates.append(
-            _Candidate(pk, distance, occurrence, fellowship_id, mode, row[8] if len(row) > 8 else "")
-        )
+        if by_name:
+            key: Any = (row[8].casefold(), pk)
+        elif sort == "distance":
+            key = (never if distance is None else distance, when, pk)
+        else:
+            key = (when, pk)
+        kept.append((key, pk, distance, fellowship_id, mode))
 
-    never = math.inf
-    if sort == "name":
-        candidates.sort(key=lambda c: (c.name.casefold(), c.id))
-    elif sort == "distance":
-        candidates.sort(
-            key=lambda c: (
-                never if c.distance_km is None else c.distance_km,
-                c.occurrence.timestamp() if c.occurrence else never,
-                c.id,
-            )
-        )
-    else:
-        candidates.sort(key=lambda c: (c.occurrence.timestamp() if c.occurrence else never, c.id))
-
+    kept.sort(key=lambda item: item[0])
     first = (params.page - 1) * params.page_size
-    page = candidates[first : first + params.page_size]
+    page = kept[first : first + params.page_size]
     return SearchResult(
-        count=len(candidates),
+        count=len(kept),
         page=params.page,
         page_size=params.page_size,
-        hits=_hits([(c.id, c.distance_km) for c in page], occurrences),
-        facets=_facets(
-            Counter(c.fellowship_id for c in candidates), Counter(c.mode for c in candidates), fellowships
-        ),
+        hits=_hits([(pk, distance) for _, pk, distance, _, _ in page], occurrences),
+        facets=_facets(Counter(k[3] for k in kept), Counter(k[4] for k in kept), fellowships),
     )
 
 
@@ -493,7 +496,7 @@ def _wide_search(
             pk, zone_name, weekday, start = row
             if weekday is None or start is None:
                 return (math.inf, pk)
-            return (occurrences.get(weekday, start, zone_name).timestamp(), pk)
+            return (occurrences.instant(weekday, start, zone_name), pk)
 
         rows.sort(key=key)
         offset = first - skipped

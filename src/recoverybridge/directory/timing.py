@@ -79,10 +79,19 @@ class OccurrenceCache:
     def __init__(self, at: datetime) -> None:
         self.at = at
         self._cache: dict[tuple[str, int, time], datetime] = {}
+        self._instants: dict[tuple[str, int, time], float] = {}
 
     def get(self, weekday: int, start: time, zone_name: str) -> datetime:
         key = (zone_name, weekday, start)
         found = self._cache.get(key)
         if found is None:
             found = self._cache[key] = next_occurrence(weekday, start, zone_name, self.at)
+        return found
+
+    def instant(self, weekday: int, start: time, zone_name: str) -> float:
+        """The next occurrence as a POSIX timestamp: cheap to compare and sort."""
+        key = (zone_name, weekday, start)
+        found = self._instants.get(key)
+        if found is None:
+            found = self._instants[key] = self.get(weekday, start, zone_name).timestamp()
         return found
