@@ -31,6 +31,8 @@ class Command(BaseCommand):
         if options["shared"] is not None:
             self.real_feeds(options["shared"] / "data" / "feeds" / "meeting-guide")
         self.admin_user()
+        # Demo care records refer people to the meetings loaded above.
+        call_command("demo_care", stdout=self.stdout)
 
     def synthetic(self, meetings: int, seed: int) -> None:
         existing = MeetingSource.objects.filter(feed_source__name=FEED_NAME).count()

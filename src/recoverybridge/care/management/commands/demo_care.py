@@ -1,0 +1,217 @@
+"""Demo care data: organisations, teams, staff, people, consents, referrals to real
+directory meetings, episodes and contacts. Safe to run again (does nothing the second time).
+
+Staff passwords come only from DEMO_STAFF_PASSWORD; without it the staff users cannot sign in.
+Everything is written through care.actions, so the demo has a real audit trail.
+"""
+
+import os
+import random
+from argparse import ArgumentParser
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from recoverybridge.accounts.models import Membership, Role
+from recoverybridge.care import actions
+from recoverybridge.care.models import (
+    AttendancePreference,
+    ConsentPurpose,
+    ContactKind,
+    EpisodeEnd,
+    EpisodeKind,
+    MutualAidMilestone,
+    Organisation,
+    OrganisationKind,
+    Person,
+    ReferralTargetKind,
+    SpiritualPreference,
+    TaskStatus,
+    Team,
+)
+from recoverybridge.directory.models import Meeting, MeetingStatus
+
+MARKER = "Harbour Recovery (demo)"
+# (organisation, kind, [(team, [(username, role)])])
+STRUCTURE = [
+    (MARKER, OrganisationKind.TREATMENT, [
+        ("Detox", [("alice", Role.TEAM_MANAGER), ("bob", Role.PEER_WORKER), ("carol", Role.CLINICIAN)]),
+        ("Community", [("dave", Role.PEER_WORKER), ("sam", Role.SERVICE_MANAGER)]),
+    ]),
+    ("Bridge Peer Network (demo)", OrganisationKind.PEER_RECOVERY, [("Navigators", [("nina", Role.PEER_WORKER)])]),
+    ("Eastside Housing (demo)", OrganisationKind.HOUSING, [("Tenancy support", [("hugo", Role.CLINICIAN)])]),
+    ("County Commissioning (demo)", OrganisationKind.COMMISSIONER, [("Commissioning", [("cora", Role.COMMISSIONER)])]),
+]  # fmt: skip
+GIVEN = ["Sam", "Alex", "Jordan", "Riley", "Casey", "Morgan", "Jamie", "Taylor", "Robin", "Kim", "Lee", "Jo"]
+FAMILY = ["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Evans", "Thomas", "Roberts", "Walker"]
+
+
+class Command(BaseCommand):
+    help = "Create demo organisations, staff, people, consents, referrals, episodes and contacts (once)."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--people", type=int, default=40)
+        parser.add_argument("--seed", type=int, default=1)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if Organisation.objects.filter(name=MARKER).exists():
+            self.stdout.write("Demo care data already there: left as it is.")
+            return
+        password = os.environ.get("DEMO_STAFF_PASSWORD")
+        with transaction.atomic():
+            staff, teams, orgs = self.structure(password)
+            self.people(options["people"], random.Random(options["seed"]), staff, teams, orgs)
+        if password:
+            self.stdout.write(f"Demo staff ({', '.join(sorted(staff))}) sign in with DEMO_STAFF_PASSWORD.")
+        else:
+            self.stdout.write(
+                "No DEMO_STAFF_PASSWORD set: demo staff users were created without a usable password."
+            )
+
+    def structure(
+        self, password: str | None
+    ) -> tuple[dict[str, User], dict[str, Team], dict[str, Organisation]]:
+        staff: dict[str, User] = {}
+        teams: dict[str, Team] = {}
+        orgs: dict[str, Organisation] = {}
+        for org_name, kind, org_teams in STRUCTURE:
+            org = Organisation.objects.create(name=org_name, kind=kind, area="Demo County")
+            orgs[org_name] = org
+            for team_name, members in org_teams:
+                team = Team.objects.create(organisation=org, name=team_name, area="Demo County")
+                teams[team_name] = team
+                for username, role in members:
+                    user = User.objects.filter(username=username).first() or User(
+                        username=username, email=f"{username}@demo.invalid"
+                    )
+                    if password:
+                        user.set_password(password)
+                    else:
+                        user.set_unusable_password()
+                    user.save()
+                    Membership.objects.get_or_create(user=user, team=team, role=role)
+                    staff[username] = user
+        return staff, teams, orgs
+
+    def people(
+        self,
+        count: int,
+        rng: random.Random,
+        staff: dict[str, User],
+        teams: dict[str, Team],
+        orgs: dict[str, Organisation],
+    ) -> None:
+        meetings = list(
+            Meeting.objects.filter(status=MeetingStatus.ACTIVE)
+            .select_related("fellowship")
+            .order_by("pk")[:400]
+        )
+        bridge = orgs["Bridge Peer Network (demo)"]
+        now = timezone.now()
+        workers = {"Detox": [staff["bob"], staff["carol"]], "Community": [staff["dave"]]}
+        referrals = 0
+        for i in range(count):
+            team_name = "Detox" if i % 3 else "Community"
+            worker = rng.choice(workers[team_name])
+            person = actions.create_person(
+                worker,
+                teams[team_name],
+                given_name=rng.choice(GIVEN),
+                family_name=rng.choice(FAMILY),
+                date_of_birth=date(1960 + rng.randrange(45), rng.randrange(1, 13), rng.randrange(1, 29)),
+                preferred_language=rng.choice(["en", "en", "en", "es"]),
+                spiritual_preference=rng.choice(SpiritualPreference.values),
+                on_moud=rng.random() < 0.3,
+                attendance_preference=rng.choice(AttendancePreference.values),
+                navigator=worker,
+            )
+            start = now - timedelta(days=rng.randrange(20, 120))
+            actions.give_consent(
+                worker, person, purpose=ConsentPurpose.CARE_COORDINATION, given_at=start, now=start
+            )
+            detox = actions.start_episode(
+                worker, person, kind=EpisodeKind.DETOX, started_on=start.date(), navigator=worker, now=start
+            )
+            discharged = start + timedelta(days=rng.randrange(5, 14))
+            actions.end_episode(
+                worker, detox, ended_on=discharged.date(), end_reason=EpisodeEnd.COMPLETED, now=discharged
+            )
+            if rng.random() < 0.6:
+                treatment_start = discharged + timedelta(days=rng.randrange(1, 25))
+                if treatment_start < now:
+                    actions.start_episode(
+                        worker,
+                        person,
+                        kind=EpisodeKind.COMMUNITY_TREATMENT,
+                        started_on=treatment_start.date(),
+                        now=treatment_start,
+                    )
+            for _ in range(rng.randrange(1, 4)):
+                at = discharged + timedelta(days=rng.randrange(0, 14), hours=rng.randrange(9, 17))
+                if at < now:
+                    actions.log_contact(
+                        worker,
+                        person,
+                        kind=rng.choice(ContactKind.values),
+                        at=at,
+                        duration_minutes=rng.choice([10, 20, 30, 60]),
+                        note="Talked through the options and next steps.",
+                        now=at,
+                    )
+            referrals += self.refer(rng, worker, person, meetings, bridge, discharged, now)
+        self.stdout.write(f"Created {count} demo people with {referrals} referrals.")
+
+    def refer(
+        self,
+        rng: random.Random,
+        worker: User,
+        person: Person,
+        meetings: list[Meeting],
+        bridge: Organisation,
+        when: datetime,
+        now: datetime,
+    ) -> int:
+        made = 0
+        if meetings:
+            # Information parity: options from several fellowships, the person picks one.
+            by_fellowship: dict[int, Meeting] = {}
+            for meeting in rng.sample(meetings, min(len(meetings), 30)):
+                by_fellowship.setdefault(meeting.fellowship_id, meeting)
+            presented = list(by_fellowship.values())[:6]
+            chosen = rng.choice(presented)
+            referral = actions.create_referral(
+                worker,
+                person,
+                target_kind=ReferralTargetKind.MEETING,
+                presented=presented,
+                chosen=[chosen],
+                now=when,
+            )
+            made += 1
+            if rng.random() < 0.6:
+                actions.set_referral_status(worker, referral, TaskStatus.IN_PROGRESS, now=when)
+                milestone = rng.choice(
+                    [MutualAidMilestone.ATTENDED_FIRST, MutualAidMilestone.ATTENDING_REGULARLY]
+                )
+                actions.set_business_status(worker, referral, milestone, now=when)
+            for follow_up in referral.follow_ups.filter(due_on__lt=now.date()):
+                if rng.random() < 0.5:
+                    actions.complete_follow_up(worker, follow_up, outcome="Checked in by phone.", now=now)
+        if rng.random() < 0.4:
+            actions.give_consent(
+                worker, person, purpose=ConsentPurpose.REFERRAL, recipient=bridge, given_at=when, now=when
+            )
+            actions.create_referral(
+                worker,
+                person,
+                target_kind=ReferralTargetKind.OTHER_SERVICE,
+                target_organisation=bridge,
+                reason="Peer support after detox.",
+                now=when,
+            )
+            made += 1
+        return made

@@ -1,0 +1,41 @@
+"""`demo_care` fills a demo service with people and referrals to real directory meetings,
+written through the audited actions; staff can sign in only with DEMO_STAFF_PASSWORD."""
+
+import io
+
+from django.contrib.auth.models import User
+from django.core.management import call_command
+
+from recoverybridge.audit.models import AuditEvent
+from recoverybridge.care.models import Organisation, Person, Referral, ReferralOption
+from tests.factories import make_meeting
+
+
+def run(**kw):
+    out = io.StringIO()
+    call_command("demo_care", stdout=out, **kw)
+    return out.getvalue()
+
+
+def test_demo_care_without_a_password(db, monkeypatch):
+    monkeypatch.delenv("DEMO_STAFF_PASSWORD", raising=False)
+    for slug in ("aa", "na", "smart", "lifering"):
+        make_meeting(slug)
+    output = run(people=6)
+    assert "without a usable password" in output
+    assert Organisation.objects.count() == 4
+    assert Person.objects.count() == 6
+    assert Referral.objects.filter(meeting__isnull=False).count() == 6
+    # Several kinds of group presented each time, one chosen.
+    assert ReferralOption.objects.filter(chosen=True).count() == 6
+    assert ReferralOption.objects.count() > 6
+    assert not User.objects.get(username="bob").has_usable_password()
+    assert AuditEvent.objects.filter(object_type="care.person", action="create").count() == 6
+    assert "already there" in run(people=6)
+    assert Person.objects.count() == 6
+
+
+def test_demo_care_with_a_password(db, monkeypatch):
+    monkeypatch.setenv("DEMO_STAFF_PASSWORD", "demo-only-pass-phrase")
+    assert "sign in with DEMO_STAFF_PASSWORD" in run(people=2)
+    assert User.objects.get(username="alice").check_password("demo-only-pass-phrase")
