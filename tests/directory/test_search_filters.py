@@ -70,6 +70,7 @@ def test_start_times_are_local_and_a_range_may_cross_midnight():
 
     assert sorted(names(search(start_after=time(18, 0)))) == ["Evening", "Late"]
     assert names(search(start_after="18:00", start_before="20:00")) == ["Evening"]
+    assert names(search(start_before="7:00")) == ["Early"]
     assert sorted(names(search(start_after="22:00", start_before="08:00"))) == ["Early", "Late"]
 
 

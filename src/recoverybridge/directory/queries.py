@@ -85,7 +85,7 @@ class SearchApproach(StrEnum):
     OTHER = Approach.OTHER.value
 
 
-HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
 class MeetingSearch(BaseModel):
