@@ -22,6 +22,7 @@ from recoverybridge.directory.queries import (
 from recoverybridge.directory.timing import next_occurrence
 
 router = Router(tags=["directory"])
+ICALENDAR = {"responses": {200: {"description": "iCalendar (RFC 5545)", "content": {"text/calendar": {}}}}}
 
 
 class FellowshipOut(Schema):
@@ -179,7 +180,12 @@ def search(request: HttpRequest, params: Query[MeetingSearch]) -> dict[str, obje
     return search_out(search_meetings(params, now=timezone.now()))
 
 
-@router.get("/meetings.ics", response={200: None, 400: ErrorsOut}, summary="Search results as iCalendar")
+@router.get(
+    "/meetings.ics",
+    response={200: None, 400: ErrorsOut},
+    summary="Search results as iCalendar",
+    openapi_extra=ICALENDAR,
+)
 def search_ics(request: HttpRequest, params: Query[MeetingSearch]) -> HttpResponse:
     """The same search and page as /meetings, as an iCalendar file of weekly events."""
     result = search_meetings(params, now=timezone.now())
@@ -198,7 +204,10 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> Status[dict[str, ob
 
 
 @router.get(
-    "/meetings/{int:meeting_id}.ics", response={200: None, 404: ErrorsOut}, summary="One meeting as iCalendar"
+    "/meetings/{int:meeting_id}.ics",
+    response={200: None, 404: ErrorsOut},
+    summary="One meeting as iCalendar",
+    openapi_extra=ICALENDAR,
 )
 def meeting_ics(request: HttpRequest, meeting_id: int) -> HttpResponse | Status[dict[str, object]]:
     meeting = meetings_by_id([meeting_id]).get(meeting_id)
