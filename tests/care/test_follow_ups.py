@@ -61,7 +61,9 @@ def test_nobody_else_sees_bobs_queue_but_his_managers(world):
     assert queries.team_follow_ups(world.nina, day).count() == 0
 
 
-@pytest.mark.django_db(transaction=True)
+# The worker commits and locks rows itself, so these tests really commit; serialized_rollback
+# puts back the migrations' data (fellowships, vocabulary) that the flush afterwards removes.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_reminders_run_on_the_real_task_queue():
     """Enqueue on the database backend, run the worker for one batch, read the e-mail."""
     world = build_world()
@@ -90,7 +92,7 @@ def test_reminders_run_on_the_real_task_queue():
     assert [m.to for m in mail.outbox] == [["dave@example.org"]]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_enqueue_reminders_command_queues_the_task():
     from django_tasks_db.models import DBTaskResult
 
