@@ -1,7 +1,7 @@
 """Care coordination: organisations, teams, people, consent, referrals, journeys.
 
 Person records are health data (US 42 CFR Part 2, UK GDPR special category).
-Read them only through the scoped querysets in `care.access`, change them only
+Read them only through the scoped querysets in `accounts.access`, change them only
 through `care.actions` (which writes the audit row in the same transaction).
 """
 
