@@ -83,3 +83,23 @@ def _aa():
     from recoverybridge.directory.models import Fellowship
 
     return Fellowship.objects.get(slug="aa")
+
+
+# Bob logs a confidential contact with Pat: only Bob and the Detox team's managers read the note.
+READS_CONFIDENTIAL_NOTE = {"bob", "alice", "sam"}
+
+
+@pytest.mark.parametrize("username", list(SEES))
+def test_confidential_contact_notes(world, username):
+    from datetime import UTC, datetime
+
+    from recoverybridge.care.models import ContactKind
+
+    at = datetime(2026, 3, 2, 10, tzinfo=UTC)
+    open_note = actions.log_contact(world.bob, world.pat, kind=ContactKind.PHONE, at=at, note="booked a lift")
+    secret = actions.log_contact(
+        world.bob, world.pat, kind=ContactKind.PHONE, at=at, note="disclosed a relapse", confidential=True
+    )
+    user = world.user(username)
+    assert access.can(user, "contact.note", open_note) is ("pat" in SEES[username][1])
+    assert access.can(user, "contact.note", secret) is (username in READS_CONFIDENTIAL_NOTE)
