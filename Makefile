@@ -9,7 +9,7 @@ DEMO_MEETINGS ?= 5000
 export PYTHONDONTWRITEBYTECODE := 1
 TEST_ENV := SECRET_KEY=test-only-not-secret DEBUG=0
 
-.PHONY: install demo test lint typecheck test-sqlite test-postgres bench clean browser
+.PHONY: install demo test lint typecheck test-sqlite test-postgres bench clean browser pdf
 
 install: $(VENV)/.installed
 
@@ -18,7 +18,7 @@ $(VENV)/.installed: requirements/base.txt requirements/dev.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/dev.txt
 	touch $@
 
-demo: install
+demo: install pdf
 	DEBUG=1 $(BIN)/python manage.py migrate --no-input -v0
 	DEBUG=1 $(BIN)/python manage.py demo_data --meetings $(DEMO_MEETINGS) --shared $(SHARED)
 	@echo "RecoveryBridge is at http://127.0.0.1:8000 (Ctrl-C stops it)"
@@ -36,11 +36,16 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 browser:
 	@command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
 
-test-sqlite: install browser
+# WeasyPrint (the take-away PDF) renders text with Debian's pango.
+PANGO := libpango-1.0-0 libpangoft2-1.0-0
+pdf:
+	@dpkg -s $(PANGO) >/dev/null 2>&1 || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(PANGO))
+
+test-sqlite: install browser pdf
 	$(TEST_ENV) $(BIN)/pytest -q -p no:cacheprovider
 
 # The whole suite again on PostgreSQL, whenever one is reachable.
-test-postgres: install browser
+test-postgres: install browser pdf
 	@if $(BIN)/python bench/pg_available.py "$(PG_URL)"; then \
 		echo "== PostgreSQL suite"; \
 		$(TEST_ENV) DATABASE_URL="$(PG_URL)" $(BIN)/pytest -q -p no:cacheprovider; \
