@@ -9,5 +9,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("recoverybridge.accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("staff/", include("recoverybridge.care.urls")),
     path("", include("recoverybridge.directory.urls")),
 ]

@@ -1,0 +1,334 @@
+"""Forms of the staff pages. Each one checks what a person filling it in can get wrong and says
+so in their words; the change itself is made by care.actions, which checks access again."""
+
+import datetime
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from recoverybridge.care.models import (
+    AssistedStepKind,
+    AttendancePreference,
+    ConsentPurpose,
+    ContactKind,
+    Episode,
+    EpisodeEnd,
+    EpisodeKind,
+    GroupGenderPreference,
+    MutualAidMilestone,
+    Organisation,
+    OrganisationKind,
+    ReferralTargetKind,
+    SpiritualPreference,
+    TaskStatus,
+    Team,
+)
+from recoverybridge.directory.models import Fellowship
+from recoverybridge.directory.places import find_place
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class StaffForm(forms.Form):
+    """Marks fields with errors for assistive technology, as the public forms do."""
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                widget = self.fields[name].widget
+                widget.attrs["aria-invalid"] = "true"
+                widget.attrs["aria-describedby"] = f"id_{name}_error"
+
+
+def _users_of(teams: QuerySet[Team]) -> QuerySet[User]:
+    return User.objects.filter(memberships__team__in=teams, is_active=True).distinct().order_by("username")
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+
+class PersonForm(StaffForm):
+    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), empty_label=None)
+    given_name = forms.CharField(label=_("Given name"), max_length=120)
+    family_name = forms.CharField(label=_("Family name"), max_length=120, required=False)
+    date_of_birth = forms.DateField(label=_("Date of birth"), required=False, widget=DateInput())
+    email = forms.EmailField(label=_("Email"), required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    place = forms.CharField(
+        label=_("Town or postcode"),
+        max_length=120,
+        required=False,
+        help_text=_("Used to find meetings near them. Leave empty to look at online meetings only."),
+    )
+    preferred_language = forms.ChoiceField(label=_("Preferred language"), choices=settings.LANGUAGES)
+    spiritual_preference = forms.ChoiceField(
+        label=_("Secular or spiritual"), choices=SpiritualPreference.choices
+    )
+    on_moud = forms.BooleanField(
+        label=_("On medication for opioid use disorder (MOUD), such as methadone or buprenorphine"),
+        required=False,
+    )
+    attendance_preference = forms.ChoiceField(
+        label=_("Online or in person"), choices=AttendancePreference.choices
+    )
+    group_gender_preference = forms.ChoiceField(
+        label=_("Gender of group"), choices=GroupGenderPreference.choices
+    )
+    navigator = UserChoiceField(
+        label=_("Navigator"), queryset=User.objects.none(), required=False, empty_label=_("Nobody yet")
+    )
+
+    def __init__(self, *args: Any, teams: QuerySet[Team], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams.select_related("organisation")  # type: ignore[attr-defined]
+        self.fields["navigator"].queryset = _users_of(teams)  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        navigator, team = data.get("navigator"), data.get("team")
+        if (
+            navigator is not None
+            and team is not None
+            and not navigator.memberships.filter(team=team).exists()
+        ):
+            self.add_error("navigator", _("The navigator must work in the person's team."))
+        place_text = (data.get("place") or "").strip()
+        data["latitude"] = data["longitude"] = None
+        if place_text:
+            place = find_place(place_text)
+            if place is None:
+                self.add_error(
+                    "place",
+                    _("We could not find that place. Try a town or a postcode, or leave it empty."),
+                )
+            else:
+                data["latitude"], data["longitude"] = place.latitude, place.longitude
+        born = data.get("date_of_birth")
+        if born is not None and born > timezone.localdate():
+            self.add_error("date_of_birth", _("The date of birth cannot be in the future."))
+        return data
+
+    def person_fields(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "given_name": data["given_name"],
+            "family_name": data["family_name"],
+            "date_of_birth": data["date_of_birth"],
+            "email": data["email"],
+            "phone": data["phone"],
+            "postcode": data["place"].strip()[:20],
+            "latitude": data["latitude"],
+            "longitude": data["longitude"],
+            "preferred_language": data["preferred_language"],
+            "spiritual_preference": data["spiritual_preference"],
+            "on_moud": data["on_moud"],
+            "attendance_preference": data["attendance_preference"],
+            "group_gender_preference": data["group_gender_preference"],
+            "navigator": data["navigator"],
+        }
+
+
+def recipients() -> QuerySet[Organisation]:
+    """Organisations a person's information may go to (commissioners see aggregates only)."""
+    return Organisation.objects.exclude(kind=OrganisationKind.COMMISSIONER).order_by("name")
+
+
+class ConsentForm(StaffForm):
+    purpose = forms.ChoiceField(label=_("Purpose"), choices=ConsentPurpose.choices)
+    recipient = forms.ModelChoiceField(
+        label=_("Recipient"),
+        queryset=Organisation.objects.none(),
+        required=False,
+        empty_label=_("No other organisation"),
+        help_text=_("Needed for a referral: the organisation the person agrees may receive it."),
+    )
+    scope = forms.CharField(
+        label=_("What may be shared"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    expires_on = forms.DateField(
+        label=_("Expires on"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("Leave empty if the consent has no end date."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["recipient"].queryset = recipients()  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("purpose") == ConsentPurpose.REFERRAL and not data.get("recipient"):
+            self.add_error(
+                "recipient", _("Choose the organisation the person agrees may receive the referral.")
+            )
+        expires = data.get("expires_on")
+        if expires is not None and expires <= timezone.localdate():
+            self.add_error("expires_on", _("The end date must be after today."))
+        return data
+
+    def action_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        expires = data["expires_on"]
+        return {
+            "purpose": data["purpose"],
+            "recipient": data["recipient"],
+            "scope": data["scope"],
+            "expires_at": _end_of_day(expires) if expires else None,
+        }
+
+
+def _end_of_day(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(23, 59, 59)))
+
+
+class EpisodeForm(StaffForm):
+    kind = forms.ChoiceField(label=_("Kind"), choices=EpisodeKind.choices)
+    started_on = forms.DateField(label=_("Started on"), widget=DateInput())
+    navigator = UserChoiceField(
+        label=_("Navigator"), queryset=User.objects.none(), required=False, empty_label=_("Nobody yet")
+    )
+
+    def __init__(self, *args: Any, team: Team, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["navigator"].queryset = _users_of(Team.objects.filter(pk=team.pk))  # type: ignore[attr-defined]
+
+    def clean_started_on(self) -> datetime.date:
+        started: datetime.date = self.cleaned_data["started_on"]
+        if started > timezone.localdate() + datetime.timedelta(days=366):
+            raise forms.ValidationError(_("That date is more than a year away; please check it."))
+        return started
+
+
+class EndEpisodeForm(StaffForm):
+    ended_on = forms.DateField(label=_("Ended on"), widget=DateInput())
+    end_reason = forms.ChoiceField(
+        label=_("How it ended"), choices=[c for c in EpisodeEnd.choices if c[0] != EpisodeEnd.ONGOING]
+    )
+
+    def __init__(self, *args: Any, episode: Episode, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.episode = episode
+
+    def clean_ended_on(self) -> datetime.date:
+        ended: datetime.date = self.cleaned_data["ended_on"]
+        if ended < self.episode.started_on:
+            raise forms.ValidationError(_("An episode cannot end before it started."))
+        return ended
+
+
+class ContactForm(StaffForm):
+    kind = forms.ChoiceField(label=_("Type of contact"), choices=ContactKind.choices)
+    at = forms.DateTimeField(label=_("When"), widget=DateTimeInput())
+    duration_minutes = forms.IntegerField(label=_("Minutes"), min_value=0, max_value=24 * 60, initial=0)
+    episode = forms.ModelChoiceField(
+        label=_("Episode"), queryset=Episode.objects.none(), required=False, empty_label=_("None")
+    )
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    confidential = forms.BooleanField(
+        label=_("Confidential: only I and the team's managers may read the note"), required=False
+    )
+
+    def __init__(self, *args: Any, episodes: QuerySet[Episode], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["episode"].queryset = episodes  # type: ignore[attr-defined]
+        self.fields["episode"].label_from_instance = lambda e: (  # type: ignore[attr-defined]
+            f"{e.get_kind_display()} ({e.started_on:%Y-%m-%d})"
+        )
+
+    def clean_at(self) -> datetime.datetime:
+        at: datetime.datetime = self.cleaned_data["at"]
+        if at > timezone.now() + datetime.timedelta(hours=1):
+            raise forms.ValidationError(_("A contact cannot be logged in the future."))
+        return at
+
+
+class StatusForm(StaffForm):
+    status = forms.ChoiceField(label=_("New status"))
+    reason = forms.CharField(label=_("Reason"), max_length=255, required=False)
+
+    def __init__(self, *args: Any, allowed: set[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [c for c in TaskStatus.choices if c[0] in allowed]  # type: ignore[attr-defined]
+
+
+class MilestoneForm(StaffForm):
+    business_status = forms.ChoiceField(
+        label=_("Milestone"), choices=[c for c in MutualAidMilestone.choices if c[0]]
+    )
+
+
+class AssistedStepForm(StaffForm):
+    kind = forms.ChoiceField(label=_("Step"), choices=AssistedStepKind.choices)
+    on = forms.DateField(label=_("Date"), widget=DateInput())
+    note = forms.CharField(label=_("Note"), max_length=255, required=False)
+
+    def clean_on(self) -> datetime.date:
+        on: datetime.date = self.cleaned_data["on"]
+        if on > timezone.localdate():
+            raise forms.ValidationError(_("Record a step once it has happened."))
+        return on
+
+
+class FollowUpForm(StaffForm):
+    outcome = forms.CharField(
+        label=_("Outcome"), required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
+
+
+MUTUAL_AID = (ReferralTargetKind.MEETING, ReferralTargetKind.FELLOWSHIP)
+
+
+class ReferralTargetForm(StaffForm):
+    """Step 2 of the wizard: what the referral is to."""
+
+    target_kind = forms.ChoiceField(
+        label=_("Refer to"), choices=ReferralTargetKind.choices, widget=forms.RadioSelect
+    )
+    meeting = forms.TypedChoiceField(label=_("Meeting"), coerce=int, required=False)
+    fellowship = forms.ModelChoiceField(
+        label=_("Group (fellowship)"), queryset=Fellowship.objects.order_by("name"), required=False
+    )
+    organisation = forms.ModelChoiceField(
+        label=_("Organisation"), queryset=Organisation.objects.none(), required=False
+    )
+    reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, chosen: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["meeting"].choices = [("", _("Choose a meeting")), *chosen]  # type: ignore[attr-defined]
+        self.fields["organisation"].queryset = recipients()  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        kind = data.get("target_kind")
+        if kind == ReferralTargetKind.MEETING and not data.get("meeting"):
+            self.add_error(
+                "meeting",
+                _("Choose one of the meetings the person chose to try (go back to step 1 to choose one)."),
+            )
+        if kind == ReferralTargetKind.FELLOWSHIP and not data.get("fellowship"):
+            self.add_error("fellowship", _("Choose the group."))
+        if kind and kind not in MUTUAL_AID and not data.get("organisation"):
+            self.add_error("organisation", _("Choose the organisation to refer to."))
+        return data

@@ -1,0 +1,27 @@
+"""Staff pages, under /staff/."""
+
+from django.urls import path
+
+from recoverybridge.care import views
+
+app_name = "care"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("queue/", views.work_queue, name="queue"),
+    path("follow-ups/<int:follow_up_id>/done/", views.complete_follow_up, name="complete_follow_up"),
+    path("people/new/", views.add_person, name="add_person"),
+    path("people/<int:person_id>/", views.person, name="person"),
+    path("people/<int:person_id>/audit/", views.person_audit, name="person_audit"),
+    path("people/<int:person_id>/audit/export/", views.person_audit_export, name="person_audit_export"),
+    path("people/<int:person_id>/consent/", views.give_consent, name="give_consent"),
+    path(
+        "people/<int:person_id>/consent/<int:consent_id>/revoke/", views.revoke_consent, name="revoke_consent"
+    ),
+    path("people/<int:person_id>/episodes/new/", views.start_episode, name="start_episode"),
+    path("people/<int:person_id>/episodes/<int:episode_id>/end/", views.end_episode, name="end_episode"),
+    path("people/<int:person_id>/contacts/new/", views.log_contact, name="log_contact"),
+    path("people/<int:person_id>/refer/", views.refer, name="refer"),
+    path("referrals/<int:referral_id>/", views.referral, name="referral"),
+    path("referrals/<int:referral_id>/take-away.pdf", views.takeaway, name="takeaway"),
+]

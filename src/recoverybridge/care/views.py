@@ -1,0 +1,447 @@
+"""Staff pages: dashboard, work queue, person timeline, the forms that change a record, and the
+referral wizard. Thin: reads come from care.pages (scoped through accounts.access), every
+change goes through care.actions. A person outside the user's scope is a 404, never a 403,
+so a page never tells whether someone exists."""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from recoverybridge.accounts import access
+from recoverybridge.audit import queries as audit_queries
+from recoverybridge.care import actions, pages
+from recoverybridge.care.errors import ConsentRequired, InvalidTransition
+from recoverybridge.care.forms import (
+    MUTUAL_AID,
+    AssistedStepForm,
+    ConsentForm,
+    ContactForm,
+    EndEpisodeForm,
+    EpisodeForm,
+    FollowUpForm,
+    MilestoneForm,
+    PersonForm,
+    ReferralTargetForm,
+    StatusForm,
+)
+from recoverybridge.care.models import (
+    ConsentPurpose,
+    Episode,
+    Person,
+    Referral,
+    ReferralTargetKind,
+    TaskStatus,
+)
+from recoverybridge.care.takeaway import takeaway_pdf
+from recoverybridge.care.wizard import options_for
+from recoverybridge.directory.models import Meeting, MeetingStatus
+
+View = Callable[..., HttpResponse]
+
+
+def staff_page(view: View) -> View:
+    """Signed in, never cached by the browser or a proxy (these pages hold health data)."""
+
+    @wraps(view)
+    @login_required
+    @never_cache
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _person(request: HttpRequest, person_id: int) -> Person:
+    person = pages.person_in_scope(request.user, person_id)
+    if person is None:
+        raise Http404
+    return person
+
+
+def _referral(request: HttpRequest, referral_id: int) -> Referral:
+    referral = pages.referral_in_scope(request.user, referral_id)
+    if referral is None:
+        raise Http404
+    return referral
+
+
+def _person_url(person: Person) -> str:
+    return reverse("care:person", args=[person.pk])
+
+
+def _next_url(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return default
+
+
+def _status(form: Any) -> int:
+    return 400 if form.is_bound and form.errors else 200
+
+
+# ---------------------------------------------------------------- dashboard and queue
+
+
+@staff_page
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    mine = request.GET.get("show") != "team"
+    data = pages.dashboard(
+        request.user,
+        mine_only=mine,
+        search=request.GET.get("q", ""),
+        page=request.GET.get("page"),
+        today=timezone.localdate(),
+    )
+    return render(request, "care/dashboard.html", {"data": data, "today": timezone.localdate()})
+
+
+@staff_page
+@require_GET
+def work_queue(request: HttpRequest) -> HttpResponse:
+    context = pages.work_queue_page(request.user, timezone.localdate())
+    return render(request, "care/queue.html", {**context, "today": timezone.localdate()})
+
+
+@staff_page
+@require_POST
+def complete_follow_up(request: HttpRequest, follow_up_id: int) -> HttpResponse:
+    follow_up = pages.follow_up_in_scope(request.user, follow_up_id)
+    if follow_up is None:
+        raise Http404
+    form = FollowUpForm(request.POST)
+    back = _next_url(request, reverse("care:queue"))
+    if not form.is_valid():
+        messages.error(request, _("The outcome is too long: keep it under 2,000 characters."))
+        return HttpResponseRedirect(back)
+    actions.complete_follow_up(request.user, follow_up, outcome=form.cleaned_data["outcome"])
+    messages.success(request, _("Follow-up marked as done."))
+    return HttpResponseRedirect(back)
+
+
+# ---------------------------------------------------------------- people
+
+
+@staff_page
+@require_http_methods(["GET", "POST"])
+def add_person(request: HttpRequest) -> HttpResponse:
+    teams = access.teams_for(request.user)
+    if not teams.exists():
+        raise PermissionDenied(_("Only members of a care team may add people."))
+    form = PersonForm(request.POST or None, teams=teams)
+    if request.method == "POST" and form.is_valid():
+        person = actions.create_person(request.user, form.cleaned_data["team"], **form.person_fields())
+        messages.success(request, _("Person added."))
+        return HttpResponseRedirect(_person_url(person))
+    return render(
+        request,
+        "care/form.html",
+        {
+            "form": form,
+            "title": _("Add a person"),
+            "submit": _("Add person"),
+            "back": reverse("care:dashboard"),
+        },
+        status=_status(form),
+    )
+
+
+@staff_page
+@require_GET
+def person(request: HttpRequest, person_id: int) -> HttpResponse:
+    person = _person(request, person_id)
+    actions.record_view(request.user, person, detail="timeline")
+    timeline = pages.timeline(request.user, person)
+    context = {"t": timeline, "person": person, "today": timezone.localdate()}
+    return render(request, "care/person.html", context)
+
+
+@staff_page
+@require_GET
+def person_audit(request: HttpRequest, person_id: int) -> HttpResponse:
+    person = _person(request, person_id)
+    events = audit_queries.person_trail(request.user, person)  # PermissionDenied unless a manager
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    return render(request, "care/audit.html", {"person": person, "page": page})
+
+
+@staff_page
+@require_POST
+def person_audit_export(request: HttpRequest, person_id: int) -> HttpResponse:
+    person = _person(request, person_id)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="audit-{person.reference}.csv"'
+    audit_queries.export_csv(request.user, response, person=person)
+    return response
+
+
+# ---------------------------------------------------------------- consent, episodes, contacts
+
+
+@staff_page
+@require_http_methods(["GET", "POST"])
+def give_consent(request: HttpRequest, person_id: int) -> HttpResponse:
+    person = _person(request, person_id)
+    initial = {"purpose": request.GET.get("purpose", ""), "recipient": request.GET.get("recipient", "")}
+    form = ConsentForm(request.POST or None, initial=initial)
+    back = _next_url(request, _person_url(person))
+    if request.method == "POST" and form.is_valid():
+        actions.give_consent(request.user, person, **form.action_kwargs())
+        messages.success(request, _("Consent recorded."))
+        return HttpResponseRedirect(back)
+    return _form_page(request, person, form, _("Record consent"), _("Record consent"), back)
+
+
+@staff_page
+@require_POST
+def revoke_consent(request: HttpRequest, person_id: int, consent_id: int) -> HttpResponse:
+    person = _person(request, person_id)
+    consent = person.consents.filter(pk=consent_id).first()
+    if consent is None:
+        raise Http404
+    actions.revoke_consent(request.user, consent)
+    messages.success(request, _("Consent revoked: nothing more is shared under it from now on."))
+    return HttpResponseRedirect(_person_url(person))
+
+
+@staff_page
+@require_http_methods(["GET", "POST"])
+def start_episode(request: HttpRequest, person_id: int) -> HttpResponse:
+    person = _person(request, person_id)
+    form = EpisodeForm(request.POST or None, team=person.team, initial={"started_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        actions.start_episode(request.user, person, **form.cleaned_data)
+        messages.success(request, _("Episode started."))
+        return HttpResponseRedirect(_person_url(person))
+    return _form_page(request, person, form, _("Start an episode"), _("Start episode"))
+
+
+@staff_page
+@require_http_methods(["GET", "POST"])
+def end_episode(request: HttpRequest, person_id: int, episode_id: int) -> HttpResponse:
+    person = _person(request, person_id)
+    episode = Episode.objects.filter(person=person, pk=episode_id, ended_on__isnull=True).first()
+    if episode is None:
+        raise Http404
+    form = EndEpisodeForm(request.POST or None, episode=episode, initial={"ended_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        actions.end_episode(request.user, episode, **form.cleaned_data)
+        messages.success(request, _("Episode ended."))
+        return HttpResponseRedirect(_person_url(person))
+    title = _("End the %(kind)s episode") % {"kind": episode.get_kind_display().lower()}
+    return _form_page(request, person, form, title, _("End episode"))
+
+
+@staff_page
+@require_http_methods(["GET", "POST"])
+def log_contact(request: HttpRequest, person_id: int) -> HttpResponse:
+    person = _person(request, person_id)
+    episodes = person.episodes.order_by("-started_on")
+    initial = {"at": timezone.localtime().replace(second=0, microsecond=0)}
+    form = ContactForm(request.POST or None, episodes=episodes, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        actions.log_contact(request.user, person, **form.cleaned_data)
+        messages.success(request, _("Contact logged."))
+        return HttpResponseRedirect(_person_url(person))
+    return _form_page(request, person, form, _("Log a contact"), _("Log contact"))
+
+
+def _form_page(
+    request: HttpRequest, person: Person, form: Any, title: str, submit: str, back: str = ""
+) -> HttpResponse:
+    context = {
+        "form": form,
+        "person": person,
+        "title": title,
+        "submit": submit,
+        "back": back or _person_url(person),
+    }
+    return render(request, "care/form.html", context, status=_status(form))
+
+
+# ---------------------------------------------------------------- a referral
+
+
+@staff_page
+@require_http_methods(["GET", "POST"])
+def referral(request: HttpRequest, referral_id: int) -> HttpResponse:
+    """One referral: its options, steps and follow-ups, with the forms that move it on."""
+    referral = _referral(request, referral_id)
+    user = request.user
+    allowed = access.allowed_statuses(user, referral)
+    which = request.POST.get("form", "") if request.method == "POST" else ""
+
+    def bound(name: str) -> Any:
+        return request.POST if name == which else None
+
+    forms: dict[str, Any] = {
+        "status": StatusForm(bound("status"), allowed=allowed, prefix="status"),
+        "milestone": MilestoneForm(
+            bound("milestone"), initial={"business_status": referral.business_status}, prefix="milestone"
+        ),
+        "step": AssistedStepForm(bound("step"), initial={"on": timezone.localdate()}, prefix="step"),
+    }
+    if request.method == "POST":
+        if which not in forms:
+            raise Http404
+        form = forms[which]
+        if form.is_valid():
+            try:
+                _apply(user, referral, which, form.cleaned_data)
+            except (InvalidTransition, ValueError):
+                form.add_error(
+                    None, _("That change is not possible now: the referral has moved on. Please check it.")
+                )
+            except ConsentRequired as error:
+                form.add_error(None, _consent_message(referral.person, error))
+            else:
+                messages.success(request, _("Referral updated."))
+                return HttpResponseRedirect(reverse("care:referral", args=[referral.pk]))
+    actions.record_view(user, referral.person, detail=f"referral {referral.pk}")
+    context = {
+        "referral": referral,
+        "person": referral.person,
+        "options": pages.referral_options(referral),
+        "steps": list(referral.assisted_steps.select_related("by").order_by("-on", "-pk")),
+        "follow_ups": list(referral.follow_ups.select_related("assigned_to").order_by("due_on", "pk")),
+        "forms": forms,
+        "show_milestones": referral.target_kind in MUTUAL_AID
+        and referral.status not in (TaskStatus.DRAFT, TaskStatus.ENTERED_IN_ERROR),
+        "can_request": access.can(user, "referral.request", referral),
+    }
+    return render(
+        request, "care/referral.html", context, status=400 if which and request.method == "POST" else 200
+    )
+
+
+def _apply(user: Any, referral: Referral, which: str, data: dict[str, Any]) -> None:
+    if which == "status":
+        actions.set_referral_status(user, referral, data["status"], reason=data["reason"])
+    elif which == "milestone":
+        actions.set_business_status(user, referral, data["business_status"])
+    else:
+        actions.record_assisted_step(user, referral, kind=data["kind"], on=data["on"], note=data["note"])
+
+
+def _consent_message(person: Person, error: ConsentRequired) -> str:
+    return _(
+        "%(name)s has no active consent to share this referral with %(organisation)s. "
+        "Record their consent first, or save the referral as a draft."
+    ) % {"name": person.given_name, "organisation": error.recipient_name}
+
+
+@staff_page
+@require_GET
+def takeaway(request: HttpRequest, referral_id: int) -> HttpResponse:
+    referral = _referral(request, referral_id)
+    pdf = takeaway_pdf(referral)
+    actions.record_print(request.user, referral.person, detail=f"take-away list, referral {referral.pk}")
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="options-{referral.pk}.pdf"'
+    return response
+
+
+# ---------------------------------------------------------------- the referral wizard
+
+
+def _meeting_ids(values: list[str]) -> list[int]:
+    return sorted({int(v) for v in values if v.isdigit()})
+
+
+@staff_page
+@require_http_methods(["GET", "POST"])
+def refer(request: HttpRequest, person_id: int) -> HttpResponse:
+    """Step 1 (GET): the options, matched and with every kind of group nearby; the person picks
+    the ones to try. Step 2 (POST step=2): what the referral is to. Send (POST step=3)."""
+    person = _person(request, person_id)
+    step = request.POST.get("step", "1") if request.method == "POST" else "1"
+    if step == "1":
+        actions.record_view(request.user, person, detail="referral wizard")
+        options = options_for(person, now=timezone.now())
+        return render(request, "care/refer_options.html", {"person": person, "options": options})
+
+    presented_ids = _meeting_ids(request.POST.getlist("presented"))
+    chosen_ids = [pk for pk in _meeting_ids(request.POST.getlist("chosen")) if pk in presented_ids]
+    meetings = {
+        m.pk: m
+        for m in Meeting.objects.filter(pk__in=presented_ids, status=MeetingStatus.ACTIVE).select_related(
+            "fellowship"
+        )
+    }
+    presented = [meetings[pk] for pk in presented_ids if pk in meetings]
+    chosen = [meetings[pk] for pk in chosen_ids if pk in meetings]
+    choices = [(m.pk, f"{m.name} ({m.fellowship.name})") for m in chosen]
+    initial: dict[str, Any] = {}
+    if chosen:
+        initial = {
+            "target_kind": ReferralTargetKind.MEETING,
+            "meeting": chosen[0].pk,
+            "fellowship": chosen[0].fellowship,
+        }
+    form = ReferralTargetForm(request.POST if step == "3" else None, chosen=choices, initial=initial)
+    consent_needed = None
+    if step == "3" and form.is_valid():
+        data = form.cleaned_data
+        kind = data["target_kind"]
+        try:
+            created = actions.create_referral(
+                request.user,
+                person,
+                target_kind=kind,
+                meeting=meetings.get(data["meeting"]) if kind == ReferralTargetKind.MEETING else None,
+                fellowship=data["fellowship"] if kind == ReferralTargetKind.FELLOWSHIP else None,
+                target_organisation=data["organisation"] if kind not in MUTUAL_AID else None,
+                reason=data["reason"],
+                presented=presented,
+                chosen=chosen,
+                submit="draft" not in request.POST,
+            )
+        except ConsentRequired as error:
+            consent_needed = {
+                "message": _consent_message(person, error),
+                "url": reverse("care:give_consent", args=[person.pk])
+                + "?"
+                + urlencode(
+                    {
+                        "purpose": ConsentPurpose.REFERRAL,
+                        "recipient": data["organisation"].pk,
+                        "next": reverse("care:person", args=[person.pk]),
+                    }
+                ),
+            }
+        else:
+            if created.status == TaskStatus.DRAFT:
+                messages.success(request, _("Referral saved as a draft. Nothing has been shared."))
+            else:
+                messages.success(request, _("Referral sent. Follow-ups are in your work queue."))
+            return HttpResponseRedirect(reverse("care:referral", args=[created.pk]))
+    consents = [
+        c.recipient
+        for c in access.referral_consents().filter(person=person).select_related("recipient")
+        if c.recipient is not None
+    ]
+    context = {
+        "person": person,
+        "form": form,
+        "presented": presented,
+        "chosen": chosen,
+        "consent_needed": consent_needed,
+        "consented_to": sorted({o.name for o in consents}),
+    }
+    status = 400 if step == "3" else 200
+    return render(request, "care/refer_target.html", context, status=status)

@@ -1,0 +1,146 @@
+"""Every staff page for every role, against a person on the user's own team, on another team
+of the same organisation, and at another organisation. The expectations are written out in
+full: a change of rule shows up as a changed cell, and any person page a user may not see
+answers 404 (never 403), so it does not even say whether the person exists.
+
+Pat is on Harbour's Detox team, Quinn on Harbour's Community team, Rowan at Bridge.
+"""
+
+import pytest
+from django.test import Client
+
+from recoverybridge.audit.models import AuditAction, AuditEvent
+from recoverybridge.care import actions
+from recoverybridge.care.models import ReferralTargetKind
+from recoverybridge.directory.models import Fellowship
+from tests.care.staff_pages import serve_plain_static_files
+from tests.factories import make_meeting
+
+USERS = ("alice", "bob", "carol", "dave", "sam", "nina", "cora", "eddie", "ada")
+PEOPLE = ("pat", "quinn", "rowan")
+
+# Whose records each user may open: the same table as test_access_matrix's SEES.
+SEES = {
+    "alice": {"pat"},  # team manager, Detox
+    "bob": {"pat"},  # peer worker, Detox
+    "carol": {"pat"},  # clinician, Detox
+    "dave": {"quinn"},  # peer worker, Community
+    "sam": {"pat", "quinn"},  # service manager, Harbour
+    "nina": {"rowan"},  # peer worker, Bridge
+    "cora": set(),  # commissioner: aggregates only
+    "eddie": set(),  # directory editor
+    "ada": set(),  # administrator (and superuser): no care records
+}
+# Whose audit trail each user may read and export: managers of the person's team.
+AUDITS = {"alice": {"pat"}, "sam": {"pat", "quinn"}}
+# Pages that do not name a person: every signed-in user gets the page (showing only their
+# own scope); adding a person needs a care team.
+MAY_ADD_PEOPLE = {"alice", "bob", "carol", "dave", "sam", "nina"}
+
+PERSON_PAGES = ("timeline", "refer", "consent", "episode", "contact", "referral", "takeaway")
+AUDIT_PAGES = ("audit", "audit_export")
+
+
+def expected(page: str, user: str, person: str) -> int:
+    sees = person in SEES[user]
+    if page in AUDIT_PAGES:
+        if person in AUDITS.get(user, set()):
+            return 200
+        return 403 if sees else 404
+    return 200 if sees else 404
+
+
+@pytest.fixture(autouse=True)
+def _static(settings):
+    serve_plain_static_files(settings)
+
+
+@pytest.fixture
+def referrals(world):
+    """A referral of each person, made by their own team, with one meeting presented."""
+    aa = Fellowship.objects.get(slug="aa")
+    meeting = make_meeting("aa", name="Harbour Hall AA")
+    by = {"pat": world.bob, "quinn": world.dave, "rowan": world.nina}
+    return {
+        name: actions.create_referral(
+            by[name],
+            world.person(name),
+            target_kind=ReferralTargetKind.FELLOWSHIP,
+            fellowship=aa,
+            presented=[meeting],
+            chosen=[meeting],
+        )
+        for name in PEOPLE
+    }
+
+
+def request(client: Client, page: str, person, referral):
+    base = f"/staff/people/{person.pk}/"
+    if page == "audit_export":
+        return client.post(base + "audit/export/")
+    url = {
+        "timeline": base,
+        "refer": base + "refer/",
+        "consent": base + "consent/",
+        "episode": base + "episodes/new/",
+        "contact": base + "contacts/new/",
+        "audit": base + "audit/",
+        "referral": f"/staff/referrals/{referral.pk}/",
+        "takeaway": f"/staff/referrals/{referral.pk}/take-away.pdf",
+    }[page]
+    return client.get(url)
+
+
+CELLS = [(p, u, n) for p in (*PERSON_PAGES, *AUDIT_PAGES) for u in USERS for n in PEOPLE]
+
+
+@pytest.mark.parametrize(("page", "username", "person_name"), CELLS)
+def test_person_pages(world, referrals, client, page, username, person_name):
+    user, person = world.user(username), world.person(person_name)
+    client.force_login(user)
+    before = AuditEvent.objects.filter(actor=user, person_id=person.pk).exclude(action=AuditAction.DENIED)
+    count = before.count()
+    response = request(client, page, person, referrals[person_name])
+    want = expected(page, username, person_name)
+    assert response.status_code == want
+    body = response.content
+    if want != 200:
+        # Nothing about the person leaks into a refusal, and no view is recorded as made.
+        assert person.given_name.encode() not in body and person.reference.encode() not in body
+        assert before.count() == count
+
+
+@pytest.mark.parametrize("page", [*PERSON_PAGES, *AUDIT_PAGES])
+def test_person_pages_need_signing_in(world, referrals, client, page):
+    response = request(client, page, world.pat, referrals["pat"])
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize("username", USERS)
+def test_dashboard_queue_and_add_person(world, client, username):
+    client.force_login(world.user(username))
+    assert client.get("/staff/").status_code == 200
+    assert client.get("/staff/queue/").status_code == 200
+    assert client.get("/staff/people/new/").status_code == (200 if username in MAY_ADD_PEOPLE else 403)
+
+
+@pytest.mark.parametrize("username", USERS)
+def test_dashboard_lists_exactly_the_people_in_scope(world, client, username):
+    client.force_login(world.user(username))
+    body = client.get("/staff/?show=team").content.decode()
+    for name in PEOPLE:
+        assert (world.person(name).reference in body) is (name in SEES[username])
+
+
+@pytest.mark.parametrize("url", ["/staff/", "/staff/queue/", "/staff/people/new/"])
+def test_pages_without_a_person_need_signing_in(client, url):
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_a_missing_person_looks_like_one_out_of_scope(world, client):
+    client.force_login(world.bob)
+    missing = client.get("/staff/people/999999/")
+    hidden = client.get(f"/staff/people/{world.quinn.pk}/")
+    assert missing.status_code == hidden.status_code == 404
+    assert missing.content == hidden.content
