@@ -113,18 +113,15 @@ def dashboard(user: User, *, mine_only: bool, search: str, page: Any, today: dat
         .select_related("person", "meeting", "fellowship", "target_organisation")
         .order_by("-authored_on", "-pk")[:RECENT_REFERRALS]
     )
-    overdue = list(queue.overdue[: DASHBOARD_QUEUE_ROWS + 1])
-    due_today = list(queue.due_today[: DASHBOARD_QUEUE_ROWS + 1])
     return Dashboard(
         caseload=caseload,
         caseload_total=caseload.paginator.count,
         mine_only=mine_only,
         search=search,
-        overdue=overdue[:DASHBOARD_QUEUE_ROWS],
-        due_today=due_today[:DASHBOARD_QUEUE_ROWS],
-        # Counted only when there are more than the page shows.
-        overdue_count=queue.overdue.count() if len(overdue) > DASHBOARD_QUEUE_ROWS else len(overdue),
-        due_today_count=queue.due_today.count() if len(due_today) > DASHBOARD_QUEUE_ROWS else len(due_today),
+        overdue=list(queue.overdue[:DASHBOARD_QUEUE_ROWS]),
+        due_today=list(queue.due_today[:DASHBOARD_QUEUE_ROWS]),
+        overdue_count=queue.overdue.count(),
+        due_today_count=queue.due_today.count(),
         upcoming=list(queue.upcoming[:DASHBOARD_QUEUE_ROWS]),
         team_queue=team_queue,
         recent_referrals=recent,
@@ -209,8 +206,7 @@ def timeline(user: User, person: Person, now: datetime.datetime | None = None) -
     )
     visible = note_visibility(user, person)
     contacts_qs = person.contacts.select_related("worker", "episode").order_by("-at", "-pk")
-    contacts = list(contacts_qs[: TIMELINE_CONTACTS + 1])
-    total = contacts_qs.count() if len(contacts) > TIMELINE_CONTACTS else len(contacts)
+    contacts = list(contacts_qs[:TIMELINE_CONTACTS])
     requesting_teams = set(access.teams_for(user).values_list("pk", flat=True))
     follow_ups = [f for r in referrals for f in r.follow_ups.all()]
     follow_ups.sort(key=lambda f: (f.completed_at is not None, f.due_on))
@@ -218,8 +214,8 @@ def timeline(user: User, person: Person, now: datetime.datetime | None = None) -
         person=person,
         episodes=list(person.episodes.select_related("navigator").order_by("-started_on", "-pk")),
         referrals=referrals,
-        contacts=[ContactRow(c, visible(c)) for c in contacts[:TIMELINE_CONTACTS]],
-        contacts_total=total,
+        contacts=[ContactRow(c, visible(c)) for c in contacts],
+        contacts_total=contacts_qs.count(),
         consents=[
             ConsentRow(c, consent_state(c, now))
             for c in person.consents.select_related("recipient").order_by("-given_at", "-pk")
