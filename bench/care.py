@@ -212,10 +212,17 @@ def build(people: int, referrals: int, audit_events: int, seed: int) -> None:
         "tried-and-stopped",
         "chose-another-group",
     ]
+
+    def skewed(n: int) -> int:
+        """Everyone once, then a long tail: a few people have ~100 referrals and ~700 audit events."""
+        if n < len(person_ids):
+            return person_ids[n]
+        return person_ids[int(len(person_ids) * rng.random() ** 1.5)]
+
     with transaction.atomic():
         referral_rows = []
         for n in range(referrals):
-            person = person_ids[n % len(person_ids)]
+            person = skewed(n)
             choice = rng.random()
             meeting, fellowship = rng.choice(meetings)
             row = {
@@ -314,8 +321,8 @@ def build(people: int, referrals: int, audit_events: int, seed: int) -> None:
     for start in range(0, audit_events, chunk):
         with transaction.atomic():
             rows = []
-            for _ in range(min(chunk, audit_events - start)):
-                person = rng.choice(person_ids)
+            for n in range(start, start + min(chunk, audit_events - start)):
+                person = skewed(n)
                 rows.append(
                     (
                         NOW - timedelta(seconds=rng.randrange(0, 730 * 86400)),
@@ -339,6 +346,23 @@ def build(people: int, referrals: int, audit_events: int, seed: int) -> None:
 
 
 # ---------------------------------------------------------------- measuring
+
+
+def describe(people: list[int], workers: list[object]) -> str:
+    """How much data the measured people and workers have, to show the query count does not follow it."""
+    from recoverybridge.audit.models import AuditEvent
+    from recoverybridge.care.models import FollowUp, Person, Referral
+
+    sizes = [
+        f"{Referral.objects.filter(person_id=pk).count()} referrals/{AuditEvent.objects.filter(person_id=pk).count()} events"
+        for pk in people
+    ]
+    loads = [
+        f"{Person.objects.filter(navigator=user).count()} people/"
+        f"{FollowUp.objects.filter(assigned_to=user, completed_at__isnull=True).count()} open follow-ups"
+        for user in workers
+    ]
+    return f"timeline people: {', '.join(sizes)}; dashboard workers: {', '.join(loads)}"
 
 
 def subjects() -> tuple[object, list[int], list[object]]:
@@ -375,12 +399,13 @@ def time_calls(call, runs: int) -> tuple[list[float], int]:
     call()  # warm caches and connections
     with CaptureQueriesContext(connection) as queries:
         call()
+    count = len(queries.captured_queries)  # now: the next request clears the log
     timings = []
     for _ in range(runs):
         started = time.perf_counter()
         call()
         timings.append((time.perf_counter() - started) * 1000)
-    return timings, len(queries.captured_queries)
+    return timings, count
 
 
 def page_urls(person_ids: list[int]) -> tuple[str, list[str]] | None:
@@ -403,6 +428,7 @@ def measure(runs: int) -> list[tuple[str, float, float, str]]:
     plain = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
     override_settings(STORAGES={**settings.STORAGES, "staticfiles": plain}).enable()
     worker, people, workers = subjects()
+    print(describe(people, workers), file=sys.stderr)
     rows: list[tuple[str, float, float, str]] = []
     urls = page_urls(people)
     if urls is not None:
