@@ -305,12 +305,20 @@ class ReferralTargetForm(StaffForm):
     target_kind = forms.ChoiceField(
         label=_("Refer to"), choices=ReferralTargetKind.choices, widget=forms.RadioSelect
     )
-    meeting = forms.TypedChoiceField(label=_("Meeting"), coerce=int, required=False)
+    meeting = forms.TypedChoiceField(
+        label=_("Meeting"), coerce=int, required=False, help_text=_("For a referral to a meeting.")
+    )
     fellowship = forms.ModelChoiceField(
-        label=_("Group (fellowship)"), queryset=Fellowship.objects.order_by("name"), required=False
+        label=_("Group (fellowship)"),
+        queryset=Fellowship.objects.order_by("name"),
+        required=False,
+        help_text=_("For a referral to a group."),
     )
     organisation = forms.ModelChoiceField(
-        label=_("Organisation"), queryset=Organisation.objects.none(), required=False
+        label=_("Organisation"),
+        queryset=Organisation.objects.none(),
+        required=False,
+        help_text=_("For a referral to a service or another organisation."),
     )
     reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
