@@ -70,6 +70,7 @@ def test_referrals_for_with_consent(world, username):
     assert access.can(user, "referral.view", referral) is allowed
     assert access.can(user, "referral.request", referral) is (username in {"alice", "bob", "carol", "sam"})
     assert access.can(user, "referral.perform", referral) is (username == "nina")
+    assert (referral in access.own_referrals_for(user)) is (username in {"alice", "bob", "carol", "sam"})
 
 
 @pytest.mark.parametrize("username", list(SEES))
