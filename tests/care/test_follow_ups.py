@@ -79,7 +79,7 @@ def test_reminders_run_on_the_real_task_queue():
     assert "RB-PAT00001" in body
     assert "Pat" not in body.replace("RB-PAT00001", "")  # no name, only the reference
     assert "Example" not in body
-    assert "http://localhost:8000/" in body
+    assert "http://localhost:8000/staff/queue/" in body  # the link opens the work queue
     assert FollowUp.objects.filter(reminder_sent_at__isnull=False).count() == 1
 
     # Once only: the next day's run does not repeat Bob's; Dave's comes when it is due.

@@ -5,7 +5,7 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
 
@@ -15,10 +15,7 @@ from recoverybridge.care.queries import reminders_due
 
 
 def _work_queue_url() -> str:
-    try:
-        return settings.SITE_URL + reverse("care:work_queue")
-    except NoReverseMatch:  # the staff pages are not installed
-        return settings.SITE_URL + "/"
+    return settings.SITE_URL + reverse("care:queue")
 
 
 @task()
