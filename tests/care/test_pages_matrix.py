@@ -144,3 +144,19 @@ def test_a_missing_person_looks_like_one_out_of_scope(world, client):
     hidden = client.get(f"/staff/people/{world.quinn.pk}/")
     assert missing.status_code == hidden.status_code == 404
     assert missing.content == hidden.content
+
+
+@pytest.mark.parametrize("username", USERS)
+def test_dashboard_referrals_are_the_users_to_see(world, referrals, username):
+    """Recent referrals: exactly those of people in the user's scope, all within access.referrals_for."""
+    from django.utils import timezone
+
+    from recoverybridge.accounts import access
+    from recoverybridge.care import pages
+
+    user = world.user(username)
+    shown = pages.dashboard(
+        user, mine_only=False, search="", page=1, today=timezone.localdate()
+    ).recent_referrals
+    assert set(shown) <= set(access.referrals_for(user))
+    assert {r.person.given_name.lower() for r in shown} == SEES[username]
