@@ -108,11 +108,11 @@ def dashboard(user: User, *, mine_only: bool, search: str, page: Any, today: dat
     if managed.exists():
         team_queue = list(queries.team_follow_ups(user, today)[:TEAM_QUEUE_ROWS])
     team_ids = list(access.teams_for(user).values_list("pk", flat=True))
-    # The own-team branch of access.referrals_for (received referrals are the Task API's), as
-    # plain team ids so the database walks the (team, authored_on) index instead of testing
-    # every referral against referrals_for's OR; people moved to a team out of scope are left out.
+    # Own teams' referrals (received ones are the Task API's): an index walk on
+    # (team, authored_on); people since moved to a team out of scope are left out.
     recent = list(
-        Referral.objects.filter(team_id__in=team_ids, person__team_id__in=team_ids)
+        access.own_referrals_for(user)
+        .filter(person__team_id__in=team_ids)
         .select_related("person", "meeting", "fellowship", "target_organisation")
         .order_by("-authored_on", "-pk")[:RECENT_REFERRALS]
     )
