@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "recoverybridge.directory",
     "recoverybridge.care",
+    "recoverybridge.outcomes",
     "recoverybridge.accounts",
     "recoverybridge.audit",
     "axes",

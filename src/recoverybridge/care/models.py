@@ -145,6 +145,8 @@ class ConsentPurpose(models.TextChoices):
     CARE_COORDINATION = "care_coordination", _("Care coordination")
     REFERRAL = "referral", _("Referral to a named recipient")
     EVALUATION = "evaluation", _("Evaluation")
+    # The person's own check-ins (meetings, mood, cravings) shown to their worker.
+    CHECK_INS = "check_ins", _("Sharing check-ins with the worker")
 
 
 class Consent(models.Model):
