@@ -33,6 +33,7 @@ from recoverybridge.care.models import (
     TaskStatus,
     Team,
 )
+from recoverybridge.outcomes.models import CheckIn, Invitation, Response, ScheduledAssessment
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -151,6 +152,25 @@ def follow_ups_for(user: User | None) -> QuerySet[FollowUp]:
     return FollowUp.objects.filter(referral__team__in=teams_for(user))
 
 
+def responses_for(user: User | None) -> QuerySet[Response]:
+    """Outcome responses of the people the user may see (staff-entered and self-completed)."""
+    return Response.objects.filter(person__team__in=teams_for(user))
+
+
+def scheduled_assessments_for(user: User | None) -> QuerySet[ScheduledAssessment]:
+    return ScheduledAssessment.objects.filter(person__team__in=teams_for(user))
+
+
+def invitations_for(user: User | None) -> QuerySet[Invitation]:
+    return Invitation.objects.filter(person__team__in=teams_for(user))
+
+
+def check_ins_for(user: User | None, now: datetime | None = None) -> QuerySet[CheckIn]:
+    """A person's own check-ins reach their worker only under an active consent to share them."""
+    shared = active_consents(now).filter(purpose=ConsentPurpose.CHECK_INS, person_id=OuterRef("person_id"))
+    return CheckIn.objects.filter(person__team__in=teams_for(user)).filter(Exists(shared))
+
+
 # ---------------------------------------------------------------- actions
 
 
@@ -187,7 +207,7 @@ def can(user: User | None, permission: str, obj: Any) -> bool:
     person.create (obj: Team), person.view, person.change, person.audit (obj: Person),
     contact.note (obj: Contact), referral.view, referral.request, referral.perform,
     referral.disclose (obj: Referral), follow_up.complete (obj: FollowUp),
-    team.manage (obj: Team).
+    team.manage (obj: Team), check_ins.view (obj: Person).
     """
     if not _active(user):
         return False
@@ -212,6 +232,9 @@ def can(user: User | None, permission: str, obj: Any) -> bool:
         return is_performer(user, obj)
     if permission == "referral.disclose":
         return referrals_for(user).filter(pk=obj.pk).exists() and disclosure_allowed(obj)
+    if permission == "check_ins.view":
+        shared = active_consents().filter(purpose=ConsentPurpose.CHECK_INS, person_id=obj.pk)
+        return people_for(user).filter(pk=obj.pk).exists() and shared.exists()
     if permission == "follow_up.complete":
         assert isinstance(obj, FollowUp)
         return is_requester(user, obj.referral)
