@@ -61,9 +61,8 @@ def setup_django(database_url: str) -> None:
 
 
 def build(meetings: int, seed: int) -> None:
-    """The project's synthetic directory (generate_directory), then fresh planner statistics."""
+    """The project's synthetic directory (generate_directory), as a user would build it."""
     from django.core.management import call_command
-    from django.db import connection
 
     from recoverybridge.directory.generate import generate_directory
 
@@ -71,9 +70,7 @@ def build(meetings: int, seed: int) -> None:
     # Start empty: the directory holds exactly the generated meetings.
     call_command("flush", interactive=False, verbosity=0)
     call_command("load_vocabulary", verbosity=0)
-    generate_directory(meetings, seed)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+    generate_directory(meetings, seed)  # ends by refreshing the planner's statistics
 
 
 def floor_query(params: dict[str, object], lat: float, lon: float) -> None:

@@ -162,7 +162,7 @@ def import_feed(
     feed_import = FeedImport(source, parsed, now, progress)
     try:
         with transaction.atomic():
-            return feed_import.apply()
+            run = feed_import.apply()
     except ImportRefused as refused:
         return record_failed_import(source, str(refused), run=feed_import.run)
     except Exception as error:
@@ -171,6 +171,8 @@ def import_feed(
             source, f"import stopped by an error: {type(error).__name__}", run=feed_import.run
         )
         raise
+    bulk.refresh_statistics()
+    return run
 
 
 class FeedImport:

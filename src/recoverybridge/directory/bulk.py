@@ -21,6 +21,8 @@ from typing import Any
 from django.db import connection, models
 from django.utils import timezone
 
+from recoverybridge.directory.models import Location, Meeting, MeetingSource
+
 SQLITE_BATCH = 500
 POSTGRES_BATCH = 10_000
 
@@ -170,3 +172,20 @@ def update(model: type[models.Model], attnames: Sequence[str], rows: list[dict[s
             assignments = ", ".join(f"{column} = %s" for column in targets)
             sql = f"UPDATE {table} SET {assignments} WHERE {pk} = %s"  # noqa: S608
             cursor.executemany(sql, [[*row[1:], row[0]] for row in values])
+
+
+DIRECTORY_TABLES = (Location, Meeting, Meeting.attributes.through, MeetingSource)
+
+
+def refresh_statistics() -> None:
+    """Update the query planner's statistics for the directory's tables.
+
+    Without them SQLite guesses that `status = 'active'` is selective and
+    scans every meeting for a place search instead of walking the coordinate
+    index: 450 ms instead of 30 ms for a dense city at 200k meetings. Run
+    after a bulk change (an import, a generated directory); it takes a
+    fraction of a second.
+    """
+    with connection.cursor() as cursor:
+        for model in DIRECTORY_TABLES:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")

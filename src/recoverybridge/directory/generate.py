@@ -595,4 +595,5 @@ def generate_directory(
             created=meetings,
             message=f"generate_directory --meetings {meetings} --seed {seed} (replaced {removed})",
         )
+    bulk.refresh_statistics()
     return {"created": meetings, "removed": removed, "locations": locations}
