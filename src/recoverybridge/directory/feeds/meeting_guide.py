@@ -193,7 +193,7 @@ def parse_types(value: Any) -> list[str]:
 def parse_location(item: dict[str, Any]) -> LocationRecord | None:
     latitude, longitude = coordinate(item.get("latitude"), 90), coordinate(item.get("longitude"), 180)
     if latitude is None or longitude is None or (latitude == 0 and longitude == 0):
-        # (0, 0) is the classic "no geocode" placeholder, not a meeting in the Gulf of Guinea.
+        # (0, 0) is the classic "no geocode" filler value, not a meeting in the Gulf of Guinea.
         latitude = longitude = None
     regions = item.get("regions")
     if isinstance(regions, str):
