@@ -293,7 +293,8 @@ def usable_invitation(token: str, *, now: datetime.datetime | None = None, lock:
     at = _now(now)
     found = Invitation.objects.select_related("person", "response")
     if lock:
-        found = found.select_for_update()
+        # Lock the invitation row only (PostgreSQL cannot lock the outer-joined response).
+        found = found.select_for_update(of=("self",))
     invitation = found.filter(token_hash=hash_token(token)).first()
     if (
         invitation is None
