@@ -228,3 +228,9 @@ LOGGING = {
     # WeasyPrint logs every rendering step at INFO.
     "loggers": {"weasyprint": {"level": "WARNING"}},
 }
+
+# Outcome pages.
+# Self-completion links (/q/<token>/): requests allowed per hour from one client address, and
+# on one link, before the page answers 429 (one question per screen takes ~2 requests each).
+OUTCOME_LINK_REQUESTS_PER_CLIENT_HOUR = int(os.environ.get("OUTCOME_LINK_REQUESTS_PER_CLIENT_HOUR", "300"))
+OUTCOME_LINK_REQUESTS_PER_TOKEN_HOUR = int(os.environ.get("OUTCOME_LINK_REQUESTS_PER_TOKEN_HOUR", "200"))

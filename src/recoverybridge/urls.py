@@ -10,5 +10,6 @@ urlpatterns = [
     path("accounts/", include("recoverybridge.accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("staff/", include("recoverybridge.care.urls")),
+    path("", include("recoverybridge.outcomes.urls")),
     path("", include("recoverybridge.directory.urls")),
 ]

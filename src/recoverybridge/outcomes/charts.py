@@ -73,6 +73,7 @@ class Chart:
     y_max: float
     reference: ReferenceLine | None = None
     y_ticks: Sequence[float] = ()  # default: round numbers from y_min to y_max
+    note: str = ""  # shown under the title, e.g. how the number is made
     value_format: Callable[[float], str] = field(default=lambda v: f"{v:g}")
 
     @property
@@ -93,6 +94,10 @@ class Chart:
     @property
     def svg(self) -> SafeString:
         return render_svg(self)
+
+    @property
+    def legend(self) -> list[tuple[str, str, str, str]]:
+        return legend(self)
 
 
 def nice_ticks(low: float, high: float, most: int = 6) -> list[float]:

@@ -1,0 +1,26 @@
+"""Fixtures of the outcome tests: the narrative care world (tests/care_world.py), the source
+static files (no collectstatic manifest in tests) and an empty cache (the self-completion rate
+limit lives there)."""
+
+import pytest
+from django.core.cache import cache
+
+from tests.care_world import World, build_world
+
+
+@pytest.fixture(autouse=True)
+def pages_setup(settings):
+    """Serve the source static files (no collectstatic manifest in tests) and start each test
+    with an empty cache (the self-completion rate limit lives there)."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def world(db) -> World:
+    return build_world()
