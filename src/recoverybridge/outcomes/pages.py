@@ -237,3 +237,27 @@ def check_in_meetings(person: Person, *, now: datetime.datetime) -> list[Meeting
     )
     found.update((h.meeting.pk, h.meeting) for h in online.hits)
     return list(found.values())
+
+
+@dataclass
+class DueAssessments:
+    """Scheduled assessments due within the window (overdue first), for the work queue and
+    dashboard; `is_manager` adds the link to the team completion page."""
+
+    rows: list[tuple[ScheduledAssessment, str]]
+    total: int
+    today: datetime.date
+    is_manager: bool
+
+
+def due_assessments(user: Any, today: datetime.date, *, limit: int) -> DueAssessments:
+    """Three queries, however many are due."""
+    language = get_language() or "en"
+    titles = {i.id: i.title(language) for i in instruments.registry().latest()}
+    due = queries.due_assessments(user, today)
+    return DueAssessments(
+        rows=[(s, titles.get(s.instrument, s.instrument)) for s in due[:limit]],
+        total=due.count(),
+        today=today,
+        is_manager=access.managed_teams_for(user).exists(),
+    )
