@@ -49,6 +49,7 @@ from recoverybridge.care.models import (
 from recoverybridge.care.takeaway import takeaway_pdf
 from recoverybridge.care.wizard import options_for
 from recoverybridge.directory.models import Meeting, MeetingStatus
+from recoverybridge.outcomes import pages as outcome_pages
 
 View = Callable[..., HttpResponse]
 
@@ -108,13 +109,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         page=request.GET.get("page"),
         today=timezone.localdate(),
     )
-    return render(request, "care/dashboard.html", {"data": data, "today": timezone.localdate()})
+    due = outcome_pages.due_assessments(request.user, timezone.localdate(), limit=pages.DASHBOARD_QUEUE_ROWS)
+    return render(
+        request, "care/dashboard.html", {"data": data, "today": timezone.localdate(), "due_assessments": due}
+    )
 
 
 @staff_page
 @require_GET
 def work_queue(request: HttpRequest) -> HttpResponse:
     context = pages.work_queue_page(request.user, timezone.localdate())
+    context["due_assessments"] = outcome_pages.due_assessments(request.user, timezone.localdate(), limit=200)
     return render(request, "care/queue.html", {**context, "today": timezone.localdate()})
 
 
