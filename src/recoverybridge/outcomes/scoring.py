@@ -12,12 +12,18 @@ responses is a tight loop (bench/outcomes.py).
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from recoverybridge.outcomes.instruments import Instrument, Item, ScoreRule
 
 Answers = Mapping[str, Any]
 Scores = dict[str, Any]
+
+
+def _language() -> str:
+    """Messages name the item in the language they are shown in (the page's)."""
+    return get_language() or "en"
 
 
 class InvalidAnswers(ValueError):
@@ -30,7 +36,7 @@ class InvalidAnswers(ValueError):
 
 def _check_value(item: Item, value: Any, value_sets: Mapping[str, Collection[str]]) -> str | None:
     """What is wrong with one answer to `item`, or None."""
-    label = item.label()
+    label = item.label(_language())
     if item.type == "choice":
         if not isinstance(value, str) or not value:
             return _("“%(item)s” needs one of its options.") % {"item": label}
@@ -92,7 +98,7 @@ def validate(
         if item is None or item.group:
             errors[link] = _("%(link)s is not a question of %(title)s.") % {
                 "link": link,
-                "title": instrument.title(),
+                "title": instrument.title(_language()),
             }
             continue
         problem = _check_value(item, value, value_sets)
@@ -103,7 +109,7 @@ def validate(
     if complete:
         for item in instrument.by_link.values():
             if item.required and not item.group and item.link_id not in clean and item.link_id not in errors:
-                errors[item.link_id] = _("“%(item)s” needs an answer.") % {"item": item.label()}
+                errors[item.link_id] = _("“%(item)s” needs an answer.") % {"item": item.label(_language())}
     if not errors:
         _check_shares(instrument, clean, errors)
     if errors:
@@ -125,7 +131,7 @@ def _check_group(
     group: Item, rows: Any, value_sets: Mapping[str, Collection[str]], complete: bool
 ) -> tuple[str | None, list[dict[str, Any]]]:
     if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
-        return _("“%(item)s” needs a list of rows.") % {"item": group.label()}, []
+        return _("“%(item)s” needs a list of rows.") % {"item": group.label(_language())}, []
     children = {child.link_id: child for child in group.children}
     clean_rows = []
     for row in rows:
@@ -135,7 +141,10 @@ def _check_group(
                 continue
             child = children.get(link)
             if child is None:
-                return _("%(link)s is not part of “%(item)s”.") % {"link": link, "item": group.label()}, []
+                return _("%(link)s is not part of “%(item)s”.") % {
+                    "link": link,
+                    "item": group.label(_language()),
+                }, []
             problem = _check_value(child, value, value_sets)
             if problem:
                 return problem, []
@@ -145,7 +154,7 @@ def _check_group(
         if complete:
             for child in group.children:
                 if child.required and child.link_id not in clean_row:
-                    return _("“%(item)s” needs an answer.") % {"item": child.label()}, []
+                    return _("“%(item)s” needs an answer.") % {"item": child.label(_language())}, []
         clean_rows.append(clean_row)
     return None, clean_rows
 
@@ -158,8 +167,8 @@ def _check_shares(instrument: Instrument, answers: dict[str, Any], errors: dict[
         part, whole = rule.items
         if part in answers and whole in answers and answers[part] > answers[whole]:
             errors[part] = _("“%(part)s” cannot be more than “%(whole)s” (%(value)s).") % {
-                "part": instrument.by_link[part].label(),
-                "whole": instrument.by_link[whole].label(),
+                "part": instrument.by_link[part].label(_language()),
+                "whole": instrument.by_link[whole].label(_language()),
                 "value": answers[whole],
             }
 
