@@ -232,3 +232,17 @@ def test_check_in_link(world):
     check_in = world.pat.check_ins.get()
     assert (check_in.meetings_count, check_in.mood, check_in.cravings) == (2, 4, 2)
     assert client.get(f"/q/{token}/").status_code == 410
+
+
+def test_errors_in_spanish_name_the_question_in_spanish(world):
+    _invitation, token = actions.create_invitation(
+        world.bob, world.pat, instrument_id="social-network", language="es"
+    )
+    response = Client().post(f"/q/{token}/?step=1", {"a_network-size": "99"})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Revise estas respuestas" in html
+    # The scoring engine's message, with the question in Spanish.
+    assert "está fuera del rango" in html and "«¿Cuántas personas" in html
+    assert 'value="99"' in html  # kept
+    assert not Response.objects.exists()

@@ -107,7 +107,7 @@ class AnswerForm(forms.Form):
     def _field(self, item: Item, saved: Any, row: int = 0) -> forms.Field:
         label = item.label(self.language)
         if row:
-            label = f"{label} ({_('row')} {row})"
+            label = _("%(question)s (row %(row)d)") % {"question": label, "row": row}
         field: forms.Field
         if item.type == "choice" and item.options:
             field = forms.ChoiceField(
