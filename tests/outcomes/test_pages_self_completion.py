@@ -85,7 +85,7 @@ def test_completing_barc_through_the_link(world):
     html = page.content.decode()
     assert "Your questionnaire" in html and "Question 1 of 10" in html
     assert "Pat" not in html and "Example" not in html and "RB-PAT" not in html
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "strict-origin"
     answer_all(client, path)
     response = Response.objects.get()
     assert response.status == ResponseStatus.COMPLETED and response.scores["total"] == 50
@@ -246,3 +246,10 @@ def test_errors_in_spanish_name_the_question_in_spanish(world):
     assert "está fuera del rango" in html and "«¿Cuántas personas" in html
     assert 'value="99"' in html  # kept
     assert not Response.objects.exists()
+
+
+def test_gone_page_in_the_links_language(world):
+    path = link(world, language="es")
+    Invitation.objects.update(revoked_at=timezone.now())
+    html = Client().get(path).content.decode()
+    assert '<html lang="es">' in html and "Este enlace ya no funciona" in html

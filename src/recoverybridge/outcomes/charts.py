@@ -225,10 +225,6 @@ def render_svg(chart: Chart) -> SafeString:
             f'<line class="chart-reference" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_fmt(y)}" y2="{_fmt(y)}"'
             f' stroke="{REFERENCE_COLOUR}" stroke-width="2" stroke-dasharray="8 4"/>'
         )
-        out.append(
-            f'<text x="{WIDTH - RIGHT - 4}" y="{_fmt(y - 6)}" text-anchor="end" fill="{REFERENCE_COLOUR}"'
-            f' font-weight="700">{escape(chart.reference.label)}</text>'
-        )
     # The series: lines broken where a value is missing, a marker on every value.
     for index, series in enumerate(chart.series):
         colour, dash, shape = STYLES[index % len(STYLES)]
@@ -251,6 +247,14 @@ def render_svg(chart: Chart) -> SafeString:
                 )
         out.extend(markers)
         out.append("</g>")
+    # The reference line's label last, over the series, with a white halo to stay readable.
+    if chart.reference is not None:
+        y = y_of(chart.reference.value)
+        out.append(
+            f'<text x="{WIDTH - RIGHT - 4}" y="{_fmt(y - 6)}" text-anchor="end" fill="{REFERENCE_COLOUR}"'
+            f' font-weight="700" stroke="#ffffff" stroke-width="4" paint-order="stroke">'
+            f"{escape(chart.reference.label)}</text>"
+        )
     out.append("</svg>")
     return mark_safe("".join(out))  # noqa: S308  (every text above is escaped)
 

@@ -28,11 +28,41 @@ Values = Sequence[tuple[datetime.datetime, float | None]]
 
 
 @dataclass
+class ResponseRow:
+    response: Response
+    title: str
+    scores: list[tuple[str, str]]  # (the score's name in the viewer's language, its value)
+    flagged: bool
+    prorated: bool
+
+
+def _response_row(response: Response, language: str) -> ResponseRow:
+    try:
+        instrument = instruments.get(response.instrument, response.instrument_version)
+    except KeyError:  # a file no longer shipped: show the stored names
+        return ResponseRow(response, response.instrument, [], False, False)
+    scores = []
+    for rule in instrument.rules:
+        value = response.scores.get(rule.name)
+        if value is None:
+            shown = "—"
+        elif rule.method == "share":
+            shown = f"{round(value * 100):d}%"
+        else:
+            shown = f"{value:g}"
+        scores.append((rule.label(language), shown))
+    flags = response.scores.get("flags") or []
+    return ResponseRow(
+        response, instrument.title(language), scores, bool(flags), bool(response.scores.get("prorated"))
+    )
+
+
+@dataclass
 class PersonOutcomes:
     """Rows come with the instrument's title in the viewer's language."""
 
     charts: list[Chart]
-    responses: list[tuple[Response, str]]
+    responses: list["ResponseRow"]
     responses_total: int
     open_links: list[tuple[Invitation, str]]
     due: list[tuple[ScheduledAssessment, str]]
@@ -193,7 +223,7 @@ def person_outcomes(user: Any, person: Person, *, now: datetime.datetime) -> Per
     )
     return PersonOutcomes(
         charts=trajectory_charts(user, person),
-        responses=titled(responses[:RESPONSES_SHOWN]),
+        responses=[_response_row(r, language) for r in responses[:RESPONSES_SHOWN]],
         responses_total=responses.count(),
         open_links=titled(open_links),
         due=titled(due[:20]),

@@ -274,8 +274,9 @@ def _public(
     with translation.override(language):
         response = render(request, template, context, status=status)
     response.headers["Content-Language"] = language
-    # The token is in the path: never send it on as a referrer, never keep the page.
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # The token is in the path: referrers carry the origin only (a form post still sends its
+    # Origin, which the CSRF check needs), and search engines keep out.
+    response.headers["Referrer-Policy"] = "strict-origin"
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
@@ -295,7 +296,13 @@ def take(request: HttpRequest, token: str) -> HttpResponse:
     try:
         invitation = actions.usable_invitation(token)
     except InvitationUnusable:
-        return _gone(request, _language(request, "en"))
+        # Said in the language the link was sent in, where there was one.
+        sent_in = (
+            Invitation.objects.filter(token_hash=actions.hash_token(token))
+            .values_list("language", flat=True)
+            .first()
+        )
+        return _gone(request, _language(request, sent_in or translation.get_language() or "en"))
     language = _language(request, invitation.language)
     if invitation.kind == InvitationKind.CHECK_IN:
         return _check_in(request, token, invitation, language)
