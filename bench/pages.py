@@ -84,6 +84,8 @@ def server_times(runs: int) -> tuple[list[tuple[str, float, float, float, float,
     from django.test import Client
     from django.test.utils import override_settings, setup_test_environment
 
+    import recoverybridge.wsgi  # noqa: F401  -- start up as the production server does (gc.freeze)
+
     setup_test_environment()  # lets the test client's host in
     # Hashed static names need collectstatic; the page's HTML is the same size either way.
     plain = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
