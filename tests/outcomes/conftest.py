@@ -1,9 +1,10 @@
 """Fixtures of the outcome tests: the narrative care world (tests/care_world.py), the source
-static files (no collectstatic manifest in tests) and an empty cache (the self-completion rate
-limit lives there)."""
+static files (no collectstatic manifest in tests), an empty cache (the self-completion rate
+limit lives there) and English as the active language."""
 
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 
 from tests.care_world import World, build_world
 
@@ -17,7 +18,10 @@ def pages_setup(settings):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     cache.clear()
+    # Messages are translated: start in English whatever an earlier test's request activated.
+    translation.activate("en")
     yield
+    translation.deactivate()
     cache.clear()
 
 
