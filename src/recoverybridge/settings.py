@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Listed so the API docs page serves its bundled Swagger UI files, not a CDN's.
+    "ninja",
     "recoverybridge.directory",
     "recoverybridge.care",
     "recoverybridge.outcomes",
