@@ -37,7 +37,17 @@ AUDITS = {"alice": {"pat"}, "sam": {"pat", "quinn"}}
 # own scope); adding a person needs a care team.
 MAY_ADD_PEOPLE = {"alice", "bob", "carol", "dave", "sam", "nina"}
 
-PERSON_PAGES = ("timeline", "refer", "consent", "episode", "contact", "referral", "takeaway")
+PERSON_PAGES = (
+    "timeline",
+    "edit",
+    "related",
+    "refer",
+    "consent",
+    "episode",
+    "contact",
+    "referral",
+    "takeaway",
+)
 AUDIT_PAGES = ("audit", "audit_export")
 
 
@@ -80,6 +90,8 @@ def request(client: Client, page: str, person, referral):
         return client.post(base + "audit/export/")
     url = {
         "timeline": base,
+        "edit": base + "edit/",
+        "related": base + "related/new/",
         "refer": base + "refer/",
         "consent": base + "consent/",
         "episode": base + "episodes/new/",

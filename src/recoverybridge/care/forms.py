@@ -23,6 +23,7 @@ from recoverybridge.care.models import (
     MutualAidMilestone,
     Organisation,
     OrganisationKind,
+    Person,
     ReferralTargetKind,
     SpiritualPreference,
     TaskStatus,
@@ -115,18 +116,23 @@ class PersonForm(StaffForm):
         place_text = (data.get("place") or "").strip()
         data["latitude"] = data["longitude"] = None
         if place_text:
-            place = find_place(place_text)
-            if place is None:
+            found = self.locate(place_text)
+            if found is None:
                 self.add_error(
                     "place",
                     _("We could not find that place. Try a town or a postcode, or leave it empty."),
                 )
             else:
-                data["latitude"], data["longitude"] = place.latitude, place.longitude
+                data["latitude"], data["longitude"] = found
         born = data.get("date_of_birth")
         if born is not None and born > timezone.localdate():
             self.add_error("date_of_birth", _("The date of birth cannot be in the future."))
         return data
+
+    def locate(self, place_text: str) -> tuple[float | None, float | None] | None:
+        """The coordinates of a town or postcode, or None when it cannot be found."""
+        place = find_place(place_text)
+        return None if place is None else (place.latitude, place.longitude)
 
     def person_fields(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -146,6 +152,53 @@ class PersonForm(StaffForm):
             "group_gender_preference": data["group_gender_preference"],
             "navigator": data["navigator"],
         }
+
+
+class PersonEditForm(PersonForm):
+    """The add-person form, filled in with what is on record."""
+
+    def __init__(self, *args: Any, person: Person, teams: QuerySet[Team], **kwargs: Any) -> None:
+        self.person = person
+        initial = {
+            "team": person.team_id,
+            "given_name": person.given_name,
+            "family_name": person.family_name,
+            "date_of_birth": person.date_of_birth,
+            "email": person.email,
+            "phone": person.phone,
+            "place": person.postcode,
+            "preferred_language": person.preferred_language,
+            "spiritual_preference": person.spiritual_preference,
+            "on_moud": person.on_moud,
+            "attendance_preference": person.attendance_preference,
+            "group_gender_preference": person.group_gender_preference,
+            "navigator": person.navigator_id,
+        }
+        super().__init__(*args, teams=teams, initial=initial, **kwargs)
+
+    def locate(self, place_text: str) -> tuple[float | None, float | None] | None:
+        # An unchanged place keeps the coordinates on record, even one the gazetteer lacks now.
+        if place_text == self.person.postcode.strip():
+            return self.person.latitude, self.person.longitude
+        return super().locate(place_text)
+
+    def action_kwargs(self) -> dict[str, Any]:
+        return {"team": self.cleaned_data["team"], **self.person_fields()}
+
+
+class RelatedPersonForm(StaffForm):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    relationship = forms.CharField(
+        label=_("Relationship"),
+        max_length=60,
+        help_text=_("For example: mother, partner, friend."),
+    )
+    contact = forms.CharField(
+        label=_("Contact"),
+        max_length=200,
+        required=False,
+        help_text=_("A phone number or email address, if they agree to be contacted."),
+    )
 
 
 def recipients() -> QuerySet[Organisation]:

@@ -34,8 +34,10 @@ from recoverybridge.care.forms import (
     EpisodeForm,
     FollowUpForm,
     MilestoneForm,
+    PersonEditForm,
     PersonForm,
     ReferralTargetForm,
+    RelatedPersonForm,
     StatusForm,
 )
 from recoverybridge.care.models import (
@@ -174,6 +176,34 @@ def person(request: HttpRequest, person_id: int) -> HttpResponse:
     timeline = pages.timeline(request.user, person)
     context = {"t": timeline, "person": person, "today": timezone.localdate()}
     return render(request, "care/person.html", context)
+
+
+@staff_page
+@require_http_methods(["GET", "POST"])
+def edit_person(request: HttpRequest, person_id: int) -> HttpResponse:
+    person = _person(request, person_id)
+    data = request.POST if request.method == "POST" else None
+    form = PersonEditForm(data, person=person, teams=access.teams_for(request.user))
+    if form.is_bound and form.is_valid():
+        actions.update_person(request.user, person, **form.action_kwargs())
+        messages.success(request, _("Details saved."))
+        return HttpResponseRedirect(_person_url(person))
+    if not form.is_bound:
+        actions.record_view(request.user, person, detail="edit details")
+    return _form_page(request, person, form, _("Edit details and preferences"), _("Save changes"))
+
+
+@staff_page
+@require_http_methods(["GET", "POST"])
+def add_related_person(request: HttpRequest, person_id: int) -> HttpResponse:
+    person = _person(request, person_id)
+    form = RelatedPersonForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        actions.add_related_person(request.user, person, **form.cleaned_data)
+        messages.success(request, _("Related person added."))
+        return HttpResponseRedirect(_person_url(person))
+    title = _("Add a family member or concerned other")
+    return _form_page(request, person, form, title, _("Add related person"))
 
 
 @staff_page
