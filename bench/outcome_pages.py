@@ -46,44 +46,9 @@ def setup() -> str:
 
 
 def fill():
-    import random
-    from datetime import UTC, datetime, timedelta
+    from bench.outcomes import five_years_of_responses
 
-    from tests.care_world import build_world
-
-    from bench.outcomes import random_answers
-    from recoverybridge.outcomes import instruments
-    from recoverybridge.outcomes.models import CollectionMode, Response, ResponseStatus
-    from recoverybridge.outcomes.scoring import validate_and_score
-
-    world = build_world()
-    rng = random.Random(7)
-    start = datetime(2020, 1, 1, tzinfo=UTC)
-    rows = []
-    for person, months in [(world.pat, 60), (world.quinn, 500)]:
-        for month in range(months):
-            for instrument_id in ("barc-10", "substance-use-28", "social-network", "mutual-help"):
-                instrument = instruments.get(instrument_id)
-                answers, scores = validate_and_score(
-                    instrument, random_answers(instrument_id, rng), complete=False
-                )
-                at = start + timedelta(days=30 * month)
-                rows.append(
-                    Response(
-                        person=person,
-                        instrument=instrument_id,
-                        instrument_version=instrument.version,
-                        time_point="ad-hoc",
-                        answers=answers,
-                        scores=scores,
-                        status=ResponseStatus.COMPLETED,
-                        mode=CollectionMode.STAFF,
-                        collected_by=world.bob,
-                        started_at=at,
-                        completed_at=at,
-                    )
-                )
-    Response.objects.bulk_create(rows, batch_size=500)
+    world = five_years_of_responses()
     # Quinn's responses belong to the Community team; move Quinn to Detox so Bob's scope holds both.
     world.quinn.team = world.detox
     world.quinn.save()

@@ -84,14 +84,13 @@ def scoring_throughput(count: int) -> list[tuple[str, float]]:
     return results
 
 
-def trajectory_timing(runs: int) -> tuple[float, float, int, int]:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
+def five_years_of_responses():
+    """The care world, with Pat holding 5 years of monthly responses to each instrument (240)
+    and Quinn, on the same team, 2,000 more. Shared by bench/outcome_pages.py."""
     from tests.care_world import build_world
 
     from recoverybridge.outcomes import instruments
     from recoverybridge.outcomes.models import CollectionMode, Response, ResponseStatus
-    from recoverybridge.outcomes.queries import trajectory
     from recoverybridge.outcomes.scoring import validate_and_score
 
     world = build_world()
@@ -123,6 +122,16 @@ def trajectory_timing(runs: int) -> tuple[float, float, int, int]:
                     )
                 )
     Response.objects.bulk_create(rows, batch_size=500)
+    return world
+
+
+def trajectory_timing(runs: int) -> tuple[float, float, int, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from recoverybridge.outcomes.queries import trajectory
+
+    world = five_years_of_responses()
     times = []
     for _ in range(runs):
         started = time.perf_counter()
