@@ -10,10 +10,6 @@ def world(db) -> World:
 
 
 @pytest.fixture(autouse=True)
-def _plain_static_files(settings):
-    """Pages render without collectstatic's manifest."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
+def _fresh_cache():
+    """Rate limits and cached lookups live in the cache: each test starts without them."""
     cache.clear()

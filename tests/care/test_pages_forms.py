@@ -20,13 +20,7 @@ from recoverybridge.care.models import (
     TaskStatus,
 )
 from recoverybridge.directory.models import Fellowship
-from tests.care.staff_pages import serve_plain_static_files
 from tests.factories import make_location
-
-
-@pytest.fixture(autouse=True)
-def _static(settings):
-    serve_plain_static_files(settings)
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from recoverybridge.audit.models import AuditAction, AuditEvent
 from recoverybridge.care import actions
 from recoverybridge.care.models import ReferralTargetKind
 from recoverybridge.directory.models import Fellowship
-from tests.care.staff_pages import serve_plain_static_files
 from tests.factories import make_meeting
 
 USERS = ("alice", "bob", "carol", "dave", "sam", "nina", "cora", "eddie", "ada")
@@ -58,11 +57,6 @@ def expected(page: str, user: str, person: str) -> int:
             return 200
         return 403 if sees else 404
     return 200 if sees else 404
-
-
-@pytest.fixture(autouse=True)
-def _static(settings):
-    serve_plain_static_files(settings)
 
 
 @pytest.fixture

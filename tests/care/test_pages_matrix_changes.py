@@ -21,16 +21,10 @@ from recoverybridge.care.models import (
     TaskStatus,
 )
 from recoverybridge.directory.models import Fellowship
-from tests.care.staff_pages import serve_plain_static_files
 from tests.care.test_access_matrix import SEES
 
 PEOPLE = ("pat", "quinn", "rowan")
 WORKER = {"pat": "bob", "quinn": "dave", "rowan": "nina"}
-
-
-@pytest.fixture(autouse=True)
-def _static(settings):
-    serve_plain_static_files(settings)
 
 
 @pytest.fixture

@@ -14,12 +14,6 @@ from recoverybridge.audit.models import AuditAction, AuditEvent
 from recoverybridge.care import actions, pages
 from recoverybridge.care.models import ConsentPurpose, Contact, EpisodeKind, ReferralTargetKind
 from recoverybridge.directory.models import Fellowship
-from tests.care.staff_pages import serve_plain_static_files
-
-
-@pytest.fixture(autouse=True)
-def _static(settings):
-    serve_plain_static_files(settings)
 
 
 @pytest.fixture

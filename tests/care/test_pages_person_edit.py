@@ -7,13 +7,7 @@ import pytest
 
 from recoverybridge.audit.models import AuditAction, AuditEvent
 from recoverybridge.care.models import Person, RelatedPerson
-from tests.care.staff_pages import serve_plain_static_files
 from tests.factories import make_location
-
-
-@pytest.fixture(autouse=True)
-def _static(settings):
-    serve_plain_static_files(settings)
 
 
 def changes() -> int:

@@ -11,14 +11,8 @@ from django.utils import timezone
 from recoverybridge.care import actions
 from recoverybridge.care.models import ConsentPurpose, EpisodeKind, ReferralTargetKind
 from recoverybridge.directory.models import Fellowship
-from tests.care.staff_pages import serve_plain_static_files
 from tests.care_world import make_person
 from tests.factories import make_meeting
-
-
-@pytest.fixture(autouse=True)
-def _static(settings):
-    serve_plain_static_files(settings)
 
 
 def add_history(world, person, n: int) -> None:

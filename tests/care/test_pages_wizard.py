@@ -13,7 +13,6 @@ from recoverybridge.audit.models import AuditAction, AuditEvent
 from recoverybridge.care import actions
 from recoverybridge.care.models import ConsentPurpose, Referral, ReferralOption, TaskStatus
 from recoverybridge.directory.models import Approach, Fellowship, Meeting
-from tests.care.staff_pages import serve_plain_static_files
 from tests.factories import make_location, make_meeting
 
 # Pat lives in Lewes (East Sussex), where these meetings are.
@@ -26,11 +25,6 @@ ONE_OF_EACH = {
     Approach.MEDICATION_ASSISTED: "mara",
     Approach.OTHER: "recovery-dharma",
 }
-
-
-@pytest.fixture(autouse=True)
-def _static(settings):
-    serve_plain_static_files(settings)
 
 
 @pytest.fixture
