@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "recoverybridge.directory",
     "recoverybridge.care",
     "recoverybridge.outcomes",
+    "recoverybridge.evaluation",
     "recoverybridge.accounts",
     "recoverybridge.audit",
     "axes",
