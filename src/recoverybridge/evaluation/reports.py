@@ -1,0 +1,1102 @@
+"""A full evaluation report from an analysis frame: what the web page, the PDF and the CSV show.
+
+`build_report` works in two steps. First it computes every part from the frame (cohort counts,
+funnels, effect estimates, dose-response, survival, mediation), keeping the raw results private.
+Then `release` turns them into a `Report` of display-ready tables for one audience; it is the only
+code that builds `Cell`s, so nothing reaches a page or a CSV without passing through it:
+
+- audience "outside" (commissioners, service-wide or public): every count goes through
+  `evaluation.suppression` (1..threshold shown as "*", others rounded, secondary suppression
+  within each table), a rate goes with its counts, and an estimate computed on a group of
+  threshold people or fewer (or, for a 0/1 outcome, with that few events or non-events in an
+  arm) is "too few to show";
+- audience "care_team": the raw numbers.
+
+A part that cannot be estimated from these data (too few treated, a model that does not
+converge) is reported as "not estimable" with its reason instead of failing the report.
+
+The CSV (`report_csv`) holds every table of the report as long-format rows
+``section, part, table, row, column, kind, value``: `kind` is count, rate, estimate or text;
+withheld values are "*"; rows and columns are machine keys (unit names, covariate names, method
+names), not translated labels, so files from different languages can be stacked.
+"""
+
+import csv
+import dataclasses
+import io
+import logging
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import numpy as np
+import pandas as pd
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from recoverybridge.evaluation import frame as columns
+from recoverybridge.evaluation import reading
+from recoverybridge.evaluation.errors import EvaluationError
+from recoverybridge.evaluation.estimators import EffectEstimate, Overlap, compare_methods, propensity_weights
+from recoverybridge.evaluation.funnel import Funnel, funnel, position_label, release_funnel, render_funnel_svg
+from recoverybridge.evaluation.suppression import (
+    SUPPRESSED,
+    SuppressionRule,
+    suppress_counts,
+    suppress_table,
+)
+from recoverybridge.evaluation.survival import (
+    Curve,
+    HazardRatio,
+    KaplanMeier,
+    cox,
+    kaplan_meier,
+    render_km_svg,
+)
+
+logger = logging.getLogger(__name__)
+
+OUTSIDE = "outside"
+CARE_TEAM = "care_team"
+AUDIENCES = (OUTSIDE, CARE_TEAM)
+
+# What a cell holds, for the suppression scan and the CSV's `kind` column.
+COUNT = "count"
+RATE = "rate"
+ESTIMATE = "estimate"
+TEXT = "text"
+
+DEFAULT_TITLE = gettext_lazy("Evaluation report")
+TOO_FEW = gettext_lazy("too few to show")
+NOT_SHOWN = "\u2013"  # an en dash: nothing to show
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    """What to analyse: column names of the analysis frame (`evaluation.frame`)."""
+
+    treatment: str = "peer_bridged"
+    outcomes: tuple[str, ...] = ("mutual_aid_28d", "recovery_capital_change")
+    covariates: tuple[str, ...] = tuple(column.name for column in columns.COVARIATES)
+    estimand: str = "ate"
+    trim: float | None = None
+    funnel_indicators: tuple[str, ...] = ("referred_mutual_aid", "referred_rehab")
+    funnel_units: tuple[str, ...] = ("worker", "team", "service", "area")
+    dose: str | None = "meetings_per_week"
+    dose_outcome: str = "days_used_6m"
+    mediator: str | None = "supportive_network_3m"
+    mediation_outcome: str = "recovery_capital_change"
+    survival: bool = True
+
+    def validate(self, frame: pd.DataFrame) -> None:
+        """EvaluationError naming the field when a column is missing or an option is out of range."""
+        available = set(frame.columns)
+
+        def need(field_name: str, names: Sequence[str]) -> None:
+            if isinstance(names, str):
+                raise EvaluationError(
+                    f"ReportSpec.{field_name} must be a tuple of column names, not one string"
+                )
+            for name in names:
+                if name not in available:
+                    raise EvaluationError(f"ReportSpec.{field_name}: no column {name!r} in the data")
+
+        need("treatment", [self.treatment])
+        need("outcomes", self.outcomes)
+        need("covariates", self.covariates)
+        need("funnel_indicators", self.funnel_indicators)
+        need("funnel_units", self.funnel_units)
+        if self.treatment in self.outcomes or self.treatment in self.covariates:
+            raise EvaluationError(f"ReportSpec.treatment {self.treatment!r} is also an outcome or covariate")
+        if self.estimand not in ("ate", "att"):
+            raise EvaluationError(f"ReportSpec.estimand {self.estimand!r}: use 'ate' or 'att'")
+        if self.trim is not None and not 0 < self.trim < 0.5:
+            raise EvaluationError(f"ReportSpec.trim {self.trim!r}: use a propensity bound between 0 and 0.5")
+        if self.dose is not None:
+            need("dose", [self.dose])
+            need("dose_outcome", [self.dose_outcome])
+        if self.mediator is not None:
+            need("mediator", [self.mediator])
+            need("mediation_outcome", [self.mediation_outcome])
+        if self.survival:
+            need("survival", [columns.EVENT_TIME.name, columns.EVENT.name])
+
+
+# --- What a report holds: display-ready values only ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One value as released: `text` for the page, `value` for the CSV ("*" when withheld)."""
+
+    text: str
+    value: int | float | str | None
+    kind: str
+
+    @property
+    def withheld(self) -> bool:
+        return self.value == SUPPRESSED
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    label: str
+    cells: tuple[Cell, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    key: str
+    title: str
+    columns: tuple[Column, ...]
+    rows: tuple[Row, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Chart:
+    key: str
+    title: str
+    svg: SafeString
+
+
+@dataclass(frozen=True)
+class Part:
+    """One analysis: its charts, tables and reading, or why it could not be estimated."""
+
+    key: str
+    title: str
+    tables: tuple[Table, ...] = ()
+    charts: tuple[Chart, ...] = ()
+    reading: tuple[str, ...] = ()
+    not_estimable: str = ""
+
+    @property
+    def estimable(self) -> bool:
+        return not self.not_estimable
+
+    def table(self, key: str) -> Table:
+        return next(table for table in self.tables if table.key == key)
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str  # cohort | funnels | effects | dose | survival | mediation
+    title: str
+    parts: tuple[Part, ...]
+
+    def part(self, key: str) -> Part:
+        return next(part for part in self.parts if part.key == key)
+
+
+@dataclass(frozen=True)
+class Report:
+    title: str
+    audience: str
+    cohort_description: str
+    spec: ReportSpec
+    sections: tuple[Section, ...]
+    notes: tuple[str, ...]  # how the numbers were released (suppression rule), for the page footer
+    threshold: int | None  # the suppression rule, None for the care team
+    rounding: int | None
+
+    @property
+    def suppressed(self) -> bool:
+        return self.audience == OUTSIDE
+
+    def section(self, key: str) -> Section:
+        return next(section for section in self.sections if section.key == key)
+
+    def cells(self) -> list[tuple[Section, Part, Table, Row, Column, Cell]]:
+        """Every released value with where it sits (the CSV and the suppression tests read this)."""
+        found = []
+        for section in self.sections:
+            for part in section.parts:
+                for table in part.tables:
+                    for row in table.rows:
+                        for column, cell in zip(table.columns, row.cells, strict=True):
+                            found.append((section, part, table, row, column, cell))
+        return found
+
+
+# --- Computing the parts (raw; never leaves this module) -------------------------------------
+
+
+@dataclass(frozen=True)
+class _NotEstimable:
+    detail: str  # the analysis module's message: for the care team only (it may quote counts)
+    reason: str = ""  # a translated reason safe for any audience; generic when empty
+
+
+# Errors that mean "these data cannot support this analysis", as opposed to a bug.
+_DATA_ERRORS: tuple[type[BaseException], ...] = (ValueError, ArithmeticError, np.linalg.LinAlgError)
+
+
+def _attempt(what: str, compute: Callable[..., T], *args: Any, **kwargs: Any) -> "T | _NotEstimable":
+    try:
+        return compute(*args, **kwargs)
+    except _DATA_ERRORS as error:
+        # The type only: messages can quote counts, and logs leave the care team.
+        logger.info("evaluation report: %s not estimable (%s)", what, type(error).__name__)
+        return _NotEstimable(detail=str(error))
+
+
+@dataclass
+class _Computed:
+    spec: ReportSpec
+    n_episodes: int
+    n_without_consent: int
+    by_kind: pd.DataFrame | None
+    by_area: pd.DataFrame | None
+    funnels: list[tuple[str, str, "Funnel | _NotEstimable"]] = field(default_factory=list)
+    effects: list[tuple[str, "list[EffectEstimate] | _NotEstimable"]] = field(default_factory=list)
+    # Survival: the curves by treatment, the raw at-risk numbers and events behind them, and the
+    # weighted (inverse probability) and covariate-adjusted Cox hazard ratios.
+    km: "KaplanMeier | _NotEstimable | None" = None
+    at_risk: dict[str, "_AtRisk"] = field(default_factory=dict)
+    hazard_ratios: list["HazardRatio | _NotEstimable"] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _AtRisk:
+    """One survival group's durations (sorted) and event days (sorted), to count at risk and events."""
+
+    durations: np.ndarray
+    event_days: np.ndarray
+
+    def at_risk(self, days: np.ndarray) -> np.ndarray:
+        return len(self.durations) - np.searchsorted(self.durations, days, side="left")
+
+    def events_by(self, days: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.event_days, days, side="right")
+
+
+def _treated_codes(frame: pd.DataFrame, treatment: str) -> np.ndarray:
+    values = frame[treatment].to_numpy(dtype=float, na_value=np.nan)
+    return np.where(np.isnan(values), 2, values == 1).astype(np.int8)
+
+
+def _by_treatment(frame: pd.DataFrame, by: str, codes: np.ndarray) -> pd.DataFrame:
+    """Episodes by `by` (rows) and treated / untreated / not recorded (columns), in one groupby."""
+    counts = (
+        pd.DataFrame({"by": frame[by], "treated": codes})
+        .groupby(["by", "treated"], observed=False, sort=True)
+        .size()
+        .unstack("treated", fill_value=0)
+        .reindex(columns=[1, 0, 2], fill_value=0)
+    )
+    if counts[2].sum() == 0:
+        counts = counts.drop(columns=2)
+    return counts.astype(np.int64)
+
+
+def _compute(frame: pd.DataFrame, spec: ReportSpec, n_without_consent: int) -> _Computed:
+    codes = _treated_codes(frame, spec.treatment)
+    computed = _Computed(
+        spec=spec,
+        n_episodes=len(frame),
+        n_without_consent=n_without_consent,
+        by_kind=_by_treatment(frame, "episode_kind", codes) if "episode_kind" in frame.columns else None,
+        by_area=_by_treatment(frame, "area", codes) if "area" in frame.columns else None,
+    )
+    for indicator in spec.funnel_indicators:
+        for unit in spec.funnel_units:
+            computed.funnels.append(
+                (
+                    indicator,
+                    unit,
+                    _attempt(f"funnel {indicator} by {unit}", funnel, frame, unit, indicator),
+                )
+            )
+    for outcome in spec.outcomes:
+        computed.effects.append(
+            (
+                outcome,
+                _attempt(
+                    f"effect on {outcome}",
+                    compare_methods,
+                    frame,
+                    spec.treatment,
+                    outcome,
+                    list(spec.covariates),
+                    spec.estimand,
+                    spec.trim,
+                ),
+            )
+        )
+    if spec.survival:
+        _compute_survival(frame, spec, computed)
+    return computed
+
+
+def _compute_survival(frame: pd.DataFrame, spec: ReportSpec, computed: _Computed) -> None:
+    duration, event = columns.EVENT_TIME.name, columns.EVENT.name
+    computed.km = _attempt("Kaplan-Meier", kaplan_meier, frame, duration, event, spec.treatment)
+    if isinstance(computed.km, KaplanMeier):
+        days = pd.to_numeric(frame[duration], errors="coerce").to_numpy(dtype=float)
+        happened = pd.to_numeric(frame[event], errors="coerce").to_numpy(dtype=float)
+        treated = frame[spec.treatment].to_numpy(dtype=float, na_value=np.nan)
+        complete = ~np.isnan(days) & ~np.isnan(happened) & ~np.isnan(treated)
+        for group in computed.km.groups:
+            members = complete & (treated == float(group.value))
+            computed.at_risk[group.value] = _AtRisk(
+                durations=np.sort(days[members]), event_days=np.sort(days[members & (happened == 1)])
+            )
+    weights = _attempt(
+        "propensity weights",
+        propensity_weights,
+        frame,
+        spec.treatment,
+        list(spec.covariates),
+        spec.estimand,
+        spec.trim,
+    )
+    if isinstance(weights, _NotEstimable):
+        computed.hazard_ratios.append(weights)
+    else:
+        computed.hazard_ratios.append(
+            _attempt("weighted Cox", cox, frame, spec.treatment, (), duration, event, weights)
+        )
+    computed.hazard_ratios.append(
+        _attempt("adjusted Cox", cox, frame, spec.treatment, tuple(spec.covariates), duration, event)
+    )
+
+
+# --- Release: the one step between raw results and anything shown ----------------------------
+
+
+class _Releaser:
+    """Makes every Cell of a report, applying the audience's rule."""
+
+    def __init__(self, audience: str, rule: SuppressionRule | None) -> None:
+        self.outside = audience == OUTSIDE
+        self.rule = rule
+
+    # Counts ------------------------------------------------------------------------------
+    def count_cell(self, released: Any) -> Cell:
+        if released == SUPPRESSED:
+            return Cell(SUPPRESSED, SUPPRESSED, COUNT)
+        value = int(released)
+        return Cell(reading.count(value), value, COUNT)
+
+    def single_count(self, value: int) -> Cell:
+        """A count on its own (no line it adds up in): primary suppression and rounding only."""
+        if not self.outside:
+            return self.count_cell(value)
+        return self.count_cell(suppress_counts([value], total=False, rule=self.rule).iloc[0])
+
+    def line_counts(self, values: Sequence[int]) -> list[Cell]:
+        """Counts that add up to a total, and the total last."""
+        if not self.outside:
+            return [self.count_cell(v) for v in [*values, sum(values)]]
+        return [self.count_cell(v) for v in suppress_counts(list(values), total=True, rule=self.rule)]
+
+    def crosstab(self, counts: pd.DataFrame, total_label: str) -> pd.DataFrame:
+        """A table of counts with a total row and column, as released (ints and "*")."""
+        if self.outside:
+            return suppress_table(counts, margins=True, rule=self.rule, total_label=total_label)
+        table = counts.copy()
+        table[total_label] = table.sum(axis=1)
+        table.loc[total_label] = table.sum(axis=0)
+        return table.astype(object)
+
+    def small(self, *groups: float) -> bool:
+        """Whether an estimate on groups of these sizes must be withheld from this audience."""
+        if not self.outside or self.rule is None:
+            return False
+        return any(0 < g <= self.rule.threshold for g in groups)
+
+    # Estimates ---------------------------------------------------------------------------
+    def estimate_cell(self, value: float | None, decimals: int = 2, *, withheld: bool = False) -> Cell:
+        if withheld:
+            return Cell(str(TOO_FEW), SUPPRESSED, ESTIMATE)
+        if value is None or not math.isfinite(value):
+            return Cell(NOT_SHOWN, None, ESTIMATE)
+        return Cell(reading.number(value, decimals), round(float(value), max(decimals, 4)), ESTIMATE)
+
+    def rate_cell(self, released_percent: Any) -> Cell:
+        if released_percent == SUPPRESSED:
+            return Cell(SUPPRESSED, SUPPRESSED, RATE)
+        if released_percent is None:
+            return Cell(NOT_SHOWN, None, RATE)
+        return Cell(reading.number(float(released_percent), 1), float(released_percent), RATE)
+
+    @staticmethod
+    def text_cell(text: str, value: Any = None) -> Cell:
+        return Cell(text, text if value is None else value, TEXT)
+
+    def not_estimable(self, failure: _NotEstimable) -> str:
+        reason = failure.reason or (failure.detail if not self.outside else "")
+        if not reason:
+            reason = _(
+                "these data cannot support this analysis (too few people or events, or the model did not fit)"
+            )
+        return _("Not estimable: %(reason)s") % {"reason": reason}
+
+
+def _label(name: str) -> str:
+    """A column's label; a one-hot level `name=value` keeps its value."""
+    if "=" in name:
+        base, level = name.split("=", 1)
+        return f"{columns.label(base)}: {level}"
+    return columns.label(name)
+
+
+def _episode_kind_label(kind: Any) -> str:
+    from recoverybridge.care.models import EpisodeKind
+
+    labels = {value: str(text) for value, text in EpisodeKind.choices}
+    return labels.get(kind, str(kind))
+
+
+def _treatment_headings(treatment: str) -> dict[int, tuple[str, str]]:
+    """Column key and heading of the treated (1), untreated (0) and not recorded (2) columns."""
+    return {
+        1: ("treated", _("With: %(treatment)s") % {"treatment": columns.label(treatment)}),
+        0: ("untreated", _("Without")),
+        2: ("not_recorded", _("Not recorded")),
+    }
+
+
+def _crosstab_table(
+    rel: _Releaser,
+    key: str,
+    title: str,
+    counts: pd.DataFrame,
+    row_label: Callable[[Any], str],
+    headings: dict[int, tuple[str, str]],
+) -> Table:
+    total = _("Total")
+    released = rel.crosstab(counts, total)
+    column_keys = [headings[c][0] for c in counts.columns] + ["total"]
+    column_labels = [headings[c][1] for c in counts.columns] + [total]
+    rows = []
+    for position, (index, values) in enumerate(released.iterrows()):
+        last = position == len(released) - 1
+        rows.append(
+            Row(
+                key="total" if last else str(index),
+                label=total if last else row_label(index),
+                cells=tuple(rel.count_cell(v) for v in values),
+            )
+        )
+    return Table(
+        key=key,
+        title=title,
+        columns=tuple(Column(k, lbl) for k, lbl in zip(column_keys, column_labels, strict=True)),
+        rows=tuple(rows),
+    )
+
+
+def _cohort_section(rel: _Releaser, computed: _Computed) -> Section:
+    headings = _treatment_headings(computed.spec.treatment)
+    tables = []
+    summary_rows = [
+        Row("episodes", _("Episodes analysed"), (rel.single_count(computed.n_episodes),)),
+        Row(
+            "without_consent",
+            _("Left out: consent does not cover evaluation"),
+            (rel.single_count(computed.n_without_consent),),
+        ),
+    ]
+    tables.append(Table("summary", _("Cohort"), (Column("episodes", _("Episodes")),), tuple(summary_rows)))
+    for key, counts, title, row_label in (
+        ("by_kind", computed.by_kind, _("Episodes by kind"), _episode_kind_label),
+        ("by_area", computed.by_area, _("Episodes by area"), str),
+    ):
+        if counts is not None:
+            tables.append(_crosstab_table(rel, key, title, counts, row_label, headings))
+    return Section("cohort", _("Who is in the cohort"), (Part("cohort", _("Cohort"), tables=tuple(tables)),))
+
+
+# Funnels -------------------------------------------------------------------------------------
+
+
+def _funnel_part(rel: _Releaser, indicator: str, unit: str, result: "Funnel | _NotEstimable") -> Part:
+    key = f"{indicator}.{unit}"
+    title = _("%(indicator)s by %(unit)s") % {
+        "indicator": columns.label(indicator),
+        "unit": columns.label(unit).lower(),
+    }
+    if isinstance(result, _NotEstimable):
+        return Part(key, title, not_estimable=rel.not_estimable(result))
+    units = result.units
+    if rel.outside:
+        released = release_funnel(result, rel.rule)
+        table = released.table
+        hidden = released.hidden_units
+        n_values, event_values, percents = table["n"], table["events"], table["percent"]
+        positions, outliers = table["position"].tolist()[:-1], table["outlier"].tolist()[:-1]
+    else:
+        hidden = ()
+        n_values = pd.Series([*units["n"].tolist(), result.total_n])
+        event_values = pd.Series([*units["events"].tolist(), result.total_events])
+        percents = pd.Series([*(100 * units["rate"]).round(1).tolist(), round(100 * result.p0, 1)])
+        positions, outliers = units["position"].tolist(), units["outlier"].tolist()
+    table_columns = (
+        Column("n", _("Episodes")),
+        Column("events", _("Referred")),
+        Column("percent", _("Rate (%)")),
+        Column("position", _("Against the limits")),
+        Column("outlier", _("Outlier")),
+    )
+    yes, no = _("yes"), _("no")
+    rows = []
+    labels = [*map(str, units["unit"]), _("Total")]
+    for i, label in enumerate(labels):
+        last = i == len(labels) - 1
+        position = None if last else positions[i]
+        outlier = None if last else outliers[i]
+        rows.append(
+            Row(
+                key="total" if last else label,
+                label=label,
+                cells=(
+                    rel.count_cell(n_values.iloc[i]),
+                    rel.count_cell(event_values.iloc[i]),
+                    rel.rate_cell(percents.iloc[i]),
+                    Cell("", None, TEXT)
+                    if position is None
+                    else Cell(SUPPRESSED, SUPPRESSED, TEXT)
+                    if position == SUPPRESSED
+                    else rel.text_cell(position_label(position), position),
+                    Cell("", None, TEXT)
+                    if outlier is None
+                    else Cell(SUPPRESSED, SUPPRESSED, TEXT)
+                    if outlier == SUPPRESSED
+                    else rel.text_cell(yes if outlier else no, bool(outlier)),
+                ),
+            )
+        )
+    unit_rows = tuple(rows)
+    outlier_rows = tuple(row for row in unit_rows[:-1] if row.cells[4].value is True)
+    summary = Table(
+        "summary",
+        _("Over-dispersion"),
+        (Column("value", _("Value")),),
+        (
+            Row("phi", _("Over-dispersion factor (phi)"), (rel.estimate_cell(result.phi, 2),)),
+            Row("tau2", _("Between-unit variance (tau²)"), (rel.estimate_cell(result.tau2, 5),)),
+            Row(
+                "limits",
+                _("Limits in use"),
+                (
+                    rel.text_cell(
+                        _("widened for over-dispersion") if result.overdispersed else _("exact binomial"),
+                        result.limits_in_use,
+                    ),
+                ),
+            ),
+            Row(
+                "dropped",
+                _("Episodes left out (not applicable or unit unknown)"),
+                (rel.single_count(result.dropped),),
+            ),
+        ),
+    )
+    desc = _(
+        "Rate of %(indicator)s for each %(unit)s against the number of episodes, with 95%% and 99.8%% "
+        "limits around the overall rate. The table below gives the numbers."
+    ) % {"indicator": columns.label(indicator).lower(), "unit": columns.label(unit).lower()}
+    if hidden:
+        desc += " " + _("Units with too few episodes to show are not drawn.")
+    chart = Chart(
+        "funnel",
+        title,
+        render_funnel_svg(result, title, desc, hide_units=hidden, chart_id=f"funnel-{indicator}-{unit}"),
+    )
+    return Part(
+        key,
+        title,
+        tables=(
+            Table("units", _("Rates by unit"), table_columns, unit_rows),
+            Table("outliers", _("Outliers (outside the 99.8% limits)"), table_columns, outlier_rows),
+            summary,
+        ),
+        charts=(chart,),
+    )
+
+
+def _funnel_section(rel: _Releaser, computed: _Computed) -> Section:
+    parts = tuple(_funnel_part(rel, indicator, unit, result) for indicator, unit, result in computed.funnels)
+    return Section("funnels", _("Referral rates: which differences are real"), parts)
+
+
+# Effects -------------------------------------------------------------------------------------
+
+_METHOD_LABELS = {
+    "naive": gettext_lazy("Simple comparison (no adjustment)"),
+    "ipw": gettext_lazy("Inverse probability weighting"),
+    "aipw": gettext_lazy("Doubly robust (augmented IPW)"),
+}
+
+
+def _binary_cells(estimate: EffectEstimate) -> tuple[float, ...]:
+    """For a 0/1 outcome, events and non-events in each arm (the naive means are exact shares)."""
+    if estimate.scale != "risk difference":
+        return ()
+    treated_events = round(estimate.mean_treated * estimate.n_treated)
+    control_events = round(estimate.mean_control * estimate.n_control)
+    return (
+        treated_events,
+        estimate.n_treated - treated_events,
+        control_events,
+        estimate.n_control - control_events,
+    )
+
+
+def _effect_part(
+    rel: _Releaser, spec: ReportSpec, outcome: str, result: "list[EffectEstimate] | _NotEstimable"
+) -> Part:
+    title = columns.label(outcome)
+    if isinstance(result, _NotEstimable):
+        return Part(outcome, title, not_estimable=rel.not_estimable(result))
+    by_method = {estimate.method: estimate for estimate in result}
+    naive = by_method["naive"]
+    adjusted = by_method.get("aipw") or by_method["ipw"]
+    # Whether the groups are too small to show estimates outside: the same cells for every method.
+    withheld = rel.small(naive.n_treated, naive.n_control, *_binary_cells(naive))
+    risk = naive.scale == "risk difference"
+    decimals = 3 if risk else 2
+
+    estimate_columns = (
+        Column("estimate", _("Difference")),
+        Column("ci_low", _("95% CI low")),
+        Column("ci_high", _("95% CI high")),
+        Column("std_error", _("Standard error")),
+        Column("mean_treated", _("Mean with")),
+        Column("mean_control", _("Mean without")),
+        Column("n_treated", _("Episodes with")),
+        Column("n_control", _("Episodes without")),
+        Column("n_total", _("Episodes")),
+        Column("n_dropped", _("Left out (missing values)")),
+        Column("e_value", _("E-value")),
+        Column("e_value_ci", _("E-value of the CI")),
+    )
+    rows = []
+    for estimate in result:
+        group_withheld = withheld or rel.small(estimate.n_treated, estimate.n_control)
+        cells = [
+            rel.estimate_cell(value, decimals, withheld=group_withheld)
+            for value in (
+                estimate.estimate,
+                estimate.ci_low,
+                estimate.ci_high,
+                estimate.std_error,
+                estimate.mean_treated,
+                estimate.mean_control,
+            )
+        ]
+        cells += rel.line_counts([estimate.n_treated, estimate.n_control])
+        cells.append(rel.single_count(estimate.n_dropped))
+        cells += [
+            rel.estimate_cell(estimate.e_value, 2, withheld=group_withheld),
+            rel.estimate_cell(estimate.e_value_ci, 2, withheld=group_withheld),
+        ]
+        rows.append(
+            Row(estimate.method, str(_METHOD_LABELS.get(estimate.method, estimate.method)), tuple(cells))
+        )
+    tables = [Table("estimates", _("Estimates side by side"), estimate_columns, tuple(rows))]
+
+    n_cells = rel.line_counts([adjusted.n_treated, adjusted.n_control])
+    balance_rows = tuple(
+        Row(
+            b.covariate,
+            _label(b.covariate),
+            (
+                rel.estimate_cell(b.smd_before, 3, withheld=withheld),
+                rel.estimate_cell(b.smd_after, 3, withheld=withheld),
+            ),
+        )
+        for b in adjusted.balance
+    )
+    tables.append(
+        Table(
+            "balance",
+            _("Balance: standardised mean differences"),
+            (Column("smd_before", _("Before weighting")), Column("smd_after", _("After weighting"))),
+            balance_rows,
+            note=_("%(treated)s episodes with, %(control)s without; |SMD| below 0.1 counts as balanced.")
+            % {"treated": n_cells[0].text, "control": n_cells[1].text},
+        )
+    )
+    overlap = adjusted.overlap
+    if overlap is not None:
+        tables.extend(_overlap_tables(rel, spec.treatment, overlap, withheld))
+
+    if withheld:
+        paragraphs = reading.too_few_reading(title)
+    else:
+        largest = max((abs(b.smd_after) for b in adjusted.balance), default=None)
+        facts = reading.EffectFacts(
+            treatment=columns.label(spec.treatment),
+            outcome=title,
+            scale=adjusted.scale,
+            estimand=adjusted.estimand,
+            estimate=adjusted.estimate,
+            ci_low=adjusted.ci_low,
+            ci_high=adjusted.ci_high,
+            naive=naive.estimate,
+            naive_ci_low=naive.ci_low,
+            naive_ci_high=naive.ci_high,
+            e_value=adjusted.e_value,
+            e_value_ci=adjusted.e_value_ci,
+            overlap_limited=bool(overlap and overlap.limited),
+            trimmed=rel.single_count(overlap.trimmed).text if overlap and overlap.trim_bounds else None,
+            trim=spec.trim,
+            largest_smd_after=largest,
+            confidence=adjusted.confidence,
+        )
+        paragraphs = reading.effect_reading(facts)
+    return Part(outcome, title, tables=tuple(tables), reading=paragraphs)
+
+
+def _overlap_tables(rel: _Releaser, treatment: str, overlap: Overlap, withheld: bool) -> list[Table]:
+    ranges = Table(
+        "overlap",
+        _("Overlap of propensity scores"),
+        (Column("min", _("Lowest")), Column("max", _("Highest"))),
+        (
+            Row(
+                "treated",
+                _("Episodes with"),
+                (
+                    rel.estimate_cell(overlap.ps_treated_min, 3, withheld=withheld),
+                    rel.estimate_cell(overlap.ps_treated_max, 3, withheld=withheld),
+                ),
+            ),
+            Row(
+                "control",
+                _("Episodes without"),
+                (
+                    rel.estimate_cell(overlap.ps_control_min, 3, withheld=withheld),
+                    rel.estimate_cell(overlap.ps_control_max, 3, withheld=withheld),
+                ),
+            ),
+        ),
+        note=_("Limited overlap: the estimate leans on few comparable people.") if overlap.limited else "",
+    )
+    edges = overlap.bin_edges
+    bins = pd.DataFrame(
+        {1: overlap.treated_counts, 0: overlap.control_counts},
+        index=[f"{edges[i]:.2f}\u2013{edges[i + 1]:.2f}" for i in range(len(edges) - 1)],
+    )
+    histogram = _crosstab_table(
+        rel, "overlap_histogram", _("Episodes by propensity score"), bins, str, _treatment_headings(treatment)
+    )
+    summary = Table(
+        "trimming",
+        _("Trimming"),
+        (Column("value", _("Value")),),
+        (Row("trimmed", _("Episodes left out by trimming"), (rel.single_count(overlap.trimmed),)),),
+    )
+    return [ranges, histogram, summary]
+
+
+def _effects_section(rel: _Releaser, computed: _Computed) -> Section:
+    parts = tuple(_effect_part(rel, computed.spec, outcome, result) for outcome, result in computed.effects)
+    return Section("effects", _("Programme effect"), parts)
+
+
+# Survival ------------------------------------------------------------------------------------
+
+_COX_LABELS = {
+    "weighted": gettext_lazy("Weighted by inverse probability of treatment (robust interval)"),
+    "adjusted": gettext_lazy("Adjusted for the covariates"),
+    "unadjusted": gettext_lazy("Unadjusted"),
+}
+
+
+def _released_curve(rel: _Releaser, curve: Curve, risk: "_AtRisk") -> Curve:
+    """The curve drawn for outside: only points where more than `threshold` people are at risk,
+    stepping only after more than `threshold` events since the last step, so no step height
+    gives away a small number of events."""
+    assert rel.rule is not None
+    threshold = rel.rule.threshold
+    times = np.asarray(curve.times, dtype=float)
+    at_risk = risk.at_risk(times)
+    events = risk.events_by(times)
+    kept: list[int] = []
+    last_events = 0
+    for i in range(len(times)):  # at most survival.CURVE_POINTS points, not rows
+        if at_risk[i] <= threshold:
+            break
+        if not kept or events[i] - last_events > threshold:
+            kept.append(i)
+            last_events = int(events[i])
+    pick = np.asarray(kept, dtype=int)
+
+    def take(values: tuple[float, ...]) -> tuple[float, ...]:
+        return tuple(float(v) for v in np.asarray(values)[pick])
+
+    return Curve(
+        times=take(curve.times),
+        survival=take(curve.survival),
+        lower=take(curve.lower),
+        upper=take(curve.upper),
+    )
+
+
+def _survival_section(rel: _Releaser, computed: _Computed) -> Section:
+    parts = []
+    km = computed.km
+    km_title = _("Time to return to use or readmission")
+    if isinstance(km, _NotEstimable):
+        parts.append(Part("kaplan_meier", km_title, not_estimable=rel.not_estimable(km)))
+    elif km is not None:
+        parts.append(_km_part(rel, computed, km, km_title))
+    cox_rows = []
+    paragraphs = []
+    failures = []
+    treatment = columns.label(computed.spec.treatment)
+    for result in computed.hazard_ratios:
+        if isinstance(result, _NotEstimable):
+            failures.append(rel.not_estimable(result))
+            continue
+        withheld = rel.small(result.events, result.n - result.events)
+        events_cells = rel.line_counts([result.events, result.n - result.events])
+        cox_rows.append(
+            Row(
+                result.method,
+                str(_COX_LABELS.get(result.method, result.method)),
+                (
+                    rel.estimate_cell(result.hazard_ratio, 2, withheld=withheld),
+                    rel.estimate_cell(result.ci_low, 2, withheld=withheld),
+                    rel.estimate_cell(result.ci_high, 2, withheld=withheld),
+                    rel.estimate_cell(result.p_value, 4, withheld=withheld),
+                    events_cells[2],
+                    events_cells[0],
+                    rel.single_count(result.n_dropped),
+                ),
+            )
+        )
+        if not withheld:
+            paragraphs.append(
+                reading.hazard_reading(
+                    treatment,
+                    result.hazard_ratio,
+                    result.ci_low,
+                    result.ci_high,
+                    str(_COX_LABELS.get(result.method, result.method)),
+                )
+            )
+    cox_title = _("Hazard ratios (Cox)")
+    if cox_rows:
+        table = Table(
+            "hazard_ratios",
+            cox_title,
+            (
+                Column("hazard_ratio", _("Hazard ratio")),
+                Column("ci_low", _("95% CI low")),
+                Column("ci_high", _("95% CI high")),
+                Column("p_value", _("p")),
+                Column("n", _("Episodes")),
+                Column("events", _("Events")),
+                Column("n_dropped", _("Left out (missing values)")),
+            ),
+            tuple(cox_rows),
+            note=" ".join(failures),
+        )
+        parts.append(Part("cox", cox_title, tables=(table,), reading=tuple(paragraphs)))
+    elif failures:
+        parts.append(Part("cox", cox_title, not_estimable=" ".join(failures)))
+    return Section("survival", _("Time to return to use or readmission"), tuple(parts))
+
+
+def _km_part(rel: _Releaser, computed: _Computed, km: KaplanMeier, title: str) -> Part:
+    groups = km.groups
+    events = pd.DataFrame(
+        {"events": [g.events for g in groups], "no_event": [g.n - g.events for g in groups]},
+        index=[g.value for g in groups],
+    )
+    released = rel.crosstab(events, _("Total"))
+    headline_rows = []
+    for i, group in enumerate(groups):
+        cells = released.iloc[i]
+        withheld = rel.small(group.n, group.events, group.n - group.events)
+        headline_rows.append(
+            Row(
+                group.value,
+                group.label,
+                (
+                    rel.count_cell(cells.iloc[2]),
+                    rel.count_cell(cells.iloc[0]),
+                    rel.estimate_cell(group.median, 0, withheld=withheld),
+                ),
+            )
+        )
+    tables = [
+        Table(
+            "groups",
+            _("Episodes, events and median days"),
+            (Column("n", _("Episodes")), Column("events", _("Events")), Column("median", _("Median days"))),
+            tuple(headline_rows),
+        )
+    ]
+    at_columns = [Column("days", _("Days"))]
+    for group in groups:
+        at_columns += [
+            Column(f"{group.value}:survival", _("%(group)s: without event") % {"group": group.label}),
+            Column(f"{group.value}:ci_low", _("95% CI low")),
+            Column(f"{group.value}:ci_high", _("95% CI high")),
+            Column(f"{group.value}:at_risk", _("At risk")),
+        ]
+    at_rows = []
+    for t, days in enumerate(km.times):
+        cells = [rel.text_cell(reading.count(days), days)]
+        for group in groups:
+            at = group.at[t]
+            at_risk = int(computed.at_risk[group.value].at_risk(np.array([days]))[0])
+            withheld = rel.small(at_risk)
+            cells += [
+                rel.estimate_cell(at.survival, 3, withheld=withheld),
+                rel.estimate_cell(at.ci_low, 3, withheld=withheld),
+                rel.estimate_cell(at.ci_high, 3, withheld=withheld),
+                rel.single_count(at_risk),
+            ]
+        at_rows.append(Row(str(days), reading.count(days), tuple(cells)))
+    tables.append(Table("survival_at", _("Share without the event"), tuple(at_columns), tuple(at_rows)))
+    shown = km
+    desc = _("Share of episodes without return to use or readmission over time, by group.")
+    if rel.outside:
+        shown = dataclasses.replace(
+            km,
+            groups=tuple(
+                dataclasses.replace(g, curve=_released_curve(rel, g.curve, computed.at_risk[g.value]))
+                for g in groups
+            ),
+        )
+        desc += " " + _(
+            "Drawn only while more than %(threshold)s people are at risk, in steps of more than "
+            "%(threshold)s events."
+        ) % {"threshold": rel.rule.threshold if rel.rule else 0}
+    chart = Chart("kaplan_meier", title, render_km_svg(shown, title, desc, chart_id="km"))
+    return Part("kaplan_meier", title, tables=tuple(tables), charts=(chart,))
+
+
+# --- The public API -----------------------------------------------------------------------------
+
+
+def release(
+    computed: _Computed,
+    audience: str,
+    *,
+    title: str,
+    cohort_description: str,
+    rule: SuppressionRule | None = None,
+) -> Report:
+    """The report as `audience` may see it; the only constructor of released values."""
+    if audience not in AUDIENCES:
+        raise EvaluationError(f"audience {audience!r}: use one of {', '.join(AUDIENCES)}")
+    if audience == OUTSIDE:
+        rule = rule or SuppressionRule.from_settings()
+        notes = (
+            _(
+                "Counts from 1 to %(threshold)s are shown as *, other counts are rounded to the nearest "
+                "%(rounding)s, and further cells are hidden where a hidden one could be worked out from "
+                "totals; rounded counts need not add up. Estimates on groups of %(threshold)s people or "
+                "fewer are not shown."
+            )
+            % {"threshold": rule.threshold, "rounding": rule.rounding},
+        )
+    else:
+        rule = None
+        notes = (_("Care team view: exact counts, not for release outside the care team."),)
+    rel = _Releaser(audience, rule)
+    sections = [
+        _cohort_section(rel, computed),
+        _funnel_section(rel, computed),
+        _effects_section(rel, computed),
+    ]
+    if computed.spec.survival:
+        sections.append(_survival_section(rel, computed))
+    return Report(
+        title=title,
+        audience=audience,
+        cohort_description=cohort_description,
+        spec=computed.spec,
+        sections=tuple(sections),
+        notes=notes,
+        threshold=rule.threshold if rule else None,
+        rounding=rule.rounding if rule else None,
+    )
+
+
+def build_report(
+    frame: pd.DataFrame,
+    spec: ReportSpec | None = None,
+    audience: str = OUTSIDE,
+    title: str | None = None,
+    cohort_description: str = "",
+    n_without_consent: int = 0,
+    rule: SuppressionRule | None = None,
+) -> Report:
+    """Every part of the evaluation of `frame`, released for `audience` ("outside" or "care_team").
+
+    `rule` overrides ``settings.EVALUATION_SUPPRESSION`` (tests; the web pages leave it None).
+    Raises EvaluationError for a bad spec or audience; data that cannot support a part make that
+    part "not estimable" instead.
+    """
+    spec = spec or ReportSpec()
+    if audience not in AUDIENCES:
+        raise EvaluationError(f"audience {audience!r}: use one of {', '.join(AUDIENCES)}")
+    spec.validate(frame)
+    computed = _compute(frame, spec, n_without_consent)
+    return release(
+        computed,
+        audience,
+        title=str(title) if title is not None else str(DEFAULT_TITLE),
+        cohort_description=cohort_description,
+        rule=rule,
+    )
+
+
+CSV_HEADER = ("section", "part", "table", "row", "column", "kind", "value")
+
+
+def report_csv(report: Report) -> str:
+    """The report's tables as one long CSV (see the module docstring); not-estimable parts as a row."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    for section in report.sections:
+        for part in section.parts:
+            if part.not_estimable:
+                writer.writerow((section.key, part.key, "", "", "not_estimable", TEXT, part.not_estimable))
+            for table in part.tables:
+                for row in table.rows:
+                    for column, cell in zip(table.columns, row.cells, strict=True):
+                        value = "" if cell.value is None else cell.value
+                        writer.writerow(
+                            (section.key, part.key, table.key, row.key, column.key, cell.kind, value)
+                        )
+    return out.getvalue()
+
+
+__all__ = [
+    "AUDIENCES",
+    "CARE_TEAM",
+    "OUTSIDE",
+    "Cell",
+    "Chart",
+    "Column",
+    "Part",
+    "Report",
+    "ReportSpec",
+    "Row",
+    "Section",
+    "Table",
+    "build_report",
+    "report_csv",
+]

@@ -1,0 +1,261 @@
+"""Evaluation reports: every part, released for the audience, in one pass.
+
+The cohort is 3,000 simulated episodes, plus three episodes in a small "Islands" area seen by a
+new worker ("Worker new"): the commissioners' copy must hide them, the care team's must show them.
+"""
+
+import csv
+import dataclasses
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+from django.utils import translation
+from django.utils.safestring import SafeString
+
+from recoverybridge.evaluation.errors import EvaluationError
+from recoverybridge.evaluation.reports import (
+    CARE_TEAM,
+    COUNT,
+    CSV_HEADER,
+    OUTSIDE,
+    RATE,
+    Cell,
+    Chart,
+    Column,
+    Part,
+    Report,
+    ReportSpec,
+    Row,
+    Section,
+    Table,
+    build_report,
+    report_csv,
+)
+from recoverybridge.evaluation.simulate import simulate_episodes
+from recoverybridge.evaluation.suppression import SUPPRESSED, SuppressionRule
+
+SMALL_AREA = "Islands"
+NEW_WORKER = "Worker new"
+SMALL = 3  # episodes in the small area, all with the new worker
+
+
+def with_small_area(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    frame["area"] = frame["area"].cat.add_categories([SMALL_AREA])
+    frame["worker"] = frame["worker"].cat.add_categories([NEW_WORKER])
+    rows = frame.index[:SMALL]
+    frame.loc[rows, "area"] = SMALL_AREA
+    frame.loc[rows, "worker"] = NEW_WORKER
+    return frame
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    return with_small_area(simulate_episodes(3000, seed=11).frame)
+
+
+@pytest.fixture(scope="module")
+def outside(frame) -> Report:
+    with translation.override("en"):
+        return build_report(frame, audience=OUTSIDE, title="North evaluation", rule=SuppressionRule(7, 5))
+
+
+@pytest.fixture(scope="module")
+def care_team(frame) -> Report:
+    with translation.override("en"):
+        return build_report(frame, audience=CARE_TEAM, title="North evaluation")
+
+
+def row(table: Table, key: str) -> dict[str, Cell]:
+    found = next(r for r in table.rows if r.key == key)
+    return {column.key: cell for column, cell in zip(table.columns, found.cells, strict=True)}
+
+
+def test_a_report_has_every_section_and_part(outside):
+    assert [s.key for s in outside.sections] == ["cohort", "funnels", "effects", "survival"]
+    spec = outside.spec
+    funnels = outside.section("funnels")
+    assert [p.key for p in funnels.parts] == [
+        f"{i}.{u}" for i in spec.funnel_indicators for u in spec.funnel_units
+    ]
+    for part in funnels.parts:
+        assert part.estimable and part.charts and part.charts[0].svg.startswith("<svg")
+    for outcome in spec.outcomes:
+        part = outside.section("effects").part(outcome)
+        assert part.estimable
+        assert [r.key for r in part.table("estimates").rows] == ["naive", "ipw", "aipw"]
+        assert {r.key for r in part.table("balance").rows} == set(spec.covariates)
+        assert part.reading  # the plain-language reading
+    assert outside.section("survival").part("kaplan_meier").charts
+    assert [r.key for r in outside.section("survival").part("cox").table("hazard_ratios").rows] == [
+        "weighted",
+        "adjusted",
+    ]
+
+
+def test_the_adjusted_estimate_is_closer_to_the_truth_than_the_naive_one(care_team):
+    truth = simulate_episodes(1, seed=0).truth["recovery_capital_change"]["ate"]
+    estimates = care_team.section("effects").part("recovery_capital_change").table("estimates")
+    naive = row(estimates, "naive")["estimate"].value
+    aipw = row(estimates, "aipw")["estimate"].value
+    assert isinstance(naive, float) and isinstance(aipw, float)
+    assert abs(aipw - truth) < abs(naive - truth)
+
+
+def released_counts(report: Report) -> list[object]:
+    return [cell.value for *_where, cell in report.cells() if cell.kind == COUNT]
+
+
+def test_outside_no_count_from_1_to_7_anywhere(outside):
+    counts = released_counts(outside)
+    assert SUPPRESSED in counts  # the small area and the new worker are hidden
+    for value in counts:
+        assert value == SUPPRESSED or (isinstance(value, int) and value % 5 == 0), value
+    for line in csv.DictReader(io.StringIO(report_csv(outside))):
+        if line["kind"] == COUNT:
+            assert line["value"] == SUPPRESSED or int(line["value"]) % 5 == 0, line
+
+
+def test_outside_hides_the_small_area_and_the_new_workers_rate(outside, care_team):
+    by_area = outside.section("cohort").parts[0].table("by_area")
+    assert row(by_area, SMALL_AREA)["total"].text == SUPPRESSED
+    worker = row(outside.section("funnels").part("referred_mutual_aid.worker").table("units"), NEW_WORKER)
+    assert worker["n"].value == SUPPRESSED
+    assert worker["percent"].value == SUPPRESSED
+    assert worker["position"].value == SUPPRESSED
+
+    raw_area = row(care_team.section("cohort").parts[0].table("by_area"), SMALL_AREA)
+    assert raw_area["total"].value == SMALL
+    raw_worker = row(
+        care_team.section("funnels").part("referred_mutual_aid.worker").table("units"), NEW_WORKER
+    )
+    assert raw_worker["n"].value == SMALL
+    assert raw_worker["percent"].kind == RATE and isinstance(raw_worker["percent"].value, float)
+
+
+def test_outside_every_hidden_count_hides_its_rate(outside):
+    for section, _part, table, table_row, _column, _cell in outside.cells():
+        if section.key != "funnels" or table.key != "units":
+            continue
+        cells = dict(zip((c.key for c in table.columns), table_row.cells, strict=True))
+        if SUPPRESSED in (cells["n"].value, cells["events"].value):
+            assert cells["percent"].value == SUPPRESSED
+
+
+def test_the_care_team_sees_exact_counts(care_team, frame):
+    summary = care_team.section("cohort").parts[0].table("summary")
+    assert row(summary, "episodes")["episodes"].value == len(frame)
+    counts = [v for v in released_counts(care_team) if isinstance(v, int)]
+    assert SUPPRESSED not in released_counts(care_team)
+    assert any(v % 5 for v in counts)  # not rounded
+
+
+def test_outside_withholds_estimates_on_small_groups(frame):
+    # Twelve peer-bridged episodes: enough to estimate, too few to show under a threshold of 20.
+    few = frame.copy()
+    few["peer_bridged"] = 0.0
+    few.loc[few.index[-12:], "peer_bridged"] = 1.0
+    spec = ReportSpec(outcomes=("recovery_capital_change",), dose=None, mediator=None, survival=False)
+    rule = SuppressionRule(threshold=20, rounding=5)
+    shown = build_report(few, spec, audience=OUTSIDE, rule=rule).section("effects").parts[0]
+    cells = row(shown.table("estimates"), "aipw")
+    assert cells["estimate"].value == SUPPRESSED and cells["n_treated"].value == SUPPRESSED
+    assert all(c.value == SUPPRESSED for r in shown.table("balance").rows for c in r.cells)
+    assert len(shown.reading) == 1 and "Too few" in shown.reading[0]
+    raw = build_report(few, spec, audience=CARE_TEAM).section("effects").parts[0]
+    assert isinstance(row(raw.table("estimates"), "aipw")["estimate"].value, float)
+
+
+def test_a_part_that_cannot_be_estimated_is_reported_not_raised(frame):
+    broken = frame.assign(days_used_12m=np.nan, event=0.0)
+    spec = ReportSpec(outcomes=("mutual_aid_28d", "days_used_12m"), dose=None, mediator=None)
+    for audience in (OUTSIDE, CARE_TEAM):
+        report = build_report(broken, spec, audience=audience)
+        effects = report.section("effects")
+        assert effects.part("mutual_aid_28d").estimable
+        missing = effects.part("days_used_12m")
+        assert missing.not_estimable.startswith("Not estimable:") and not missing.tables
+        assert not report.section("survival").part("cox").estimable
+        rows = list(csv.DictReader(io.StringIO(report_csv(report))))
+        assert {"section": "effects", "part": "days_used_12m", "column": "not_estimable"}.items() <= next(
+            r for r in rows if r["part"] == "days_used_12m"
+        ).items()
+    # Outside, the module's own message (which may quote counts) stays in the care team.
+    assert (
+        "days_used_12m"
+        in build_report(broken, spec, audience=CARE_TEAM)
+        .section("effects")
+        .part("days_used_12m")
+        .not_estimable
+    )
+    assert (
+        "days_used_12m"
+        not in build_report(broken, spec, audience=OUTSIDE)
+        .section("effects")
+        .part("days_used_12m")
+        .not_estimable
+    )
+
+
+@pytest.mark.parametrize(
+    ("spec", "field"),
+    [
+        (ReportSpec(outcomes=("no_such_outcome",)), "outcomes"),
+        (ReportSpec(treatment="nobody"), "treatment"),
+        (ReportSpec(covariates=("age", "shoe_size")), "covariates"),
+        (ReportSpec(funnel_units=("planet",)), "funnel_units"),
+        (ReportSpec(dose="coffee"), "dose"),
+        (ReportSpec(mediator="luck"), "mediator"),
+        (ReportSpec(estimand="everyone"), "estimand"),
+        (ReportSpec(trim=0.7), "trim"),
+    ],
+)
+def test_a_bad_spec_names_its_field(frame, spec, field):
+    with pytest.raises(EvaluationError, match=rf"ReportSpec\.{field}"):
+        build_report(frame, spec)
+
+
+def test_an_unknown_audience_is_refused(frame):
+    with pytest.raises(EvaluationError, match="audience"):
+        build_report(frame, audience="public")
+
+
+def test_the_csv_parses_and_holds_every_table(outside):
+    text = report_csv(outside)
+    lines = list(csv.reader(io.StringIO(text)))
+    assert tuple(lines[0]) == CSV_HEADER
+    records = [dict(zip(CSV_HEADER, line, strict=True)) for line in lines[1:]]
+    assert len(records) == len(outside.cells())
+    assert {r["section"] for r in records} == {s.key for s in outside.sections}
+    tables = {(r["section"], r["part"], r["table"]) for r in records}
+    assert ("cohort", "cohort", "by_kind") in tables
+    assert ("effects", "mutual_aid_28d", "balance") in tables
+    assert ("survival", "cox", "hazard_ratios") in tables
+    aipw = next(
+        r
+        for r in records
+        if r["part"] == "mutual_aid_28d" and r["row"] == "aipw" and r["column"] == "estimate"
+    )
+    cell = row(outside.section("effects").part("mutual_aid_28d").table("estimates"), "aipw")["estimate"]
+    assert float(aipw["value"]) == cell.value
+
+
+ALLOWED = (str, int, float, bool, type(None), SafeString, ReportSpec)
+
+
+def test_a_report_holds_released_values_only(outside):
+    """Nothing raw rides along: every field, all the way down, is a released value or structure."""
+
+    def walk(value: object) -> None:
+        if isinstance(value, Report | Section | Part | Table | Row | Cell | Column | Chart):
+            for f in dataclasses.fields(value):
+                walk(getattr(value, f.name))
+        elif isinstance(value, tuple):
+            for item in value:
+                walk(item)
+        else:
+            assert isinstance(value, ALLOWED), type(value)
+
+    walk(outside)
