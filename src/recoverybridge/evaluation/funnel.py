@@ -1,0 +1,491 @@
+"""Funnel plots of referral rates by unit (worker, team, service, area): which differences are real.
+
+Each unit's rate y = events / n is plotted against n around the overall rate p0 = Σ events / Σ n,
+with control limits that narrow as n grows.
+
+Exact limits (Spiegelhalter 2005, "Funnel plots for comparing institutional performance",
+Stat Med 24:1185, appendix A.1.1): for a tail probability p, r_p is the p-quantile of
+Binomial(n, p0) (the smallest r with F(r) >= p), and the limit is interpolated between the
+integers: alpha = (F(r_p) - p) / (F(r_p) - F(r_p - 1)), limit = (r_p - alpha) / n, clipped to
+[0, 1]. The 95% limits use p = 0.025 and 0.975, the 99.8% limits p = 0.001 and 0.999. A unit is
+outside a limit when its rate is strictly beyond it.
+
+Over-dispersion (Spiegelhalter 2005, "Handling over-dispersion of performance indicators",
+Qual Saf Health Care 14:347; Spiegelhalter et al. 2012, JRSS A 175:1): z_i = (y_i - p0) / s_i with
+s_i² = p0(1 - p0) / n_i; the z-scores are Winsorised at the 10th and 90th percentiles (linear
+interpolation between order statistics, as numpy's and R's default quantile); phi = (1/I) Σ z_w².
+When I·phi > I - 1 the units are over-dispersed, and an additive random effect
+tau² = max(0, (I·phi - (I - 1)) / (Σ w_i - Σ w_i² / Σ w_i)), w_i = 1 / s_i², widens the limits to
+p0 ± z_alpha · sqrt(s_i² + tau²) (normal approximation, as in the paper). Otherwise tau² = 0.
+
+Outliers are the units outside the 99.8% limits in use (the adjusted ones when over-dispersed,
+else the exact ones); "watch" are the units outside the 95% limits in use but not outliers.
+
+Input rows with a missing unit or a missing indicator (NaN: the question does not apply, see
+`evaluation.frame`) are dropped and counted in `Funnel.dropped`; units with n = 0 (e.g. unused
+categories) are left out and listed in `Funnel.excluded`.
+"""
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from scipy.stats import binom, norm
+
+from recoverybridge.evaluation.errors import EvaluationError
+from recoverybridge.evaluation.suppression import SUPPRESSED, SuppressionRule, suppress_rates
+from recoverybridge.outcomes.charts import axis_top, nice_ticks
+
+# Two-sided coverage of the limits and the tail probabilities that make them.
+LEVELS = {"95": 0.95, "998": 0.998}
+POSITIONS = ("above_998", "above_95", "inside", "below_95", "below_998")
+GRID_POINTS = 200
+
+
+def exact_limits(n: "np.ndarray | Sequence[int]", p0: float, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Spiegelhalter's interpolated exact binomial (lower, upper) limits for each n at `level`."""
+    sizes = np.asarray(n, dtype=float)
+    tail = (1 - level) / 2
+    return _exact_limit(sizes, p0, tail), _exact_limit(sizes, p0, 1 - tail)
+
+
+def _exact_limit(n: np.ndarray, p0: float, p: float) -> np.ndarray:
+    if p0 <= 0 or p0 >= 1:
+        return np.full(n.shape, float(p0))
+    r = binom.ppf(p, n, p0)
+    at_r = binom.cdf(r, n, p0)
+    below_r = binom.cdf(r - 1, n, p0)
+    step = at_r - below_r
+    alpha = np.divide(at_r - p, step, out=np.zeros_like(step), where=step > 0)
+    return np.clip((r - alpha) / n, 0.0, 1.0)
+
+
+def normal_limits(n: np.ndarray, p0: float, level: float, tau2: float) -> tuple[np.ndarray, np.ndarray]:
+    """p0 ± z_alpha · sqrt(p0(1 - p0)/n + tau²), clipped to [0, 1]."""
+    z_alpha = norm.ppf(1 - (1 - level) / 2)
+    half = z_alpha * np.sqrt(p0 * (1 - p0) / np.asarray(n, dtype=float) + tau2)
+    return np.clip(p0 - half, 0.0, 1.0), np.clip(p0 + half, 0.0, 1.0)
+
+
+def overdispersion(
+    n: np.ndarray, events: np.ndarray, p0: float, winsor: float = 0.1
+) -> tuple[np.ndarray, float, float, bool]:
+    """(z-scores, phi, tau², over-dispersed?) from Winsorised z-scores (see the module docstring)."""
+    n = np.asarray(n, dtype=float)
+    units = n.size
+    if not 0 <= winsor < 0.5:
+        raise EvaluationError(f"winsor must be in [0, 0.5), not {winsor!r}")
+    if units == 0 or p0 <= 0 or p0 >= 1:
+        return np.zeros(units), 0.0, 0.0, False
+    variance = p0 * (1 - p0) / n
+    z = (np.asarray(events, dtype=float) / n - p0) / np.sqrt(variance)
+    low, high = np.quantile(z, [winsor, 1 - winsor])
+    phi = float(np.mean(np.clip(z, low, high) ** 2))
+    overdispersed = units >= 2 and units * phi > units - 1
+    tau2 = 0.0
+    if overdispersed:
+        w = 1 / variance
+        tau2 = max(0.0, (units * phi - (units - 1)) / (w.sum() - (w**2).sum() / w.sum()))
+    return z, phi, float(tau2), bool(overdispersed)
+
+
+def _positions(rate: np.ndarray, limits: dict[str, tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    lower_95, upper_95 = limits["95"]
+    lower_998, upper_998 = limits["998"]
+    return np.select(
+        [rate > upper_998, rate > upper_95, rate < lower_998, rate < lower_95],
+        ["above_998", "above_95", "below_998", "below_95"],
+        default="inside",
+    )
+
+
+@dataclass(frozen=True)
+class Funnel:
+    """A funnel plot's numbers.
+
+    `units`: one row per unit with n > 0, in unit order, columns
+      unit, n, events, rate, z,
+      lower_95, upper_95, lower_998, upper_998 (exact limits at the unit's n),
+      adj_lower_95, adj_upper_95, adj_lower_998, adj_upper_998 (p0 ± z·sqrt(s² + tau²)),
+      exact, adjusted (where the rate falls against each set: one of POSITIONS),
+      position (against the limits in use), outlier, watch (bools).
+    `curves`: the limits over a grid of n for drawing: n and the same eight limit columns.
+    """
+
+    units: pd.DataFrame
+    curves: pd.DataFrame
+    p0: float
+    total_n: int
+    total_events: int
+    phi: float
+    tau2: float
+    overdispersed: bool
+    winsor: float
+    excluded: tuple[Any, ...] = ()
+    dropped: int = 0
+
+    @property
+    def limits_in_use(self) -> str:
+        """The limits that decide outliers: "adjusted" when over-dispersed, else "exact"."""
+        return "adjusted" if self.overdispersed else "exact"
+
+    @property
+    def outliers(self) -> pd.DataFrame:
+        return self.units[self.units["outlier"]]
+
+    @property
+    def watch(self) -> pd.DataFrame:
+        return self.units[self.units["watch"]]
+
+
+def funnel(frame: pd.DataFrame, unit: str, indicator: str, *, winsor: float = 0.1) -> Funnel:
+    """The funnel of `indicator` (0/1 per episode row) by `unit`."""
+    for column in (unit, indicator):
+        if column not in frame.columns:
+            raise EvaluationError(
+                f"no column {column!r} in the data (columns: {', '.join(map(str, frame.columns))})"
+            )
+    values = frame[indicator]
+    if values.dtype != bool:
+        numeric = pd.to_numeric(values, errors="coerce")
+        bad = numeric.isna() & values.notna()
+        bad |= numeric.notna() & ~numeric.isin([0, 1])
+        if bad.any():
+            raise EvaluationError(
+                f"column {indicator!r} must hold 0 or 1 (or be missing); found {values[bad].iloc[0]!r}"
+            )
+        values = numeric
+    keep = values.notna() & frame[unit].notna()
+    dropped = int((~keep).sum())
+    data = pd.DataFrame({"unit": frame[unit], "event": values.astype(float)})
+    if dropped:
+        data = data[keep.to_numpy()]
+    grouped = data.groupby("unit", observed=False, sort=True)["event"]
+    counts = grouped.agg(["size", "sum"])
+    return _build(counts.index, counts["size"].to_numpy(), counts["sum"].to_numpy(), winsor, dropped)
+
+
+def funnel_from_counts(
+    units: "Sequence[Any] | pd.Index | np.ndarray",
+    n: "Sequence[int] | np.ndarray | pd.Series",
+    events: "Sequence[int] | np.ndarray | pd.Series",
+    *,
+    winsor: float = 0.1,
+) -> Funnel:
+    """The funnel from counts already aggregated: one unit, its n and its events per position."""
+    labels = pd.Index(list(units))
+    sizes = np.asarray(n, dtype=float)
+    hits = np.asarray(events, dtype=float)
+    if not (labels.size == sizes.size == hits.size) or sizes.ndim != 1 or hits.ndim != 1:
+        raise EvaluationError("units, n and events must be flat and of the same length")
+    if labels.hasnans or labels.has_duplicates:
+        raise EvaluationError("units must be distinct and not missing")
+    for name, array in (("n", sizes), ("events", hits)):
+        if np.isnan(array).any() or (array != np.floor(array)).any():
+            raise EvaluationError(f"{name} must be whole numbers")
+        if (array < 0).any():
+            raise EvaluationError(f"{name} has negative counts")
+    if (hits > sizes).any():
+        raise EvaluationError(f"events exceed n for unit {labels[np.argmax(hits > sizes)]!r}")
+    return _build(labels, sizes, hits, winsor, 0)
+
+
+def _build(labels: pd.Index, n: np.ndarray, events: np.ndarray, winsor: float, dropped: int) -> Funnel:
+    empty = n == 0
+    excluded = tuple(labels[empty])
+    labels, n, events = labels[~empty], n[~empty].astype(np.int64), events[~empty].astype(np.int64)
+    total_n, total_events = int(n.sum()), int(events.sum())
+    if total_n == 0:
+        raise EvaluationError("no episodes to compare")
+    p0 = total_events / total_n
+    rate = events / n
+    z, phi, tau2, overdispersed = overdispersion(n, events, p0, winsor)
+
+    def limit_columns(sizes: np.ndarray) -> tuple[dict[str, np.ndarray], dict, dict]:
+        exact = {key: exact_limits(sizes, p0, level) for key, level in LEVELS.items()}
+        adjusted = {key: normal_limits(sizes, p0, level, tau2) for key, level in LEVELS.items()}
+        columns: dict[str, np.ndarray] = {}
+        for prefix, limits in (("", exact), ("adj_", adjusted)):
+            for key, (lower, upper) in limits.items():
+                columns[f"{prefix}lower_{key}"] = lower
+                columns[f"{prefix}upper_{key}"] = upper
+        return columns, exact, adjusted
+
+    columns, exact, adjusted = limit_columns(n)
+    exact_position = _positions(rate, exact)
+    adjusted_position = _positions(rate, adjusted)
+    position = adjusted_position if overdispersed else exact_position
+    units = pd.DataFrame(
+        {
+            "unit": labels,
+            "n": n,
+            "events": events,
+            "rate": rate,
+            "z": z,
+            **columns,
+            "exact": exact_position,
+            "adjusted": adjusted_position,
+            "position": position,
+            "outlier": np.isin(position, ["above_998", "below_998"]),
+            "watch": np.isin(position, ["above_95", "below_95"]),
+        }
+    )
+    grid = np.unique(np.round(np.geomspace(max(1, n.min()), max(n.max(), 2), GRID_POINTS)).astype(np.int64))
+    curves = pd.DataFrame({"n": grid, **limit_columns(grid)[0]})
+    return Funnel(
+        units=units,
+        curves=curves,
+        p0=p0,
+        total_n=total_n,
+        total_events=total_events,
+        phi=phi,
+        tau2=tau2,
+        overdispersed=overdispersed,
+        winsor=winsor,
+        excluded=excluded,
+        dropped=dropped,
+    )
+
+
+# --- Release outside a care team -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReleasedFunnel:
+    """The funnel's table as it may be shown outside a care team.
+
+    `table`: one row per unit then the total, columns unit, n, events (released: ints or "*"),
+    percent (float, "*" or None), position, outlier, watch ("*" where the percent is hidden: a
+    unit's place against the limits would narrow down its count). `hidden_units`: the units to
+    leave out of the drawing.
+    """
+
+    table: pd.DataFrame
+    hidden_units: tuple[Any, ...]
+
+
+def release_funnel(
+    funnel: Funnel, rule: SuppressionRule | None = None, *, decimals: int = 1
+) -> ReleasedFunnel:
+    """Suppress the funnel's counts and rates (``suppression.suppress_rates``); `rule` from settings if None."""
+    units = funnel.units
+    released = suppress_rates(units["unit"], units["n"], units["events"], decimals=decimals, rule=rule)
+    released = released.reset_index(names="unit")
+    hidden = (released["percent"] == SUPPRESSED).to_numpy()[:-1]
+    for column in ("position", "outlier", "watch"):
+        values = units[column].to_numpy().astype(object)
+        values[hidden] = SUPPRESSED
+        released[column] = [*values.tolist(), None]
+    return ReleasedFunnel(table=released, hidden_units=tuple(units["unit"][hidden]))
+
+
+# --- Drawing ------------------------------------------------------------------------------------
+
+WIDTH = 560
+HEIGHT = 380
+LEFT = 52
+RIGHT = 16
+TOP = 16
+BOTTOM = 108  # x axis labels and the legend
+FONT_SIZE = 12
+AXIS_COLOUR = "#4a5058"
+GRID_COLOUR = "#d5dae1"
+TARGET_COLOUR = "#1c1f23"
+LIMIT_95_COLOUR = "#0b5cab"
+LIMIT_998_COLOUR = "#8a3b00"
+INSIDE_COLOUR = "#4a5058"
+WATCH_COLOUR = "#0b5cab"
+OUTLIER_COLOUR = "#8a3b00"
+MAX_LABELS = 12
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def _percent(value: float) -> str:
+    return f"{100 * value:.1f}".rstrip("0").rstrip(".")
+
+
+def _point(kind: str, x: float, y: float) -> str:
+    if kind == "inside":
+        return f'<circle cx="{_fmt(x)}" cy="{_fmt(y)}" r="3" fill="none" stroke="{INSIDE_COLOUR}" stroke-width="1.5"/>'
+    if kind == "watch":
+        return f'<rect x="{_fmt(x - 4)}" y="{_fmt(y - 4)}" width="8" height="8" fill="{WATCH_COLOUR}"/>'
+    points = f"{_fmt(x)},{_fmt(y - 6)} {_fmt(x - 6)},{_fmt(y + 4)} {_fmt(x + 6)},{_fmt(y + 4)}"
+    return f'<polygon points="{points}" fill="{OUTLIER_COLOUR}"/>'
+
+
+def render_funnel_svg(
+    funnel: Funnel,
+    title: str,
+    desc: str,
+    *,
+    hide_units: Collection[Any] = (),
+    chart_id: str = "funnel",
+) -> SafeString:
+    """The funnel as an inline, accessible <svg> (role="img", <title>, <desc>, no styles or scripts).
+
+    Points are told apart by shape as well as colour (hollow circle inside the limits, square
+    outside 95%, triangle outside 99.8%); only outliers are labelled, at most MAX_LABELS of them.
+    The limits drawn are those in use (adjusted for over-dispersion when needed). `hide_units`
+    (e.g. ``release_funnel(f).hidden_units``) are left out of the picture. Show the numbers as a
+    table beside it.
+    """
+    cid = escape(chart_id)
+    units = funnel.units[~funnel.units["unit"].isin(list(hide_units))]
+    curves = funnel.curves
+    prefix = "adj_" if funnel.overdispersed else ""
+    inner_w = WIDTH - LEFT - RIGHT
+    inner_h = HEIGHT - TOP - BOTTOM
+    x_ticks = nice_ticks(0, float(max(funnel.units["n"].max(), 1)), 6)
+    x_max = x_ticks[-1] if x_ticks[-1] >= funnel.units["n"].max() else float(funnel.units["n"].max())
+    # Up to the highest rate or the 99.8% limit at the smallest n, whichever is higher.
+    tops = [funnel.p0, float(units["rate"].max()) if len(units) else 0.0]
+    tops.append(float(curves[f"{prefix}upper_998"].iloc[0]))
+    y_max = min(1.0, axis_top([max(tops) * 1.05], 0.01))
+    y_ticks = [tick for tick in nice_ticks(0, y_max, 6) if tick <= y_max]
+
+    def x_of(n: float) -> float:
+        return LEFT + inner_w * n / x_max
+
+    def y_of(value: float) -> float:
+        return TOP + inner_h * (1 - min(max(value, 0.0), y_max) / y_max)
+
+    out = [
+        f'<svg class="chart funnel" id="{cid}" role="img" viewBox="0 0 {WIDTH} {HEIGHT}"'
+        f' aria-labelledby="{cid}-title {cid}-desc" focusable="false"'
+        f' font-family="system-ui, sans-serif" font-size="{FONT_SIZE}">',
+        f'<title id="{cid}-title">{escape(title)}</title>',
+        f'<desc id="{cid}-desc">{escape(desc)}</desc>',
+    ]
+    base = TOP + inner_h
+    for tick in y_ticks:
+        y = y_of(tick)
+        out.append(
+            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_fmt(y)}" y2="{_fmt(y)}" stroke="{GRID_COLOUR}"/>'
+        )
+        out.append(
+            f'<text x="{LEFT - 6}" y="{_fmt(y + 4)}" text-anchor="end" fill="{AXIS_COLOUR}">{_percent(tick)}%</text>'
+        )
+    middle = TOP + inner_h / 2
+    out.append(
+        f'<text x="12" y="{_fmt(middle)}" text-anchor="middle" fill="{AXIS_COLOUR}"'
+        f' transform="rotate(-90 12 {_fmt(middle)})">{escape(_("Rate"))}</text>'
+    )
+    out.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{base}" y2="{base}" stroke="{AXIS_COLOUR}"/>')
+    for tick in x_ticks:
+        if tick > x_max:
+            continue
+        x = x_of(tick)
+        out.append(
+            f'<line x1="{_fmt(x)}" x2="{_fmt(x)}" y1="{base}" y2="{base + 5}" stroke="{AXIS_COLOUR}"/>'
+        )
+        out.append(
+            f'<text x="{_fmt(x)}" y="{base + 18}" text-anchor="middle" fill="{AXIS_COLOUR}">{tick:g}</text>'
+        )
+    out.append(
+        f'<text x="{_fmt(LEFT + inner_w / 2)}" y="{base + 36}" text-anchor="middle" fill="{AXIS_COLOUR}">'
+        f"{escape(_('Number of episodes'))}</text>"
+    )
+    # Target and limit curves.
+    out.append(
+        f'<line class="funnel-target" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_fmt(y_of(funnel.p0))}"'
+        f' y2="{_fmt(y_of(funnel.p0))}" stroke="{TARGET_COLOUR}" stroke-width="2"/>'
+    )
+    grid_x = [x_of(v) for v in curves["n"]]
+    for key, colour, dash in (("95", LIMIT_95_COLOUR, "6 3"), ("998", LIMIT_998_COLOUR, "2 3")):
+        for side in ("lower", "upper"):
+            points = " ".join(
+                f"{_fmt(x)},{_fmt(y_of(v))}"
+                for x, v in zip(grid_x, curves[f"{prefix}{side}_{key}"], strict=True)
+            )
+            out.append(
+                f'<polyline class="funnel-limit" data-limit="{key}" points="{points}" fill="none"'
+                f' stroke="{colour}" stroke-width="1.5" stroke-dasharray="{dash}"/>'
+            )
+    # Points: inside first, so flagged ones are drawn on top.
+    kinds = np.where(units["outlier"], "outlier", np.where(units["watch"], "watch", "inside"))
+    for kind in ("inside", "watch", "outlier"):
+        chosen = units[kinds == kind]
+        out.append(f'<g class="funnel-points" data-kind="{kind}">')
+        out.extend(_point(kind, x_of(n), y_of(r)) for n, r in zip(chosen["n"], chosen["rate"], strict=True))
+        out.append("</g>")
+    # Label the most extreme outliers, skipping any label that would overlap one already placed.
+    labelled = units[kinds == "outlier"].sort_values("z", key=np.abs, ascending=False)
+    placed: list[tuple[float, float, float, float]] = []
+    for label, n, rate in zip(labelled["unit"], labelled["n"], labelled["rate"], strict=True):
+        if len(placed) >= MAX_LABELS:
+            break
+        text = str(label)
+        x, y = x_of(n), y_of(rate)
+        width = 0.6 * FONT_SIZE * len(text)
+        anchor = "end" if x > LEFT + inner_w * 0.8 else "start"
+        left = x - 8 - width if anchor == "end" else x + 8
+        box = (left, y - 6 - FONT_SIZE, left + width, y - 6)
+        if any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
+            continue
+        placed.append(box)
+        out.append(
+            f'<text x="{_fmt(x - 8 if anchor == "end" else x + 8)}" y="{_fmt(y - 6)}" text-anchor="{anchor}"'
+            f' fill="{OUTLIER_COLOUR}" stroke="#ffffff" stroke-width="3" paint-order="stroke">{escape(text)}</text>'
+        )
+    # Legend, under the x axis label: two rows of three.
+    entries = [
+        ("line", TARGET_COLOUR, "", _("Overall rate %(rate)s%%") % {"rate": _percent(funnel.p0)}),
+        ("line", LIMIT_95_COLOUR, "6 3", _("95% limits")),
+        ("line", LIMIT_998_COLOUR, "2 3", _("99.8% limits")),
+        ("inside", "", "", _("Within limits")),
+        ("watch", "", "", _("Outside 95%")),
+        ("outlier", "", "", _("Outside 99.8% (labelled)")),
+    ]
+    for index, (kind, colour, dash, text) in enumerate(entries):
+        x = LEFT + (index % 3) * (inner_w / 3)
+        y = base + 58 + (index // 3) * 22
+        if kind == "line":
+            dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+            out.append(
+                f'<line x1="{_fmt(x)}" x2="{_fmt(x + 24)}" y1="{_fmt(y - 4)}" y2="{_fmt(y - 4)}"'
+                f' stroke="{colour}" stroke-width="2"{dash_attr}/>'
+            )
+        else:
+            out.append(_point(kind, x + 12, y - 4))
+        out.append(f'<text x="{_fmt(x + 30)}" y="{_fmt(y)}" fill="{AXIS_COLOUR}">{escape(text)}</text>')
+    if funnel.overdispersed:
+        note = _("Limits widened for over-dispersion (phi %(phi)s)") % {"phi": f"{funnel.phi:.2f}"}
+        out.append(f'<text x="{LEFT}" y="{HEIGHT - 6}" fill="{AXIS_COLOUR}">{escape(note)}</text>')
+    out.append("</svg>")
+    return mark_safe("".join(out))  # noqa: S308  (every text above is escaped)
+
+
+def position_label(position: str) -> str:
+    """A reader's name for a POSITIONS code."""
+    labels = {
+        "above_998": _("Above the 99.8% limit"),
+        "above_95": _("Above the 95% limit"),
+        "inside": _("Within the limits"),
+        "below_95": _("Below the 95% limit"),
+        "below_998": _("Below the 99.8% limit"),
+    }
+    return str(labels.get(position, position))
+
+
+__all__ = [
+    "LEVELS",
+    "POSITIONS",
+    "Funnel",
+    "ReleasedFunnel",
+    "exact_limits",
+    "funnel",
+    "funnel_from_counts",
+    "normal_limits",
+    "overdispersion",
+    "position_label",
+    "release_funnel",
+    "render_funnel_svg",
+]
