@@ -527,7 +527,7 @@ def _point(method: str, data: _Data, fit: _Fit | None, estimand: str) -> _Point:
 # --- intervals and E-values ---------------------------------------------------------------------
 
 
-def _e_value(rr: float) -> float:
+def risk_ratio_e_value(rr: float) -> float:
     """VanderWeele & Ding (2017): the E-value of a risk ratio (protective ones inverted)."""
     if rr < 1:
         rr = 1 / rr
@@ -538,7 +538,7 @@ def _e_value_of_interval(low: float, high: float) -> float:
     """E-value of the interval limit closest to the null (1 when the interval includes it)."""
     if low <= 1 <= high:
         return 1.0
-    return _e_value(low if low > 1 else high)
+    return risk_ratio_e_value(low if low > 1 else high)
 
 
 def _pooled_sd(data: _Data) -> float:
@@ -633,13 +633,13 @@ def _summarise(
     e_value = e_value_ci = None
     if binary:
         if log_rr is not None:
-            e_value = _e_value(float(np.exp(log_rr)))
+            e_value = risk_ratio_e_value(float(np.exp(log_rr)))
             e_value_ci = _e_value_of_interval(*rr_interval) if rr_interval else None
     else:
         sd = _pooled_sd(analysis)
         if sd > 0:
             # Standardised mean difference d to an approximate risk ratio exp(0.91 d).
-            e_value = _e_value(float(np.exp(0.91 * estimate / sd)))
+            e_value = risk_ratio_e_value(float(np.exp(0.91 * estimate / sd)))
             e_value_ci = _e_value_of_interval(
                 float(np.exp(0.91 * ci_low / sd)), float(np.exp(0.91 * ci_high / sd))
             )
