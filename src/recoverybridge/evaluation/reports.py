@@ -26,6 +26,7 @@ import dataclasses
 import io
 import logging
 import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -40,7 +41,17 @@ from recoverybridge.evaluation import frame as columns
 from recoverybridge.evaluation import reading
 from recoverybridge.evaluation.errors import EvaluationError
 from recoverybridge.evaluation.estimators import EffectEstimate, Overlap, compare_methods, propensity_weights
-from recoverybridge.evaluation.funnel import Funnel, funnel, position_label, release_funnel, render_funnel_svg
+from recoverybridge.evaluation.funnel import GRID_POINTS as FUNNEL_GRID_POINTS
+from recoverybridge.evaluation.funnel import LEVELS as FUNNEL_LEVELS
+from recoverybridge.evaluation.funnel import (
+    Funnel,
+    exact_limits,
+    funnel,
+    normal_limits,
+    position_label,
+    release_funnel,
+    render_funnel_svg,
+)
 from recoverybridge.evaluation.suppression import (
     SUPPRESSED,
     SuppressionRule,
@@ -243,13 +254,22 @@ class _NotEstimable:
 _DATA_ERRORS: tuple[type[BaseException], ...] = (ValueError, ArithmeticError, np.linalg.LinAlgError)
 
 
-def _attempt(what: str, compute: Callable[..., T], *args: Any, **kwargs: Any) -> "T | _NotEstimable":
-    try:
-        return compute(*args, **kwargs)
-    except _DATA_ERRORS as error:
-        # The type only: messages can quote counts, and logs leave the care team.
-        logger.info("evaluation report: %s not estimable (%s)", what, type(error).__name__)
-        return _NotEstimable(detail=str(error))
+class _Attempts:
+    """Runs each part, turning data errors into _NotEstimable and timing it (for the benchmark)."""
+
+    def __init__(self, timings: dict[str, float] | None) -> None:
+        self.timings = timings if timings is not None else {}
+
+    def __call__(self, what: str, compute: Callable[..., T], *args: Any) -> "T | _NotEstimable":
+        started = time.perf_counter()
+        try:
+            return compute(*args)
+        except _DATA_ERRORS as error:
+            # The type only: messages can quote counts, and logs leave the care team.
+            logger.info("evaluation report: %s not estimable (%s)", what, type(error).__name__)
+            return _NotEstimable(detail=str(error))
+        finally:
+            self.timings[what] = self.timings.get(what, 0.0) + time.perf_counter() - started
 
 
 @dataclass
@@ -301,7 +321,7 @@ def _by_treatment(frame: pd.DataFrame, by: str, codes: np.ndarray) -> pd.DataFra
     return counts.astype(np.int64)
 
 
-def _compute(frame: pd.DataFrame, spec: ReportSpec, n_without_consent: int) -> _Computed:
+def _compute(frame: pd.DataFrame, spec: ReportSpec, n_without_consent: int, attempt: _Attempts) -> _Computed:
     codes = _treated_codes(frame, spec.treatment)
     computed = _Computed(
         spec=spec,
@@ -316,14 +336,14 @@ def _compute(frame: pd.DataFrame, spec: ReportSpec, n_without_consent: int) -> _
                 (
                     indicator,
                     unit,
-                    _attempt(f"funnel {indicator} by {unit}", funnel, frame, unit, indicator),
+                    attempt(f"funnel {indicator} by {unit}", funnel, frame, unit, indicator),
                 )
             )
     for outcome in spec.outcomes:
         computed.effects.append(
             (
                 outcome,
-                _attempt(
+                attempt(
                     f"effect on {outcome}",
                     compare_methods,
                     frame,
@@ -336,13 +356,13 @@ def _compute(frame: pd.DataFrame, spec: ReportSpec, n_without_consent: int) -> _
             )
         )
     if spec.survival:
-        _compute_survival(frame, spec, computed)
+        _compute_survival(frame, spec, computed, attempt)
     return computed
 
 
-def _compute_survival(frame: pd.DataFrame, spec: ReportSpec, computed: _Computed) -> None:
+def _compute_survival(frame: pd.DataFrame, spec: ReportSpec, computed: _Computed, attempt: _Attempts) -> None:
     duration, event = columns.EVENT_TIME.name, columns.EVENT.name
-    computed.km = _attempt("Kaplan-Meier", kaplan_meier, frame, duration, event, spec.treatment)
+    computed.km = attempt("Kaplan-Meier", kaplan_meier, frame, duration, event, spec.treatment)
     if isinstance(computed.km, KaplanMeier):
         days = pd.to_numeric(frame[duration], errors="coerce").to_numpy(dtype=float)
         happened = pd.to_numeric(frame[event], errors="coerce").to_numpy(dtype=float)
@@ -353,7 +373,7 @@ def _compute_survival(frame: pd.DataFrame, spec: ReportSpec, computed: _Computed
             computed.at_risk[group.value] = _AtRisk(
                 durations=np.sort(days[members]), event_days=np.sort(days[members & (happened == 1)])
             )
-    weights = _attempt(
+    weights = attempt(
         "propensity weights",
         propensity_weights,
         frame,
@@ -366,10 +386,10 @@ def _compute_survival(frame: pd.DataFrame, spec: ReportSpec, computed: _Computed
         computed.hazard_ratios.append(weights)
     else:
         computed.hazard_ratios.append(
-            _attempt("weighted Cox", cox, frame, spec.treatment, (), duration, event, weights)
+            attempt("weighted Cox", cox, frame, spec.treatment, (), duration, event, weights)
         )
     computed.hazard_ratios.append(
-        _attempt("adjusted Cox", cox, frame, spec.treatment, tuple(spec.covariates), duration, event)
+        attempt("adjusted Cox", cox, frame, spec.treatment, tuple(spec.covariates), duration, event)
     )
 
 
@@ -611,10 +631,9 @@ def _funnel_part(rel: _Releaser, indicator: str, unit: str, result: "Funnel | _N
     ) % {"indicator": columns.label(indicator).lower(), "unit": columns.label(unit).lower()}
     if hidden:
         desc += " " + _("Units with too few episodes to show are not drawn.")
+    drawn = _drawable_funnel(result, hidden) if rel.outside else result
     chart = Chart(
-        "funnel",
-        title,
-        render_funnel_svg(result, title, desc, hide_units=hidden, chart_id=f"funnel-{indicator}-{unit}"),
+        "funnel", title, render_funnel_svg(drawn, title, desc, chart_id=f"funnel-{indicator}-{unit}")
     )
     return Part(
         key,
@@ -626,6 +645,26 @@ def _funnel_part(rel: _Releaser, indicator: str, unit: str, result: "Funnel | _N
         ),
         charts=(chart,),
     )
+
+
+def _drawable_funnel(result: Funnel, hidden: Sequence[Any]) -> Funnel:
+    """The funnel without its hidden units, limits drawn over the shown units' range only: the
+    drawing's axis and limit grid follow the smallest and largest n, which a hidden unit could be."""
+    shown = result.units[~result.units["unit"].isin(list(hidden))]
+    if shown.empty:
+        return dataclasses.replace(result, units=shown, curves=result.curves.iloc[:0])
+    grid = np.unique(
+        np.round(np.geomspace(max(1, shown["n"].min()), max(shown["n"].max(), 2), FUNNEL_GRID_POINTS)).astype(
+            np.int64
+        )
+    )
+    curves: dict[str, np.ndarray] = {"n": grid}
+    for key, level in FUNNEL_LEVELS.items():
+        curves[f"lower_{key}"], curves[f"upper_{key}"] = exact_limits(grid, result.p0, level)
+        curves[f"adj_lower_{key}"], curves[f"adj_upper_{key}"] = normal_limits(
+            grid, result.p0, level, result.tau2
+        )
+    return dataclasses.replace(result, units=shown, curves=pd.DataFrame(curves)[list(result.curves.columns)])
 
 
 def _funnel_section(rel: _Releaser, computed: _Computed) -> Section:
@@ -1041,10 +1080,12 @@ def build_report(
     cohort_description: str = "",
     n_without_consent: int = 0,
     rule: SuppressionRule | None = None,
+    timings: dict[str, float] | None = None,
 ) -> Report:
     """Every part of the evaluation of `frame`, released for `audience` ("outside" or "care_team").
 
     `rule` overrides ``settings.EVALUATION_SUPPRESSION`` (tests; the web pages leave it None).
+    `timings`, if given, is filled with the seconds each part took (`bench/evaluation.py`).
     Raises EvaluationError for a bad spec or audience; data that cannot support a part make that
     part "not estimable" instead.
     """
@@ -1052,14 +1093,20 @@ def build_report(
     if audience not in AUDIENCES:
         raise EvaluationError(f"audience {audience!r}: use one of {', '.join(AUDIENCES)}")
     spec.validate(frame)
-    computed = _compute(frame, spec, n_without_consent)
-    return release(
+    attempt = _Attempts(timings)
+    started = time.perf_counter()
+    computed = _compute(frame, spec, n_without_consent, attempt)
+    attempt.timings["cohort counts"] = time.perf_counter() - started - sum(attempt.timings.values())
+    started = time.perf_counter()
+    report = release(
         computed,
         audience,
         title=str(title) if title is not None else str(DEFAULT_TITLE),
         cohort_description=cohort_description,
         rule=rule,
     )
+    attempt.timings["release (suppression, tables, charts, reading)"] = time.perf_counter() - started
+    return report
 
 
 CSV_HEADER = ("section", "part", "table", "row", "column", "kind", "value")
