@@ -632,9 +632,10 @@ def _funnel_part(rel: _Releaser, indicator: str, unit: str, result: "Funnel | _N
     if hidden:
         desc += " " + _("Units with too few episodes to show are not drawn.")
     drawn = _drawable_funnel(result, hidden) if rel.outside else result
-    chart = Chart(
-        "funnel", title, render_funnel_svg(drawn, title, desc, chart_id=f"funnel-{indicator}-{unit}")
-    )
+    charts: tuple[Chart, ...] = ()
+    if len(drawn.units):  # outside, every unit may be hidden
+        svg = render_funnel_svg(drawn, title, desc, chart_id=f"funnel-{indicator}-{unit}")
+        charts = (Chart("funnel", title, svg),)
     return Part(
         key,
         title,
@@ -643,7 +644,7 @@ def _funnel_part(rel: _Releaser, indicator: str, unit: str, result: "Funnel | _N
             Table("outliers", _("Outliers (outside the 99.8% limits)"), table_columns, outlier_rows),
             summary,
         ),
-        charts=(chart,),
+        charts=charts,
     )
 
 
@@ -652,7 +653,7 @@ def _drawable_funnel(result: Funnel, hidden: Sequence[Any]) -> Funnel:
     drawing's axis and limit grid follow the smallest and largest n, which a hidden unit could be."""
     shown = result.units[~result.units["unit"].isin(list(hidden))]
     if shown.empty:
-        return dataclasses.replace(result, units=shown, curves=result.curves.iloc[:0])
+        return dataclasses.replace(result, units=shown)
     grid = np.unique(
         np.round(np.geomspace(max(1, shown["n"].min()), max(shown["n"].max(), 2), FUNNEL_GRID_POINTS)).astype(
             np.int64
