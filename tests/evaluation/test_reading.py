@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 from django.utils import translation
 
-from recoverybridge.evaluation.reading import EffectFacts, effect_reading, hazard_reading
+from recoverybridge.evaluation.reading import EffectFacts, dose_reading, effect_reading, hazard_reading
 
 CLEAR = EffectFacts(
     treatment="Peer bridged",
@@ -99,3 +99,10 @@ def test_hazard_reading_follows_the_interval():
     assert "came later" in hazard_reading("Peer bridged", 0.7, 0.6, 0.8, "Weighted")
     assert "came sooner" in hazard_reading("Peer bridged", 1.3, 1.1, 1.5, "Weighted")
     assert "cannot tell" in hazard_reading("Peer bridged", 0.9, 0.7, 1.1, "Weighted")
+
+
+def test_dose_reading_follows_the_slope():
+    fewer = dose_reading("Meetings", "Days used", -0.8, -0.9, -0.7)
+    assert "0.80 lower" in fewer and "association" in fewer
+    assert "0.50 higher" in dose_reading("Meetings", "Days used", 0.5, 0.2, 0.8)
+    assert "cannot tell" in dose_reading("Meetings", "Days used", -0.1, -0.3, 0.1)

@@ -74,7 +74,7 @@ def row(table: Table, key: str) -> dict[str, Cell]:
 
 
 def test_a_report_has_every_section_and_part(outside):
-    assert [s.key for s in outside.sections] == ["cohort", "funnels", "effects", "survival"]
+    assert [s.key for s in outside.sections] == ["cohort", "funnels", "effects", "dose", "survival"]
     spec = outside.spec
     funnels = outside.section("funnels")
     assert [p.key for p in funnels.parts] == [
@@ -95,6 +95,14 @@ def test_a_report_has_every_section_and_part(outside):
         assert {r.key for r in part.table("balance").rows} == set(spec.covariates)
         assert part.reading  # the plain-language reading
     assert outside.section("survival").part("kaplan_meier").charts
+    dose = outside.section("dose").part("dose")
+    assert dose.estimable and [r.key for r in dose.table("bands").rows] == [
+        "0-0",
+        "1-1",
+        "2-3",
+        "4+",
+        "total",
+    ]
     assert [r.key for r in outside.section("survival").part("cox").table("hazard_ratios").rows] == [
         "weighted",
         "adjusted",
@@ -239,6 +247,7 @@ def test_the_csv_parses_and_holds_every_table(outside):
     assert ("cohort", "cohort", "by_kind") in tables
     assert ("effects", "mutual_aid_28d", "balance") in tables
     assert ("survival", "cox", "hazard_ratios") in tables
+    assert ("dose", "dose", "bands") in tables
     aipw = next(
         r
         for r in records

@@ -246,3 +246,38 @@ def hazard_reading(treatment: str, hazard_ratio: float, ci_low: float, ci_high: 
         )
         % values
     )
+
+
+def dose_reading(dose: str, outcome: str, slope: float, ci_low: float, ci_high: float) -> str:
+    values = {
+        "dose": dose.lower(),
+        "outcome": outcome,
+        "slope": number(abs(slope), 2),
+        "low": number(ci_low, 2),
+        "high": number(ci_high, 2),
+    }
+    if ci_low <= 0 <= ci_high:
+        return (
+            _(
+                "We cannot tell from these data whether more %(dose)s goes with a different “%(outcome)s” "
+                "(change per extra unit %(low)s to %(high)s)."
+            )
+            % values
+        )
+    if slope > 0:
+        text = _(
+            "Each extra unit of %(dose)s goes with “%(outcome)s” %(slope)s higher (95%% confidence interval "
+            "%(low)s to %(high)s), adjusted for the measured characteristics."
+        )
+    else:
+        text = _(
+            "Each extra unit of %(dose)s goes with “%(outcome)s” %(slope)s lower (95%% confidence interval "
+            "%(low)s to %(high)s), adjusted for the measured characteristics."
+        )
+    return (
+        text % values
+        + " "
+        + _(
+            "People choose how much they take part, so this is an association, not a measured effect of the dose."
+        )
+    )

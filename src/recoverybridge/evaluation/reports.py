@@ -39,6 +39,7 @@ from django.utils.translation import gettext_lazy
 
 from recoverybridge.evaluation import frame as columns
 from recoverybridge.evaluation import reading
+from recoverybridge.evaluation.dose import DoseResponse, dose_response
 from recoverybridge.evaluation.errors import EvaluationError
 from recoverybridge.evaluation.estimators import EffectEstimate, Overlap, compare_methods, propensity_weights
 from recoverybridge.evaluation.funnel import GRID_POINTS as FUNNEL_GRID_POINTS
@@ -283,6 +284,7 @@ class _Computed:
     effects: list[tuple[str, "list[EffectEstimate] | _NotEstimable"]] = field(default_factory=list)
     # Survival: the curves by treatment, the raw at-risk numbers and events behind them, and the
     # weighted (inverse probability) and covariate-adjusted Cox hazard ratios.
+    dose: "DoseResponse | _NotEstimable | None" = None
     km: "KaplanMeier | _NotEstimable | None" = None
     at_risk: dict[str, "_AtRisk"] = field(default_factory=dict)
     hazard_ratios: list["HazardRatio | _NotEstimable"] = field(default_factory=list)
@@ -354,6 +356,12 @@ def _compute(frame: pd.DataFrame, spec: ReportSpec, n_without_consent: int, atte
                     spec.trim,
                 ),
             )
+        )
+    if spec.dose is not None:
+        # The treatment raises attendance and changes the outcome, so the dose is adjusted for it too.
+        adjusters = (spec.treatment, *(c for c in spec.covariates if c != spec.dose))
+        computed.dose = attempt(
+            "dose-response", dose_response, frame, spec.dose, spec.dose_outcome, adjusters
         )
     if spec.survival:
         _compute_survival(frame, spec, computed, attempt)
@@ -849,6 +857,94 @@ def _effects_section(rel: _Releaser, computed: _Computed) -> Section:
     return Section("effects", _("Programme effect"), parts)
 
 
+# Dose-response -------------------------------------------------------------------------------
+
+
+def _dose_section(rel: _Releaser, computed: _Computed) -> Section:
+    spec = computed.spec
+    assert spec.dose is not None
+    result = computed.dose
+    title = _("%(outcome)s by %(dose)s") % {
+        "outcome": columns.label(spec.dose_outcome),
+        "dose": columns.label(spec.dose).lower(),
+    }
+    if result is None or isinstance(result, _NotEstimable):
+        reason = rel.not_estimable(result) if result is not None else ""
+        return Section("dose", _("Dose-response"), (Part("dose", title, not_estimable=reason),))
+    withheld = rel.small(result.n)
+    slope = Table(
+        "slope",
+        _("Adjusted change per extra unit of the dose"),
+        (
+            Column("slope", _("Change")),
+            Column("ci_low", _("95% CI low")),
+            Column("ci_high", _("95% CI high")),
+            Column("p_value", _("p")),
+            Column("nonlinearity_p", _("p, departure from a straight line")),
+            Column("n", _("Episodes")),
+            Column("n_dropped", _("Left out (missing values)")),
+        ),
+        (
+            Row(
+                "slope",
+                columns.label(spec.dose),
+                (
+                    rel.estimate_cell(result.slope, 2, withheld=withheld),
+                    rel.estimate_cell(result.ci_low, 2, withheld=withheld),
+                    rel.estimate_cell(result.ci_high, 2, withheld=withheld),
+                    rel.estimate_cell(result.p_value, 4, withheld=withheld),
+                    rel.estimate_cell(result.nonlinearity_p, 4, withheld=withheld),
+                    rel.single_count(result.n),
+                    rel.single_count(result.n_dropped),
+                ),
+            ),
+        ),
+    )
+    n_cells = rel.line_counts([band.n for band in result.bands])
+    band_rows = []
+    for band, n_cell in zip(result.bands, n_cells, strict=False):
+        band_withheld = rel.small(band.n)
+        band_rows.append(
+            Row(
+                f"{band.low:g}+" if band.high is None else f"{band.low:g}-{band.high:g}",
+                band.label,
+                (
+                    n_cell,
+                    rel.estimate_cell(band.adjusted_mean, 2, withheld=band_withheld),
+                    rel.estimate_cell(band.ci_low, 2, withheld=band_withheld),
+                    rel.estimate_cell(band.ci_high, 2, withheld=band_withheld),
+                ),
+            )
+        )
+    empty = Cell("", None, ESTIMATE)
+    band_rows.append(Row("total", _("Total"), (n_cells[-1], empty, empty, empty)))
+    bands = Table(
+        "bands",
+        _("Adjusted mean by band"),
+        (
+            Column("n", _("Episodes")),
+            Column("adjusted_mean", _("Adjusted mean")),
+            Column("ci_low", _("95% CI low")),
+            Column("ci_high", _("95% CI high")),
+        ),
+        tuple(band_rows),
+    )
+    paragraphs: tuple[str, ...] = ()
+    if not withheld:
+        paragraphs = (
+            reading.dose_reading(
+                columns.label(spec.dose),
+                columns.label(spec.dose_outcome),
+                result.slope,
+                result.ci_low,
+                result.ci_high,
+            ),
+        )
+    return Section(
+        "dose", _("Dose-response"), (Part("dose", title, tables=(slope, bands), reading=paragraphs),)
+    )
+
+
 # Survival ------------------------------------------------------------------------------------
 
 _COX_LABELS = {
@@ -1059,6 +1155,8 @@ def release(
         _funnel_section(rel, computed),
         _effects_section(rel, computed),
     ]
+    if computed.spec.dose is not None:
+        sections.append(_dose_section(rel, computed))
     if computed.spec.survival:
         sections.append(_survival_section(rel, computed))
     return Report(
