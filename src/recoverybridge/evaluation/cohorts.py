@@ -243,6 +243,7 @@ def build_cohort(
             "id", "person_id", "kind", "started_on", "ended_on", "end_reason", "navigator_id", "consented"
         ),
         ["id", "person_id", "kind", "started_on", "ended_on", "end_reason", "navigator_id", "consented"],
+        order=("started_on", "id"),
     )
     n_without_consent = int((~episodes["consented"].astype(bool)).sum())
     episodes = episodes[episodes["consented"].astype(bool)].drop(columns="consented").reset_index(drop=True)
@@ -364,8 +365,9 @@ def _assemble(episodes: pd.DataFrame, people: QuerySet[Any], now: datetime.datet
     return frame[FRAME_COLUMNS]
 
 
-def _frame(rows: Any, names: list[str]) -> pd.DataFrame:
-    frame = pd.DataFrame.from_records(list(rows.values_list(*names)), columns=names)
+def _frame(rows: Any, names: list[str], order: tuple[str, ...] = ()) -> pd.DataFrame:
+    # Only the cohort's own rows are ordered; the other reads are joined, so sorting them is waste.
+    frame = pd.DataFrame.from_records(list(rows.order_by(*order).values_list(*names)), columns=names)
     if frame.empty:
         # Typed keys, so merging an empty read with a full one still lines up.
         keys = [name for name in names if name == "id" or name.endswith("_id")]
@@ -507,7 +509,8 @@ def _mutual_aid_within(episodes: pd.DataFrame, people: QuerySet[Any], now: datet
     )
     recorded["id"] = pd.to_numeric(recorded["object_id"], errors="coerce")
     first = recorded.groupby("id")["at"].min()
-    milestones["at"] = _dates(milestones["id"].map(first).fillna(milestones["updated_at"]))
+    recorded_at = pd.to_datetime(milestones["id"].map(first), utc=True)
+    milestones["at"] = _dates(recorded_at.fillna(pd.to_datetime(milestones["updated_at"], utc=True)))
     check_ins = _frame(
         CheckIn.objects.filter(person_id__in=people, at__lte=now, meetings_count__gt=0).values(
             "person_id", "at"

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand
 
 from recoverybridge.directory.generate import FEED_NAME, generate_directory
 from recoverybridge.directory.models import MeetingSource
+from recoverybridge.evaluation.demo import load_demo_evaluation
 
 # Real Meeting Guide feeds in ../shared/data/feeds/meeting-guide: file stem -> fellowship.
 SHARED_FEEDS = {"sussexaa": "aa", "al-anon": "al-anon", "eda": "eda", "kc": "aa"}
@@ -33,6 +34,8 @@ class Command(BaseCommand):
         self.admin_user()
         # Demo care records refer people to the meetings loaded above.
         call_command("demo_care", stdout=self.stdout)
+        # Evaluation demo people on the demo care teams, so the evaluation report has data.
+        self.stdout.write(load_demo_evaluation())
 
     def synthetic(self, meetings: int, seed: int) -> None:
         existing = MeetingSource.objects.filter(feed_source__name=FEED_NAME).count()
