@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recoverybridge.evaluation.dose import dose_response, spline_terms
+from recoverybridge.evaluation.dose import dose_response, ols_hc1, spline_terms
 from recoverybridge.evaluation.errors import EvaluationError
 from recoverybridge.evaluation.simulate import simulate_episodes
 
@@ -109,3 +109,22 @@ def test_bad_input_is_an_evaluation_error(change, kwargs, message):
     frame = change(confounded(100, seed=0))
     with pytest.raises(EvaluationError, match=message):
         dose_response(frame, "dose", "outcome", ["capital"], **kwargs)
+
+
+def test_robust_least_squares_agree_with_statsmodels():
+    import statsmodels.api as sm
+
+    frame = confounded(500, seed=9)
+    x = np.column_stack([np.ones(len(frame)), frame.dose, frame.capital * 1000.0])
+    y = frame.outcome.to_numpy()
+    params, cov = ols_hc1(y, x)
+    fit = sm.OLS(y, x).fit(cov_type="HC1")
+    assert params == pytest.approx(np.asarray(fit.params), rel=1e-9)
+    assert cov == pytest.approx(np.asarray(fit.cov_params()), rel=1e-7)
+
+
+def test_collinear_covariates_are_refused():
+    frame = confounded(200, seed=2)
+    frame["capital_again"] = frame.capital * 2
+    with pytest.raises(EvaluationError, match="covariates"):
+        dose_response(frame, "dose", "outcome", ["capital", "capital_again"])

@@ -1,7 +1,7 @@
 """Dose-response of mutual-aid participation: more meetings a week, fewer days of use?
 
-Three linear models fitted by least squares (statsmodels) with heteroscedasticity-robust (HC1)
-errors, all adjusted for the same covariates:
+Three linear models fitted by least squares with heteroscedasticity-robust (HC1) errors, all
+adjusted for the same covariates:
 
 - the slope: outcome on dose and covariates, the change per extra meeting a week;
 - the bands (0, 1, 2-3, 4+ meetings by default): outcome on one indicator per band and the
@@ -106,12 +106,28 @@ def spline_terms(x: np.ndarray, knots: np.ndarray) -> np.ndarray:
     return np.column_stack(columns) / (last - first) ** 2
 
 
-def _ols(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Coefficients and their HC1 covariance."""
-    import statsmodels.api as sm
+def ols_hc1(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares coefficients and their HC1 (robust) covariance, from the normal equations.
 
-    fit = sm.OLS(y, x).fit(cov_type="HC1")
-    return np.asarray(fit.params), np.asarray(fit.cov_params())
+    statsmodels' OLS gives the same numbers (the tests compare them) but spends seconds on a
+    pseudo-inverse at a million rows; columns are scaled first to keep the equations well
+    conditioned, and a design that is too close to collinear is refused.
+    """
+    n, p = x.shape
+    if n <= p:
+        raise EvaluationError(f"covariates: {n} rows are too few for {p} model terms")
+    scale = np.sqrt(np.square(x).mean(axis=0))
+    scale[scale == 0] = 1.0
+    scaled = x / scale
+    cross = scaled.T @ scaled
+    if np.linalg.cond(cross) > 1e12:
+        raise EvaluationError("covariates: some are (nearly) combinations of others or of the dose")
+    bread = np.linalg.inv(cross)
+    coefficients = bread @ (scaled.T @ y)
+    residuals = y - scaled @ coefficients
+    meat = (scaled * np.square(residuals)[:, None]).T @ scaled
+    covariance = bread @ meat @ bread * (n / (n - p))
+    return coefficients / scale, covariance / np.outer(scale, scale)
 
 
 def _nonlinearity_p(y: np.ndarray, dose: np.ndarray, adjusters: np.ndarray) -> float | None:
@@ -119,7 +135,7 @@ def _nonlinearity_p(y: np.ndarray, dose: np.ndarray, adjusters: np.ndarray) -> f
     if len(knots) < 3:
         return None
     splines = spline_terms(dose, knots)
-    params, cov = _ols(y, np.column_stack([splines, dose, adjusters]))
+    params, cov = ols_hc1(y, np.column_stack([splines, dose, adjusters]))
     k = splines.shape[1]
     b, v = params[:k], cov[:k, :k]
     try:
@@ -158,7 +174,7 @@ def dose_response(
     centred = adjusters - adjusters.mean(axis=0)
 
     ones = np.ones((len(data), 1))
-    params, cov = _ols(y, np.column_stack([amount, ones, centred]))
+    params, cov = ols_hc1(y, np.column_stack([amount, ones, centred]))
     slope, slope_se = float(params[0]), float(np.sqrt(cov[0, 0]))
 
     in_band = [(amount >= low) & (amount <= (np.inf if high is None else high)) for low, high in bands]
@@ -167,7 +183,7 @@ def dose_response(
     if filled:
         rows = np.logical_or.reduce([in_band[i] for i in filled])
         indicators = np.column_stack([in_band[i][rows] for i in filled]).astype(float)
-        band_params, band_cov = _ols(y[rows], np.column_stack([indicators, centred[rows]]))
+        band_params, band_cov = ols_hc1(y[rows], np.column_stack([indicators, centred[rows]]))
         means = {
             index: (float(band_params[k]), float(np.sqrt(band_cov[k, k]))) for k, index in enumerate(filled)
         }
