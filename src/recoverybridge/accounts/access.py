@@ -8,10 +8,13 @@ Every page, API endpoint and export reads people and referrals through `people_f
 - a receiving organisation sees a referral sent to it only while the person's consent to
   that disclosure is active (revocation or expiry hides it at once);
 - commissioners see aggregates only, never records; directory editors and administrators
-  see no records at all (administrators manage users and organisations, not care).
+  see no records at all (administrators manage users and organisations, not care);
+- evaluation reports (aggregates) are scoped by `evaluation_scope_for`: which teams' episodes
+  a user may analyse and whether the figures must be suppressed for an outside audience.
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeGuard
 
@@ -169,6 +172,62 @@ def check_ins_for(user: User | None, now: datetime | None = None) -> QuerySet[Ch
     """A person's own check-ins reach their worker only under an active consent to share them."""
     shared = active_consents(now).filter(purpose=ConsentPurpose.CHECK_INS, person_id=OuterRef("person_id"))
     return CheckIn.objects.filter(person__team__in=teams_for(user)).filter(Exists(shared))
+
+
+# ---------------------------------------------------------------- evaluation
+
+# Who reads an evaluation report: its own care team (exact counts) or anyone else
+# (every count suppressed and rounded).
+CARE_TEAM = "care_team"
+OUTSIDE = "outside"
+# Roles that may be given evaluation reports (a commissioner only once their organisation has an area).
+EVALUATION_ROLES = frozenset({Role.TEAM_MANAGER, Role.SERVICE_MANAGER, Role.COMMISSIONER, Role.ADMINISTRATOR})
+
+
+@dataclass(frozen=True)
+class EvaluationScope:
+    team_ids: frozenset[int]
+    audience: str
+
+    @property
+    def allowed(self) -> bool:
+        return bool(self.team_ids)
+
+
+def evaluation_scope_for(user: User | None) -> EvaluationScope:
+    """The teams whose episodes the user may analyse, and the audience the figures are for.
+
+    Team managers: their teams, unsuppressed (they are inside the care team). Service managers:
+    every team of their organisations; commissioners: teams of organisations in their own
+    organisation's area (none when it has no area); administrators: every team; all three as
+    an outside audience. Several roles give the union, unsuppressed only if the user manages
+    every team in it. Peer workers, clinicians and directory editors get none.
+    """
+    if not _active(user):
+        return EvaluationScope(frozenset(), OUTSIDE)
+    managed = set(memberships(user, [Role.TEAM_MANAGER]).values_list("team_id", flat=True))
+    areas = (
+        Organisation.objects.filter(
+            pk__in=memberships(user, [Role.COMMISSIONER]).values("team__organisation_id")
+        )
+        .exclude(area="")
+        .values("area")
+    )
+    if memberships(user, [Role.ADMINISTRATOR]).exists():
+        others = Team.objects.all()
+    else:
+        others = Team.objects.filter(
+            Q(organisation_id__in=memberships(user, [Role.SERVICE_MANAGER]).values("team__organisation_id"))
+            | Q(organisation__area__in=areas)
+        )
+    team_ids = managed | set(others.values_list("pk", flat=True))
+    audience = CARE_TEAM if team_ids and team_ids <= managed else OUTSIDE
+    return EvaluationScope(frozenset(team_ids), audience)
+
+
+def may_evaluate(user: User | None) -> bool:
+    """Whether to offer the evaluation pages (one query, for the navigation on every staff page)."""
+    return memberships(user, EVALUATION_ROLES).exists()
 
 
 # ---------------------------------------------------------------- actions
