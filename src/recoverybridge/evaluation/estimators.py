@@ -179,7 +179,8 @@ def _encode(series: pd.Series, name: str) -> tuple[np.ndarray, list[str]]:
     if _is_numeric(series):
         return series.to_numpy(dtype=float, na_value=np.nan)[:, None], [name]
     if isinstance(series.dtype, pd.CategoricalDtype):
-        levels = [c for c in series.cat.categories if (series == c).any()]
+        counts = series.value_counts(sort=False)  # in category order
+        levels = list(counts.index[counts.to_numpy() > 0])
     else:
         levels = sorted(series.dropna().unique(), key=str)
     if len(levels) > MAX_LEVELS:
@@ -480,13 +481,14 @@ def _ipw(fit: _Fit, estimand: str) -> _Point:
         dw0 = w0  # d(e/(1-e))/dbeta = e/(1-e) z
     mu1 = float(np.sum(w1 * y) / np.sum(w1))
     mu0 = float(np.sum(w0 * y) / np.sum(w0))
-    score = z * (a - ps)[:, None]  # propensity score equations, per row
-    beta_if = score @ fit.bread  # influence of the propensity coefficients
+    residual_a = a - ps  # the propensity score equations are z * (a - e), row by row
     influences = []
     for w, dw, mu in ((w1, dw1, mu1), (w0, dw0, mu0)):
         residual = y - mu
         gradient = (dw * residual) @ z / len(y)
-        influences.append((w * residual + beta_if @ gradient) / np.mean(w))
+        # Influence of the propensity coefficients (bread @ score) times the gradient, row by row.
+        correction = residual_a * (z @ (fit.bread @ gradient))
+        influences.append((w * residual + correction) / np.mean(w))
     return _Point(mu1=mu1, mu0=mu0, if1=influences[0], if0=influences[1])
 
 
