@@ -55,6 +55,8 @@ def percentile(values: list[float], share: float) -> float:
 def build(meetings: int, database: Path, env: dict[str, str]) -> None:
     manage = [sys.executable, str(ROOT / "manage.py")]
     if database.exists():
+        # A directory built before a migration (a new index) gets it, with fresh statistics.
+        subprocess.run([*manage, "migrate", "-v0"], env=env, check=True)
         return
     database.parent.mkdir(parents=True, exist_ok=True)
     print(f"building {meetings:,} meetings in {database} ...", file=sys.stderr)

@@ -9,7 +9,6 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from django.db.models import Q
 
 from recoverybridge.directory import queries
 from recoverybridge.directory.generate import generate_directory
@@ -23,15 +22,11 @@ LONDON = (51.5072, -0.1276)
 
 
 def place_search_plan() -> str:
-    lat_min, lat_max, lon_ranges = queries.bounding_box(*LONDON, 25)
-    in_lon = Q()
-    for west, east in lon_ranges:
-        in_lon |= Q(location__longitude__gte=west, location__longitude__lte=east)
-    candidates = (
-        Meeting.objects.filter(status="active", attendance_mode__in=["in_person", "online", "hybrid"])
-        .filter(in_lon, location__latitude__gte=lat_min, location__latitude__lte=lat_max)
-        .order_by()
-        .values_list(*queries.CANDIDATE_FIELDS)
+    candidates = queries.candidate_query(
+        queries.MeetingSearch(lat=LONDON[0], lon=LONDON[1], radius_km=25),
+        Meeting.objects.filter(
+            status="active", attendance_mode__in=["in_person", "online", "hybrid"]
+        ).order_by(),
     )
     sql, params = candidates.query.sql_with_params()
     with connection.cursor() as cursor:

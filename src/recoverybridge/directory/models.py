@@ -203,7 +203,20 @@ class Meeting(models.Model):
         indexes = [
             models.Index(fields=["status", "weekday", "start_time"], name="meeting_when"),
             models.Index(fields=["fellowship", "weekday", "start_time"], name="meeting_fellowship_when"),
-            models.Index(fields=["attendance_mode"], name="meeting_mode"),
+            # Searches not bounded by a place (online, "starting soon"): a seek per time zone's
+            # local window of (weekday, start), and counts and facets from the index alone.
+            models.Index(
+                fields=[
+                    "attendance_mode",
+                    "status",
+                    "timezone",
+                    "weekday",
+                    "start_time",
+                    "fellowship",
+                    "moud_stance",
+                ],
+                name="meeting_mode_zone_when",
+            ),
             # Search joins meetings to the locations in a bounding box: this answers that
             # join (and the weekday and start filters) from the index alone.
             models.Index(

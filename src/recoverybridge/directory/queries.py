@@ -34,15 +34,17 @@ sorted by time; any time filter leaves them out.
 
 import math
 import re
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from operator import itemgetter
 from typing import Any, Literal
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
-from django.db.models.functions import Lower
+from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Cast, Lower
 from pydantic import AwareDatetime, BaseModel, Field, field_validator
 from pydantic_core import PydanticCustomError
 
@@ -56,7 +58,7 @@ from recoverybridge.directory.models import (
     MeetingStatus,
     MoudStance,
 )
-from recoverybridge.directory.timing import IN_PROGRESS_GRACE, OccurrenceCache
+from recoverybridge.directory.timing import IN_PROGRESS_GRACE, OccurrenceCache, wall_clock_window, zone
 
 EARTH_RADIUS_KM = 6371.0088
 MAX_RADIUS_KM = 500.0
@@ -66,6 +68,10 @@ MAX_PAGE = 10_000
 # Local clocks run from UTC-12 to UTC+14: the widest spread of local dates for one instant.
 WESTMOST_OFFSET = timedelta(hours=-12)
 EASTMOST_OFFSET = timedelta(hours=14)
+# "Starting within" windows up to this long are narrowed per time zone in SQL (see _starting_window).
+MAX_ZONE_WINDOW = timedelta(days=2)
+# Around a DST transition a group keeps every meeting on the local days this much either side.
+DAY_MARGIN = timedelta(days=1)
 
 Through = Meeting.attributes.through
 
@@ -316,33 +322,119 @@ def _filtered(
     return meetings
 
 
+def _zones_in_use(modes: list[str]) -> set[str]:
+    """Time zone names of active meetings: a DISTINCT on the meeting_mode_zone_when prefix per mode
+    (a few index seeks on SQLite)."""
+    names: set[str] = set()
+    for mode in modes:
+        names.update(
+            Meeting.objects.filter(attendance_mode=mode, status=MeetingStatus.ACTIVE)
+            .order_by()
+            .values_list("timezone", flat=True)
+            .distinct()
+        )
+    return names
+
+
+def _meeting_weekday(day: date) -> int:
+    return (day.weekday() + 1) % 7
+
+
+def _wall_clock_range(first: datetime, last: datetime) -> list[Q]:
+    """Terms for the (weekday, start) between two wall-clock times less than a week apart."""
+    start, end = first.time().replace(second=0, microsecond=0), last.time()
+    if first.date() == last.date():
+        return [Q(weekday=_meeting_weekday(first.date()), start_time__gte=start, start_time__lte=end)]
+    terms = [Q(weekday=_meeting_weekday(first.date()), start_time__gte=start)]
+    day = first.date() + timedelta(days=1)
+    while day < last.date():
+        terms.append(Q(weekday=_meeting_weekday(day)))
+        day += timedelta(days=1)
+    return [*terms, Q(weekday=_meeting_weekday(last.date()), start_time__lte=end)]
+
+
+def _starting_window(modes: list[str], at: datetime, minutes: int) -> Q:
+    """Meetings that can start in the `starting_within` window, as one SQL condition.
+
+    One instant is a different wall clock in each zone, so zones are grouped by the
+    wall-clock range the window covers there, and each group keeps the meetings whose
+    weekday and start lie in its range: a seek each on meeting_mode_zone_when (status
+    and mode are repeated inside each term so SQLite can use the index per term). In a
+    zone with a DST transition near the window, the group keeps its meetings on the
+    weekdays around it. Python still checks every candidate's next occurrence, so this
+    only has to keep every meeting that starts in the window, which it does exactly.
+    """
+    start = at.astimezone(UTC) - IN_PROGRESS_GRACE
+    end = at.astimezone(UTC) + timedelta(minutes=minutes)
+    if end - start > MAX_ZONE_WINDOW:
+        return Q()
+    groups: dict[Any, list[str]] = {}
+    for name in _zones_in_use(modes):
+        wall = wall_clock_window(name, start, end)
+        if wall is None:
+            first = (start - DAY_MARGIN).astimezone(zone(name)).date()
+            days = (end + DAY_MARGIN).astimezone(zone(name)).date() - first
+            key: Any = frozenset(_meeting_weekday(first + timedelta(days=i)) for i in range(days.days + 1))
+        else:
+            key = wall
+        groups.setdefault(key, []).append(name)
+    window = Q(pk__in=[])
+    for key, names in groups.items():
+        where = Q(status=MeetingStatus.ACTIVE, attendance_mode__in=modes, timezone__in=sorted(names))
+        terms = [Q(weekday__in=sorted(key))] if isinstance(key, frozenset) else _wall_clock_range(*key)
+        for term in terms:
+            window |= where & term
+    return window
+
+
 CANDIDATE_FIELDS = (
     "id",
     "location__latitude",
     "location__longitude",
     "weekday",
-    "start_time",
+    "start_text",
     "timezone",
     "fellowship_id",
     "attendance_mode",
 )
+# Without a place nothing is measured: no join to locations, and the columns are all in the
+# meeting_mode_zone_when index, so SQLite answers from the index alone.
+UNPLACED_FIELDS = ("id", "weekday", "start_text", "timezone", "fellowship_id", "attendance_mode")
 
 
-def _candidate_rows(params: MeetingSearch, meetings: QuerySet[Meeting]) -> list[tuple[Any, ...]]:
-    fields = (*CANDIDATE_FIELDS, "name") if params.sort == "name" else CANDIDATE_FIELDS
-    if not params.has_place or params.mode == SearchMode.ONLINE:
-        return list(meetings.values_list(*fields))
+def _measured(params: MeetingSearch) -> bool:
+    """Whether the search is bounded by its place (mode=online finds online meetings anywhere)."""
+    return params.has_place and params.mode != SearchMode.ONLINE
 
+
+def candidate_query(params: MeetingSearch, meetings: QuerySet[Meeting]) -> QuerySet[Meeting, tuple[Any, ...]]:
+    """The candidate tuples' query: (id, latitude, longitude, weekday, start, zone, fellowship id,
+    mode[, name]); a place search adds its bounding box, other searches leave the coordinates out.
+
+    The start comes as text ("19:30:00"): converting it to a time on every row cost more
+    than the rest of the row; OccurrenceCache parses it once per (zone, weekday, start).
+    """
+    meetings = meetings.annotate(start_text=Cast("start_time", CharField()))
+    fields: tuple[str, ...] = CANDIDATE_FIELDS if _measured(params) else UNPLACED_FIELDS
+    if params.sort == "name":
+        fields = (*fields, "name")
+    if not _measured(params):
+        return meetings.values_list(*fields)
     assert params.lat is not None and params.lon is not None
     lat_min, lat_max, lon_ranges = bounding_box(params.lat, params.lon, params.radius_km)
     in_lon = Q()
     for west, east in lon_ranges:
         in_lon |= Q(location__longitude__gte=west, location__longitude__lte=east)
-    return list(
-        meetings.filter(in_lon, location__latitude__gte=lat_min, location__latitude__lte=lat_max).values_list(
-            *fields
-        )
-    )
+    return meetings.filter(
+        in_lon, location__latitude__gte=lat_min, location__latitude__lte=lat_max
+    ).values_list(*fields)
+
+
+def _candidate_rows(params: MeetingSearch, meetings: QuerySet[Meeting]) -> list[tuple[Any, ...]]:
+    rows = candidate_query(params, meetings)
+    if _measured(params):
+        return list(rows)
+    return [(row[0], None, None, *row[1:]) for row in rows]
 
 
 def search_meetings(params: MeetingSearch, *, now: datetime) -> SearchResult:
@@ -358,10 +450,10 @@ def search_meetings(params: MeetingSearch, *, now: datetime) -> SearchResult:
     fellowships = _fellowships()
     # No ORDER BY: Meeting's default ordering would sort every candidate in SQL for nothing.
     meetings = _filtered(params, fellowships, at).order_by()
-    if params.mode:
-        meetings = meetings.filter(attendance_mode=params.mode.value)
-    else:
-        meetings = meetings.filter(attendance_mode__in=[m.value for m in SearchMode])
+    modes = [params.mode.value] if params.mode else [m.value for m in SearchMode]
+    meetings = meetings.filter(attendance_mode__in=modes)
+    if params.starting_within is not None and not _measured(params):
+        meetings = meetings.filter(_starting_window(modes, at, params.starting_within))
     occurrences = OccurrenceCache(at)
     if not params.has_place and params.starting_within is None:
         return _wide_search(params, meetings, sort, fellowships, occurrences)
@@ -379,9 +471,12 @@ def _candidate_search(
     """Exact distance, time window, facets and sort over the candidate rows.
 
     A tight loop over plain tuples: a dense city has tens of thousands of candidates.
+    Sorted by distance, the next occurrence only orders meetings at the same distance, so
+    unless the search has a time window it is worked out for the page's meetings and their
+    ties only, not for every candidate.
     """
     never = math.inf
-    measure = params.has_place and params.mode != SearchMode.ONLINE
+    measure = _measured(params)
     if measure:
         assert params.lat is not None and params.lon is not None
         lat0, lon0 = math.radians(params.lat), math.radians(params.lon)
@@ -390,13 +485,21 @@ def _candidate_search(
         max_h = math.sin(min(params.radius_km / EARTH_RADIUS_KM, math.pi) / 2) ** 2
     window_end = occurrences.at.timestamp() + 60 * (params.starting_within or 0)
     within = params.starting_within is not None
-    need_time = sort != "name" or within
     by_name = sort == "name"
+    # Without a place every distance is null: sorting by distance is sorting by time.
+    by_distance = sort == "distance" and measure
+    need_time = within or not (by_name or by_distance)
     online = AttendanceMode.ONLINE.value
-    instant = occurrences.instant
-    sin, cos, radians = math.sin, math.cos, math.radians
+    instant, known = occurrences.instant, occurrences.instants
+    sin, cos, radians, asin, sqrt = math.sin, math.cos, math.radians, math.asin, math.sqrt
 
-    kept: list[tuple[Any, int, float | None, int, str]] = []
+    def when_of(weekday: int | None, start: str | None, zone_name: str) -> float:
+        return never if weekday is None or start is None else instant(weekday, start, zone_name)
+
+    # (primary key of the sort, next occurrence or None if not worked out, id, distance,
+    #  fellowship id, mode, weekday, start, zone)
+    kept: list[tuple[Any, float | None, int, float | None, int, str, int | None, str | None, str]] = []
+    append = kept.append
     for row in rows:
         pk, lat, lon, weekday, start, zone_name, fellowship_id, mode = row[:8]
         distance = None
@@ -407,29 +510,45 @@ def _candidate_search(
                 continue
             # Online meetings are joined from anywhere: the group's home is no distance to travel.
             if mode != online:
-                distance = 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
-        when = never
-        if need_time and weekday is not None and start is not None:
-            when = instant(weekday, start, zone_name)
+                distance = 2 * EARTH_RADIUS_KM * asin(min(1.0, sqrt(h)))
+        when = None
+        if need_time:
+            when = known.get((zone_name, weekday, start))
+            if when is None:
+                when = when_of(weekday, start, zone_name)
             if within and when > window_end:
                 continue
         if by_name:
-            key: Any = (row[8].casefold(), pk)
-        elif sort == "distance":
-            key = (never if distance is None else distance, when, pk)
+            primary: Any = row[8].casefold()
+        elif by_distance:
+            primary = never if distance is None else distance
         else:
-            key = (when, pk)
-        kept.append((key, pk, distance, fellowship_id, mode))
+            primary = when
+        append((primary, when, pk, distance, fellowship_id, mode, weekday, start, zone_name))
 
-    kept.sort(key=lambda item: item[0])
     first = (params.page - 1) * params.page_size
-    page = kept[first : first + params.page_size]
+    last = first + params.page_size
+    if by_distance:
+        # Sort by distance alone (C speed), then order the head up to the page's last
+        # distance, ties included, by (distance, next occurrence, id).
+        kept.sort(key=itemgetter(0))
+        head = kept
+        if last < len(kept):
+            head = kept[: bisect_right(kept, kept[last - 1][0], key=itemgetter(0))]
+        ordered = sorted(
+            head,
+            key=lambda k: (k[0], when_of(k[6], k[7], k[8]) if k[1] is None else k[1], k[2]),
+        )
+        page = ordered[first:last]
+    else:
+        kept.sort(key=itemgetter(0, 2))
+        page = kept[first:last]
     return SearchResult(
         count=len(kept),
         page=params.page,
         page_size=params.page_size,
-        hits=_hits([(pk, distance) for _, pk, distance, _, _ in page], occurrences),
-        facets=_facets(Counter(k[3] for k in kept), Counter(k[4] for k in kept), fellowships),
+        hits=_hits([(k[2], k[3]) for k in page], occurrences),
+        facets=_facets(Counter(map(itemgetter(4), kept)), Counter(map(itemgetter(5), kept)), fellowships),
     )
 
 

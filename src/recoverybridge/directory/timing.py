@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 IN_PROGRESS_GRACE = timedelta(minutes=10)
 WEEK = timedelta(days=7)
+EPOCH = datetime(1970, 1, 1)
 
 
 @lru_cache(maxsize=1024)
@@ -79,7 +80,9 @@ class OccurrenceCache:
     def __init__(self, at: datetime) -> None:
         self.at = at
         self._cache: dict[tuple[str, int, time], datetime] = {}
-        self._instants: dict[tuple[str, int, time], float] = {}
+        # (zone, weekday, start) -> next occurrence as a timestamp; searches read it directly.
+        self.instants: dict[tuple[str, int, time | str], float] = {}
+        self._steady: dict[str, tuple[datetime, timedelta] | None] = {}
 
     def get(self, weekday: int, start: time, zone_name: str) -> datetime:
         key = (zone_name, weekday, start)
@@ -88,10 +91,73 @@ class OccurrenceCache:
             found = self._cache[key] = next_occurrence(weekday, start, zone_name, self.at)
         return found
 
-    def instant(self, weekday: int, start: time, zone_name: str) -> float:
-        """The next occurrence as a POSIX timestamp: cheap to compare and sort."""
+    def instant(self, weekday: int, start: time | str, zone_name: str) -> float:
+        """The next occurrence as a POSIX timestamp: cheap to compare and sort.
+
+        `start` may be the time as text ("19:30:00"), as searches fetch it to skip a
+        conversion per row; it is parsed once per combination.
+        """
         key = (zone_name, weekday, start)
-        found = self._instants.get(key)
+        found = self.instants.get(key)
         if found is None:
-            found = self._instants[key] = self.get(weekday, start, zone_name).timestamp()
+            clock = start if isinstance(start, time) else time.fromisoformat(start)
+            if zone_name not in self._steady:
+                self._steady[zone_name] = self._steady_week(zone_name)
+            steady = self._steady[zone_name]
+            if steady is None:
+                found = self.get(weekday, clock, zone_name).timestamp()
+            else:
+                # No transition this week: plain arithmetic on the wall clock gives what
+                # next_occurrence would, exactly (the same timedelta sums as datetime.timestamp).
+                earliest, offset = steady
+                day = earliest.date() + timedelta(days=(python_weekday(weekday) - earliest.weekday()) % 7)
+                wall = datetime.combine(day, clock)
+                if wall < earliest:
+                    wall += WEEK
+                found = (wall - offset - EPOCH).total_seconds()
+            self.instants[key] = found
         return found
+
+    def _steady_week(self, zone_name: str) -> tuple[datetime, timedelta] | None:
+        """(earliest wall clock, UTC offset) when `zone_name` keeps one offset over the coming
+        week and TRANSITION_MARGIN either side; None when it changes (DST)."""
+        tz = zone(zone_name)
+        earliest = self.at.astimezone(UTC) - IN_PROGRESS_GRACE
+        if not steady_offset(tz, earliest, earliest + WEEK):
+            return None
+        local = earliest.astimezone(tz)
+        offset = local.utcoffset()
+        assert offset is not None
+        return local.replace(tzinfo=None), offset
+
+
+# Longest jump of a wall clock at a transition (Antarctica/Troll: 2 hours), with room to spare,
+# and how often the offset is probed in between: no zone changes its offset twice within hours.
+TRANSITION_MARGIN = timedelta(hours=3)
+OFFSET_PROBE_STEP = timedelta(hours=3)
+
+
+def steady_offset(tz: ZoneInfo, start: datetime, end: datetime) -> bool:
+    """Whether `tz` keeps one UTC offset from TRANSITION_MARGIN before `start` to TRANSITION_MARGIN
+    after `end`: then no gap or overlap is near, and wall clock and instants map one to one."""
+    probe, stop = start - TRANSITION_MARGIN, end + TRANSITION_MARGIN
+    offset = probe.astimezone(tz).utcoffset()
+    while probe < stop:
+        probe = min(probe + OFFSET_PROBE_STEP, stop)
+        if probe.astimezone(tz).utcoffset() != offset:
+            return False
+    return True
+
+
+def wall_clock_window(zone_name: str, start: datetime, end: datetime) -> tuple[datetime, datetime] | None:
+    """The wall-clock times (naive) in `zone_name` of the instants `start` and `end`, when the
+    zone's offset is steady around them (see steady_offset).
+
+    Then a weekly meeting's next occurrence lies between the two instants exactly when its
+    wall-clock weekday and start lie between these two. None when the offset changes (a DST
+    transition is near): the caller must not narrow by time.
+    """
+    tz = zone(zone_name)
+    if not steady_offset(tz, start, end):
+        return None
+    return start.astimezone(tz).replace(tzinfo=None), end.astimezone(tz).replace(tzinfo=None)
