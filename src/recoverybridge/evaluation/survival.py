@@ -379,15 +379,23 @@ def cox(
     if events.sum() == 0:
         raise EvaluationError(f"{event}: no events, so there is no hazard to compare")
 
-    x = pd.concat(
-        [pd.Series(treated, index=data.index, name="__treatment__"), design_matrix(data, covariates)], axis=1
-    )
-    model = x.assign(__duration__=durations, __event__=events)
+    adjusters = design_matrix(data, covariates)
+    x = np.column_stack([treated, adjusters.to_numpy(dtype=float)])
     w_kept = None if w is None else w[keep]
-    if w_kept is not None:
-        if w_kept.sum() <= 0:
-            raise EvaluationError("weights: all zero")
-        model["__weight__"] = w_kept
+    if w_kept is not None and w_kept.sum() <= 0:
+        raise EvaluationError("weights: all zero")
+    # One float block: lifelines copies and consolidates its input several times.
+    extra = [durations, events] + ([w_kept] if w_kept is not None else [])
+    model = pd.DataFrame(
+        np.column_stack([x, *extra]),
+        columns=[
+            "__treatment__",
+            *adjusters.columns,
+            "__duration__",
+            "__event__",
+            *(["__weight__"] if w_kept is not None else []),
+        ],
+    )
     fitter = CoxPHFitter()
     try:
         with warnings.catch_warnings():
@@ -412,7 +420,7 @@ def cox(
         se = float(fitter.standard_errors_["__treatment__"])
     else:
         variance = _robust_variance(
-            x.to_numpy(dtype=float),
+            x,
             durations,
             events,
             w_kept,
