@@ -5,7 +5,13 @@ import dataclasses
 import pytest
 from django.utils import translation
 
-from recoverybridge.evaluation.reading import EffectFacts, dose_reading, effect_reading, hazard_reading
+from recoverybridge.evaluation.reading import (
+    EffectFacts,
+    dose_reading,
+    effect_reading,
+    hazard_reading,
+    mediation_reading,
+)
 
 CLEAR = EffectFacts(
     treatment="Peer bridged",
@@ -106,3 +112,11 @@ def test_dose_reading_follows_the_slope():
     assert "0.80 lower" in fewer and "association" in fewer
     assert "0.50 higher" in dose_reading("Meetings", "Days used", 0.5, 0.2, 0.8)
     assert "cannot tell" in dose_reading("Meetings", "Days used", -0.1, -0.3, 0.1)
+
+
+def test_mediation_reading_follows_the_indirect_interval():
+    through = mediation_reading("Peer bridged", "Network", "Capital", 1.2, (1.0, 1.4), 3.0, (2.5, 3.5))
+    assert "1.20 (1.00 to 1.40) goes through network" in through
+    assert "sequential ignorability" in through
+    unclear = mediation_reading("Peer bridged", "Network", "Capital", 0.1, (-0.2, 0.4), 3.0, (2.5, 3.5))
+    assert "We cannot tell" in unclear

@@ -65,7 +65,8 @@ def outside(frame) -> Report:
 @pytest.fixture(scope="module")
 def care_team(frame) -> Report:
     with translation.override("en"):
-        return build_report(frame, audience=CARE_TEAM, title="North evaluation")
+        # Mediation's simulation draws take a second; the outside report covers that section.
+        return build_report(frame, ReportSpec(mediator=None), audience=CARE_TEAM, title="North evaluation")
 
 
 def row(table: Table, key: str) -> dict[str, Cell]:
@@ -74,7 +75,14 @@ def row(table: Table, key: str) -> dict[str, Cell]:
 
 
 def test_a_report_has_every_section_and_part(outside):
-    assert [s.key for s in outside.sections] == ["cohort", "funnels", "effects", "dose", "survival"]
+    assert [s.key for s in outside.sections] == [
+        "cohort",
+        "funnels",
+        "effects",
+        "dose",
+        "survival",
+        "mediation",
+    ]
     spec = outside.spec
     funnels = outside.section("funnels")
     assert [p.key for p in funnels.parts] == [
@@ -102,6 +110,14 @@ def test_a_report_has_every_section_and_part(outside):
         "2-3",
         "4+",
         "total",
+    ]
+    mediation = outside.section("mediation").part("mediation")
+    assert mediation.estimable and mediation.reading
+    assert [r.key for r in mediation.table("effects").rows] == [
+        "indirect",
+        "direct",
+        "total",
+        "proportion_mediated",
     ]
     assert [r.key for r in outside.section("survival").part("cox").table("hazard_ratios").rows] == [
         "weighted",
@@ -171,7 +187,13 @@ def test_outside_withholds_estimates_on_small_groups(frame):
     few = frame.copy()
     few["peer_bridged"] = 0.0
     few.loc[few.index[-12:], "peer_bridged"] = 1.0
-    spec = ReportSpec(outcomes=("recovery_capital_change",), dose=None, mediator=None, survival=False)
+    spec = ReportSpec(
+        outcomes=("recovery_capital_change",),
+        funnel_units=("area",),
+        dose=None,
+        mediator=None,
+        survival=False,
+    )
     rule = SuppressionRule(threshold=20, rounding=5)
     shown = build_report(few, spec, audience=OUTSIDE, rule=rule).section("effects").parts[0]
     cells = row(shown.table("estimates"), "aipw")
@@ -184,7 +206,9 @@ def test_outside_withholds_estimates_on_small_groups(frame):
 
 def test_a_part_that_cannot_be_estimated_is_reported_not_raised(frame):
     broken = frame.assign(days_used_12m=np.nan, event=0.0)
-    spec = ReportSpec(outcomes=("mutual_aid_28d", "days_used_12m"), dose=None, mediator=None)
+    spec = ReportSpec(
+        outcomes=("mutual_aid_28d", "days_used_12m"), funnel_units=("area",), dose=None, mediator=None
+    )
     for audience in (OUTSIDE, CARE_TEAM):
         report = build_report(broken, spec, audience=audience)
         effects = report.section("effects")
@@ -248,6 +272,7 @@ def test_the_csv_parses_and_holds_every_table(outside):
     assert ("effects", "mutual_aid_28d", "balance") in tables
     assert ("survival", "cox", "hazard_ratios") in tables
     assert ("dose", "dose", "bands") in tables
+    assert ("mediation", "mediation", "effects") in tables
     aipw = next(
         r
         for r in records

@@ -281,3 +281,44 @@ def dose_reading(dose: str, outcome: str, slope: float, ci_low: float, ci_high: 
             "People choose how much they take part, so this is an association, not a measured effect of the dose."
         )
     )
+
+
+def mediation_reading(
+    treatment: str,
+    mediator: str,
+    outcome: str,
+    indirect: float,
+    indirect_ci: tuple[float, float],
+    total: float,
+    total_ci: tuple[float, float],
+) -> str:
+    values = {
+        "treatment": treatment,
+        "mediator": mediator.lower(),
+        "outcome": outcome,
+        "indirect": number(indirect, 2),
+        "indirect_low": number(indirect_ci[0], 2),
+        "indirect_high": number(indirect_ci[1], 2),
+        "total": number(total, 2),
+        "total_low": number(total_ci[0], 2),
+        "total_high": number(total_ci[1], 2),
+    }
+    if indirect_ci[0] <= 0 <= indirect_ci[1]:
+        text = _(
+            "We cannot tell from these data whether any of the difference “%(treatment)s” makes to "
+            "“%(outcome)s” (%(total)s, %(total_low)s to %(total_high)s) goes through %(mediator)s "
+            "(indirect part %(indirect)s, %(indirect_low)s to %(indirect_high)s)."
+        )
+    else:
+        text = _(
+            "Of the difference “%(treatment)s” makes to “%(outcome)s” (%(total)s, %(total_low)s to "
+            "%(total_high)s), %(indirect)s (%(indirect_low)s to %(indirect_high)s) goes through %(mediator)s."
+        )
+    return (
+        text % values
+        + " "
+        + _(
+            "This reads causally only if nothing unmeasured confounds the treatment, nor the link "
+            "between the mediator and the outcome (sequential ignorability)."
+        )
+    )

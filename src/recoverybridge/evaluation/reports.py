@@ -53,6 +53,7 @@ from recoverybridge.evaluation.funnel import (
     release_funnel,
     render_funnel_svg,
 )
+from recoverybridge.evaluation.mediation import MediationResult, mediate
 from recoverybridge.evaluation.suppression import (
     SUPPRESSED,
     SuppressionRule,
@@ -285,6 +286,9 @@ class _Computed:
     # Survival: the curves by treatment, the raw at-risk numbers and events behind them, and the
     # weighted (inverse probability) and covariate-adjusted Cox hazard ratios.
     dose: "DoseResponse | _NotEstimable | None" = None
+    mediation: "MediationResult | _NotEstimable | None" = None
+    # Treated and untreated episodes among the mediation's complete rows.
+    mediation_groups: tuple[int, int] = (0, 0)
     km: "KaplanMeier | _NotEstimable | None" = None
     at_risk: dict[str, "_AtRisk"] = field(default_factory=dict)
     hazard_ratios: list["HazardRatio | _NotEstimable"] = field(default_factory=list)
@@ -362,6 +366,20 @@ def _compute(frame: pd.DataFrame, spec: ReportSpec, n_without_consent: int, atte
         adjusters = (spec.treatment, *(c for c in spec.covariates if c != spec.dose))
         computed.dose = attempt(
             "dose-response", dose_response, frame, spec.dose, spec.dose_outcome, adjusters
+        )
+    if spec.mediator is not None:
+        named = [spec.treatment, spec.mediator, spec.mediation_outcome, *spec.covariates]
+        complete = frame[named].notna().all(axis=1).to_numpy()
+        treated = int((frame[spec.treatment].to_numpy(dtype=float, na_value=np.nan)[complete] == 1).sum())
+        computed.mediation_groups = (treated, int(complete.sum()) - treated)
+        computed.mediation = attempt(
+            "mediation",
+            mediate,
+            frame,
+            spec.treatment,
+            spec.mediator,
+            spec.mediation_outcome,
+            tuple(c for c in spec.covariates if c not in (spec.mediator, spec.mediation_outcome)),
         )
     if spec.survival:
         _compute_survival(frame, spec, computed, attempt)
@@ -945,6 +963,89 @@ def _dose_section(rel: _Releaser, computed: _Computed) -> Section:
     )
 
 
+# Mediation -----------------------------------------------------------------------------------
+
+
+def _mediation_section(rel: _Releaser, computed: _Computed) -> Section:
+    spec = computed.spec
+    assert spec.mediator is not None
+    result = computed.mediation
+    title = _("%(outcome)s through %(mediator)s") % {
+        "outcome": columns.label(spec.mediation_outcome),
+        "mediator": columns.label(spec.mediator).lower(),
+    }
+    if result is None or isinstance(result, _NotEstimable):
+        reason = rel.not_estimable(result) if result is not None else ""
+        return Section("mediation", _("Mediation"), (Part("mediation", title, not_estimable=reason),))
+    # The analysed rows are a random sample above mediation.max_rows: judge its arms pro rata.
+    share = result.n_used / result.n if result.n else 0.0
+    treated, untreated = computed.mediation_groups
+    withheld = rel.small(result.n_used, round(treated * share), round(untreated * share))
+    effect_columns = (
+        Column("estimate", _("Estimate")),
+        Column("ci_low", _("95% CI low")),
+        Column("ci_high", _("95% CI high")),
+    )
+    rows = []
+    for key, label, value, interval in (
+        ("indirect", _("Through the mediator (indirect)"), result.indirect, result.indirect_ci),
+        ("direct", _("Not through the mediator (direct)"), result.direct, result.direct_ci),
+        ("total", _("Total"), result.total, result.total_ci),
+    ):
+        rows.append(
+            Row(
+                key,
+                label,
+                (
+                    rel.estimate_cell(value, 2, withheld=withheld),
+                    rel.estimate_cell(interval[0], 2, withheld=withheld),
+                    rel.estimate_cell(interval[1], 2, withheld=withheld),
+                ),
+            )
+        )
+    empty = Cell("", None, ESTIMATE)
+    rows.append(
+        Row(
+            "proportion_mediated",
+            _("Share of the total through the mediator"),
+            (rel.estimate_cell(result.proportion_mediated, 2, withheld=withheld), empty, empty),
+        )
+    )
+    sample = Table(
+        "sample",
+        _("Episodes"),
+        (Column("value", _("Episodes")),),
+        (
+            Row("n", _("With every value present"), (rel.single_count(result.n),)),
+            Row(
+                "n_used", _("Analysed (a random sample above the limit)"), (rel.single_count(result.n_used),)
+            ),
+            Row("n_dropped", _("Left out (missing values)"), (rel.single_count(result.n_dropped),)),
+        ),
+        note=_("Quasi-Bayesian intervals from %(draws)s simulation draws.") % {"draws": result.n_rep},
+    )
+    paragraphs: tuple[str, ...] = ()
+    if not withheld:
+        paragraphs = (
+            reading.mediation_reading(
+                columns.label(spec.treatment),
+                columns.label(spec.mediator),
+                columns.label(spec.mediation_outcome),
+                result.indirect,
+                result.indirect_ci,
+                result.total,
+                result.total_ci,
+            ),
+        )
+    part = Part(
+        "mediation",
+        title,
+        tables=(Table("effects", title, effect_columns, tuple(rows)), sample),
+        reading=paragraphs,
+    )
+    return Section("mediation", _("Mediation"), (part,))
+
+
 # Survival ------------------------------------------------------------------------------------
 
 _COX_LABELS = {
@@ -1159,6 +1260,8 @@ def release(
         sections.append(_dose_section(rel, computed))
     if computed.spec.survival:
         sections.append(_survival_section(rel, computed))
+    if computed.spec.mediator is not None:
+        sections.append(_mediation_section(rel, computed))
     return Report(
         title=title,
         audience=audience,
