@@ -328,9 +328,10 @@ def _assemble(episodes: pd.DataFrame, people: QuerySet[Any], now: datetime.datet
     )
     history["started_on"] = _dates(history["started_on"])
     measures = _measures(episodes, people, now)
+    check_ins = _check_ins(people, now)
 
     frame["treatment_within_14d"] = _treatment_within(episodes, history, today).to_numpy()
-    frame["mutual_aid_28d"] = _mutual_aid_within(episodes, people, now).to_numpy()
+    frame["mutual_aid_28d"] = _mutual_aid_within(episodes, people, check_ins, now).to_numpy()
     later = measures["_recovery_capital_6m"].fillna(measures["recovery_capital_3m"])
     frame["recovery_capital_change"] = (later - measures["baseline_recovery_capital"]).to_numpy()
     frame["days_used_6m"] = measures["days_used_6m"].to_numpy()
@@ -351,7 +352,7 @@ def _assemble(episodes: pd.DataFrame, people: QuerySet[Any], now: datetime.datet
     frame["prior_episodes"] = _prior_episodes(episodes, history).to_numpy()
     frame["prefers_secular"] = (person["spiritual_preference"] == SpiritualPreference.SECULAR).astype(float)
 
-    from_check_ins = _check_in_dose(episodes, people, now)
+    from_check_ins = _check_in_dose(episodes, check_ins)
     from_instrument = measures["_mutual_help_meetings_3m"] / (DOSE_DAYS / 7)
     frame["meetings_per_week"] = from_check_ins.fillna(from_instrument).to_numpy()
     frame["supportive_network_3m"] = measures["supportive_network_3m"].to_numpy()
@@ -379,7 +380,8 @@ def _dates(values: pd.Series) -> pd.Series:
     """Dates (or aware datetimes, taken as local dates) as datetime64[s] at midnight."""
     if values.empty:
         return pd.Series(pd.to_datetime(values), dtype="datetime64[s]")
-    converted = pd.to_datetime(values, utc=values.map(lambda v: isinstance(v, datetime.datetime)).any())
+    first = values.dropna().iloc[0] if values.notna().any() else None
+    converted = pd.to_datetime(values, utc=isinstance(first, datetime.datetime))
     if getattr(converted.dt, "tz", None) is not None:
         converted = converted.dt.tz_convert(timezone.get_current_timezone_name()).dt.tz_localize(None)
     return converted.dt.normalize().astype("datetime64[s]")
@@ -488,7 +490,9 @@ def _treatment_within(episodes: pd.DataFrame, history: pd.DataFrame, today: pd.T
     return result
 
 
-def _mutual_aid_within(episodes: pd.DataFrame, people: QuerySet[Any], now: datetime.datetime) -> pd.Series:
+def _mutual_aid_within(
+    episodes: pd.DataFrame, people: QuerySet[Any], check_ins: pd.DataFrame, now: datetime.datetime
+) -> pd.Series:
     today = pd.Timestamp(timezone.localdate(now))
     attended = Referral.objects.filter(
         person_id__in=people,
@@ -511,14 +515,8 @@ def _mutual_aid_within(episodes: pd.DataFrame, people: QuerySet[Any], now: datet
     first = recorded.groupby("id")["at"].min()
     recorded_at = pd.to_datetime(milestones["id"].map(first), utc=True)
     milestones["at"] = _dates(recorded_at.fillna(pd.to_datetime(milestones["updated_at"], utc=True)))
-    check_ins = _frame(
-        CheckIn.objects.filter(person_id__in=people, at__lte=now, meetings_count__gt=0).values(
-            "person_id", "at"
-        ),
-        ["person_id", "at"],
-    )
-    check_ins["at"] = _dates(check_ins["at"])
-    signs = pd.concat([milestones[["person_id", "at"]], check_ins], ignore_index=True)
+    attending = check_ins.loc[check_ins["meetings_count"] > 0, ["person_id", "at"]]
+    signs = pd.concat([milestones[["person_id", "at"]], attending], ignore_index=True)
     window = episodes[["id", "person_id", "started_on"]].assign(
         window_end=episodes["started_on"] + pd.Timedelta(days=MUTUAL_AID_DAYS)
     )
@@ -651,7 +649,8 @@ def _prior_episodes(episodes: pd.DataFrame, history: pd.DataFrame) -> pd.Series:
     return episodes["id"].map(earlier).astype(float)
 
 
-def _check_in_dose(episodes: pd.DataFrame, people: QuerySet[Any], now: datetime.datetime) -> pd.Series:
+def _check_ins(people: QuerySet[Any], now: datetime.datetime) -> pd.DataFrame:
+    """Check-ins that say how many meetings the person went to that week."""
     check_ins = _frame(
         CheckIn.objects.filter(person_id__in=people, at__lte=now, meetings_count__isnull=False).values(
             "person_id", "at", "meetings_count"
@@ -659,6 +658,10 @@ def _check_in_dose(episodes: pd.DataFrame, people: QuerySet[Any], now: datetime.
         ["person_id", "at", "meetings_count"],
     )
     check_ins["at"] = _dates(check_ins["at"])
+    return check_ins
+
+
+def _check_in_dose(episodes: pd.DataFrame, check_ins: pd.DataFrame) -> pd.Series:
     window = episodes[["id", "person_id", "started_on"]].assign(
         window_end=episodes["started_on"] + pd.Timedelta(days=DOSE_DAYS - 1)
     )
