@@ -10,6 +10,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
+from django.forms.renderers import BaseRenderer
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -72,6 +75,72 @@ MINUTES_SOON = 60
 DEFAULT_RADIUS_KM = 25
 
 
+# ---------------------------------------------------------------- widgets rendered in Python
+# The search page renders its form on every search; Django's widget templates (a template per
+# <option>, each including attrs.html) were about a third of the page's server time. These
+# widgets give the same HTML as those templates (tests/directory/test_search_form_widgets.py).
+
+
+def _attrs(attrs: dict[str, Any]) -> str:
+    """django/forms/widgets/attrs.html"""
+    out = []
+    for name, value in attrs.items():
+        if value is True:
+            out.append(f" {name}")
+        elif value is not False:
+            out.append(f' {name}="{conditional_escape(str(value))}"')
+    return "".join(out)
+
+
+def _input(widget: dict[str, Any]) -> str:
+    """django/forms/widgets/input.html"""
+    value = "" if widget["value"] is None else f' value="{conditional_escape(str(widget["value"]))}"'
+    return f'<input type="{widget["type"]}" name="{conditional_escape(widget["name"])}"{value}{_attrs(widget["attrs"])}>'
+
+
+class PlainSelect(forms.Select):
+    def _render(
+        self, template_name: str, context: dict[str, Any], renderer: BaseRenderer | None = None
+    ) -> SafeString:
+        if template_name != self.template_name:
+            return super()._render(template_name, context, renderer)
+        widget = context["widget"]
+        out = [f'<select name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>']
+        for group_name, group_choices, _index in widget["optgroups"]:
+            if group_name:
+                out.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
+            for option in group_choices:
+                out.append(
+                    f'\n  <option value="{conditional_escape(str(option["value"]))}"'
+                    f"{_attrs(option['attrs'])}>{conditional_escape(option['label'])}</option>\n"
+                )
+            if group_name:
+                out.append("\n  </optgroup>")
+        out.append("\n</select>")
+        return mark_safe("".join(out))  # noqa: S308 -- every value above is escaped
+
+
+class PlainHiddenInput(forms.HiddenInput):
+    def _render(
+        self, template_name: str, context: dict[str, Any], renderer: BaseRenderer | None = None
+    ) -> SafeString:
+        if template_name != self.template_name:
+            return super()._render(template_name, context, renderer)
+        return mark_safe(_input(context["widget"]))  # noqa: S308 -- escaped
+
+
+class PlainCheckboxSelectMultiple(forms.CheckboxSelectMultiple):
+    """Each choice's `tag` (the input alone, as the search template uses it) is rendered in Python."""
+
+    def _render(
+        self, template_name: str, context: dict[str, Any], renderer: BaseRenderer | None = None
+    ) -> SafeString:
+        widget = context["widget"]
+        if template_name != self.option_template_name or widget.get("wrap_label"):
+            return super()._render(template_name, context, renderer)
+        return mark_safe(_input(widget))  # noqa: S308 -- escaped
+
+
 def _approach_choices() -> list[tuple[str, Any]]:
     return [("", _("Every kind of group")), *Approach.choices]
 
@@ -84,8 +153,8 @@ class SearchForm(forms.Form):
         help_text=_("A town, city, region or postcode."),
         widget=forms.TextInput(attrs={"autocomplete": "address-level2", "enterkeyhint": "search"}),
     )
-    lat = forms.FloatField(required=False, min_value=-90, max_value=90, widget=forms.HiddenInput)
-    lon = forms.FloatField(required=False, min_value=-180, max_value=180, widget=forms.HiddenInput)
+    lat = forms.FloatField(required=False, min_value=-90, max_value=90, widget=PlainHiddenInput)
+    lon = forms.FloatField(required=False, min_value=-180, max_value=180, widget=PlainHiddenInput)
     radius = forms.TypedChoiceField(
         label=_("Distance"),
         required=False,
@@ -93,21 +162,24 @@ class SearchForm(forms.Form):
         coerce=int,
         empty_value=None,
         initial=DEFAULT_RADIUS_KM,
+        widget=PlainSelect,
     )
-    when = forms.ChoiceField(label=_("When"), required=False, choices=WHEN_CHOICES)
-    time = forms.ChoiceField(label=_("Time of day"), required=False, choices=TIME_CHOICES)
-    mode = forms.ChoiceField(label=_("How"), required=False, choices=MODE_CHOICES)
-    approach = forms.ChoiceField(label=_("Kind of group"), required=False, choices=_approach_choices)
-    fellowship = forms.ChoiceField(label=_("Fellowship"), required=False)
+    when = forms.ChoiceField(label=_("When"), required=False, choices=WHEN_CHOICES, widget=PlainSelect)
+    time = forms.ChoiceField(label=_("Time of day"), required=False, choices=TIME_CHOICES, widget=PlainSelect)
+    mode = forms.ChoiceField(label=_("How"), required=False, choices=MODE_CHOICES, widget=PlainSelect)
+    approach = forms.ChoiceField(
+        label=_("Kind of group"), required=False, choices=_approach_choices, widget=PlainSelect
+    )
+    fellowship = forms.ChoiceField(label=_("Fellowship"), required=False, widget=PlainSelect)
     moud = forms.BooleanField(label=_("Welcomes people on medication (MOUD)"), required=False)
-    language = forms.ChoiceField(label=_("Language"), required=False)
+    language = forms.ChoiceField(label=_("Language"), required=False, widget=PlainSelect)
     attribute = forms.MultipleChoiceField(
-        label=_("For"), required=False, choices=AUDIENCE_CHOICES, widget=forms.CheckboxSelectMultiple
+        label=_("For"), required=False, choices=AUDIENCE_CHOICES, widget=PlainCheckboxSelectMultiple
     )
-    sort = forms.ChoiceField(label=_("Order"), required=False, choices=SORT_CHOICES)
-    view = forms.ChoiceField(required=False, choices=VIEW_CHOICES, widget=forms.HiddenInput)
-    tz = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
-    page = forms.IntegerField(required=False, min_value=1, max_value=10_000, widget=forms.HiddenInput)
+    sort = forms.ChoiceField(label=_("Order"), required=False, choices=SORT_CHOICES, widget=PlainSelect)
+    view = forms.ChoiceField(required=False, choices=VIEW_CHOICES, widget=PlainHiddenInput)
+    tz = forms.CharField(required=False, max_length=64, widget=PlainHiddenInput)
+    page = forms.IntegerField(required=False, min_value=1, max_value=10_000, widget=PlainHiddenInput)
 
     def __init__(self, data: Any = None, *, language_code: str = "en", **kwargs: Any) -> None:
         if data is not None and not data.get("radius"):

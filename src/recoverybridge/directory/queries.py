@@ -54,6 +54,7 @@ from recoverybridge.directory.models import (
     AttendanceMode,
     Attribute,
     Fellowship,
+    Location,
     Meeting,
     MeetingStatus,
     MoudStance,
@@ -421,13 +422,21 @@ def candidate_query(params: MeetingSearch, meetings: QuerySet[Meeting]) -> Query
     if not _measured(params):
         return meetings.values_list(*fields)
     assert params.lat is not None and params.lon is not None
-    lat_min, lat_max, lon_ranges = bounding_box(params.lat, params.lon, params.radius_km)
+    box = bounding_box(params.lat, params.lon, params.radius_km)
+    if params.has_time_filter:
+        # With a weekday or start range SQLite otherwise walks meeting_when over the whole
+        # world (Chicago, Wednesday evening: 37 ms instead of 7 at 200k meetings); the box's
+        # locations as a list send it to meeting_place_when, location by location.
+        meetings = meetings.filter(location_id__in=Location.objects.filter(_in_box(box)).values("id"))
+    return meetings.filter(_in_box(box, "location__")).values_list(*fields)
+
+
+def _in_box(box: tuple[float, float, list[tuple[float, float]]], prefix: str = "") -> Q:
+    lat_min, lat_max, lon_ranges = box
     in_lon = Q()
     for west, east in lon_ranges:
-        in_lon |= Q(location__longitude__gte=west, location__longitude__lte=east)
-    return meetings.filter(
-        in_lon, location__latitude__gte=lat_min, location__latitude__lte=lat_max
-    ).values_list(*fields)
+        in_lon |= Q(**{f"{prefix}longitude__gte": west, f"{prefix}longitude__lte": east})
+    return in_lon & Q(**{f"{prefix}latitude__gte": lat_min, f"{prefix}latitude__lte": lat_max})
 
 
 def _candidate_rows(params: MeetingSearch, meetings: QuerySet[Meeting]) -> list[tuple[Any, ...]]:
