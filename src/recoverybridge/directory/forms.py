@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
-from django.forms.renderers import BaseRenderer
+from django.forms.renderers import BaseRenderer, get_default_renderer
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -99,12 +99,10 @@ def _input(widget: dict[str, Any]) -> str:
 
 
 class PlainSelect(forms.Select):
-    def _render(
-        self, template_name: str, context: dict[str, Any], renderer: BaseRenderer | None = None
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: BaseRenderer | None = None
     ) -> SafeString:
-        if template_name != self.template_name:
-            return super()._render(template_name, context, renderer)
-        widget = context["widget"]
+        widget = self.get_context(name, value, attrs)["widget"]
         out = [f'<select name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>']
         for group_name, group_choices, _index in widget["optgroups"]:
             if group_name:
@@ -121,12 +119,10 @@ class PlainSelect(forms.Select):
 
 
 class PlainHiddenInput(forms.HiddenInput):
-    def _render(
-        self, template_name: str, context: dict[str, Any], renderer: BaseRenderer | None = None
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: BaseRenderer | None = None
     ) -> SafeString:
-        if template_name != self.template_name:
-            return super()._render(template_name, context, renderer)
-        return mark_safe(_input(context["widget"]))  # noqa: S308 -- escaped
+        return mark_safe(_input(self.get_context(name, value, attrs)["widget"]))  # noqa: S308 -- escaped
 
 
 class PlainCheckboxSelectMultiple(forms.CheckboxSelectMultiple):
@@ -136,9 +132,10 @@ class PlainCheckboxSelectMultiple(forms.CheckboxSelectMultiple):
         self, template_name: str, context: dict[str, Any], renderer: BaseRenderer | None = None
     ) -> SafeString:
         widget = context["widget"]
-        if template_name != self.option_template_name or widget.get("wrap_label"):
-            return super()._render(template_name, context, renderer)
-        return mark_safe(_input(widget))  # noqa: S308 -- escaped
+        if template_name == self.option_template_name and not widget.get("wrap_label"):
+            return mark_safe(_input(widget))  # noqa: S308 -- escaped
+        # What Widget._render does.
+        return mark_safe((renderer or get_default_renderer()).render(template_name, context))  # noqa: S308
 
 
 def _approach_choices() -> list[tuple[str, Any]]:
