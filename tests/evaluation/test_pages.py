@@ -362,3 +362,24 @@ def test_an_empty_or_tiny_cohort_gets_a_message_not_a_report(northshore):
     assert "too few to compare fairly" in tiny and "Programme effect" not in tiny
     pdf = report_for(northshore.sol, recent, path="/staff/evaluation/report.pdf")
     assert pdf.status_code == 200 and pdf["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.django_db
+def test_the_report_speaks_spanish(northshore):
+    form = (
+        signed_in(northshore.sol, accept_language="es-MX,es;q=0.9").get("/staff/evaluation/").content.decode()
+    )
+    assert '<html lang="es">' in form and "Informes de evaluación" in form
+    assert "Acompañamiento entre pares (presentado o acompañado)" in form
+    client = signed_in(northshore.sol)
+    client.cookies["django_language"] = "es"
+    page = client.get(f"{REPORT}?{QUERY}").content.decode()
+    for text in (
+        "Quién está en la cohorte",
+        "Efecto del programa",
+        "Equilibrio: diferencias de medias estandarizadas",
+    ):
+        assert text in page
+    assert "los recuentos de 1\u20137 se muestran como *" in page
+    errors = client.get(f"{REPORT}?treatment=peer_bridged&estimand=ate")
+    assert errors.status_code == 400 and "Elija al menos un resultado." in errors.content.decode()

@@ -23,6 +23,7 @@ from recoverybridge.care.views import staff_page
 from recoverybridge.evaluation import cohorts, frame, reports
 from recoverybridge.evaluation.errors import EvaluationError
 from recoverybridge.evaluation.forms import ReportForm
+from recoverybridge.evaluation.suppression import SuppressionRule
 
 # Below this many consented episodes a comparison says nothing useful: a message, not a report.
 MIN_EPISODES = 10
@@ -42,13 +43,21 @@ def _form(scope: EvaluationScope, data: Any = None) -> ReportForm:
     return ReportForm(data, teams=teams)
 
 
+def _form_context(form: ReportForm, scope: EvaluationScope) -> dict[str, Any]:
+    return {
+        "form": form,
+        "outside": scope.audience == access.OUTSIDE,
+        "rule": SuppressionRule.from_settings(),
+    }
+
+
 def _form_page(
     request: HttpRequest, form: ReportForm, scope: EvaluationScope, status: int = 200
 ) -> HttpResponse:
     return render(
         request,
         "evaluation/start.html",
-        {"form": form, "outside": scope.audience == access.OUTSIDE},
+        _form_context(form, scope),
         status=status,
     )
 
@@ -83,7 +92,7 @@ def _build(request: HttpRequest) -> tuple[dict[str, Any], int]:
     scope = _scope(request)
     form = _form(scope, request.GET)
     if not form.is_valid():
-        return {"form": form, "outside": scope.audience == access.OUTSIDE}, 400
+        return _form_context(form, scope), 400
     data = form.cleaned_data
     spec = cohorts.CohortSpec(
         episode_kinds=tuple(data["episode_kinds"]),
@@ -93,9 +102,8 @@ def _build(request: HttpRequest) -> tuple[dict[str, Any], int]:
     )
     cohort = cohorts.build_cohort(spec, actor=request.user)
     context: dict[str, Any] = {
-        "form": form,
+        **_form_context(form, scope),
         "query": request.GET.urlencode(),
-        "outside": scope.audience == access.OUTSIDE,
         "cohort": cohort,
         "treatment_label": frame.label(data["treatment"]),
     }

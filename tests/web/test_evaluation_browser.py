@@ -1,0 +1,80 @@
+"""The evaluation pages in a real browser (Debian's Chromium, Playwright, axe-core), with
+screenshots at phone and desktop widths in test-artifacts/screenshots/evaluation-*.png:
+Sol, who manages the Northshore service, fills in the report form with the keyboard alone,
+corrects a mistake, and reads the report (small counts hidden, as he is outside the care team)."""
+
+import re
+
+import pytest
+
+from recoverybridge.directory.models import Attribute, AttributeMapping, Fellowship
+from recoverybridge.directory.vocabulary import load_vocabulary
+from tests.evaluation.test_pages import build_evaluation_world
+from tests.web.test_browser import chromium, page, screenshots  # noqa: F401  (fixtures)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+PASSWORD = "a long service manager passphrase"
+
+
+@pytest.fixture
+def northshore(transactional_db):
+    # A transactional test empties every table after itself; put back what migrations loaded.
+    load_vocabulary(Fellowship, Attribute, AttributeMapping)
+    world = build_evaluation_world()
+    world.sol.set_password(PASSWORD)
+    world.sol.save()
+    return world
+
+
+def press_on(page, label: str, key: str = "Space", **options) -> None:  # noqa: F811
+    page.get_by_label(label, **options).focus()
+    page.keyboard.press(key)
+
+
+def test_a_service_manager_builds_a_report_with_the_keyboard(live_server, page, northshore):  # noqa: F811
+    page.goto(f"{live_server.url}/accounts/login/?next=/staff/evaluation/")
+    page.get_by_label("Username").fill("sol")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/staff/evaluation/$"))
+    page.get_by_role("heading", name="Evaluation reports", level=1).wait_for()
+    assert page.get_by_role("link", name="Evaluation", exact=True).get_attribute("aria-current") == "page"
+    screenshots(page, "evaluation-form")
+
+    # A first try with every outcome unticked: the form comes back saying so, by the field.
+    press_on(page, "Attended mutual aid within 28 days")
+    press_on(page, "Change in recovery capital (BARC-10)")
+    page.get_by_role("button", name="Show the report").focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("alert").filter(has_text="Choose at least one outcome.").wait_for()
+    assert page.locator("#id_outcomes_error").inner_text() == "Choose at least one outcome."
+    screenshots(page, "evaluation-form-errors")
+
+    press_on(page, "Detox", exact=True)
+    press_on(page, "Attended mutual aid within 28 days")
+    press_on(page, "Completed treatment")
+    press_on(page, re.compile("^The people who had it"))
+    page.get_by_label("Trimming").focus()
+    page.keyboard.press("ArrowDown")  # leave out propensity scores below 0.05 or above 0.95
+    page.get_by_role("button", name="Show the report").focus()
+    page.keyboard.press("Enter")
+
+    page.get_by_role(
+        "heading", name="Evaluation: Peer bridged (introduced or accompanied)", level=1
+    ).wait_for()
+    assert "trim=0.05" in page.url and "estimand=att" in page.url and "episode_kinds=detox" in page.url
+    for section in ("Who is in the cohort", "Referral rates: which differences are real", "Programme effect"):
+        assert page.get_by_role("heading", name=section, level=2).is_visible()
+    assert page.get_by_text("counts of 1\u20137 are shown as *").is_visible()
+    # Every scrolling table is a named region a keyboard user can reach.
+    regions = page.locator(".table-wrap[role=region][tabindex='0']")
+    assert regions.count() > 5
+    assert page.locator("svg[role=img] title").count() >= 1
+    screenshots(page, "evaluation-report")
+
+    href = page.get_by_role("link", name="Download as PDF").get_attribute("href")
+    pdf = page.request.get(f"{live_server.url}{href}")
+    assert pdf.ok and pdf.body()[:5] == b"%PDF-"
