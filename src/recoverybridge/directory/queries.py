@@ -509,17 +509,27 @@ def _candidate_search(
     #  fellowship id, mode, weekday, start, zone)
     kept: list[tuple[Any, float | None, int, float | None, int, str, int | None, str | None, str]] = []
     append = kept.append
+    # Rows come location by location (the box walks the coordinate index): the haversine
+    # term is worked out once per place, not once per meeting.
+    last_lat: float | None = None
+    last_lon: float | None = None
+    inside, here = False, 0.0
     for row in rows:
         pk, lat, lon, weekday, start, zone_name, fellowship_id, mode = row[:8]
         distance = None
         if measure:
-            p = radians(lat)
-            h = sin((p - lat0) / 2) ** 2 + cos0 * cos(p) * sin((radians(lon) - lon0) / 2) ** 2
-            if h > max_h:
+            if lat != last_lat or lon != last_lon:
+                p = radians(lat)
+                h = sin((p - lat0) / 2) ** 2 + cos0 * cos(p) * sin((radians(lon) - lon0) / 2) ** 2
+                inside = h <= max_h
+                if inside:
+                    here = 2 * EARTH_RADIUS_KM * asin(min(1.0, sqrt(h)))
+                last_lat, last_lon = lat, lon
+            if not inside:
                 continue
             # Online meetings are joined from anywhere: the group's home is no distance to travel.
             if mode != online:
-                distance = 2 * EARTH_RADIUS_KM * asin(min(1.0, sqrt(h)))
+                distance = here
         when = None
         if need_time:
             when = known.get((zone_name, weekday, start))
