@@ -51,6 +51,13 @@ def with_small_area(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    # Page tests elsewhere may leave Spanish active; these tests read English sentences.
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture(scope="module")
 def frame() -> pd.DataFrame:
     return with_small_area(simulate_episodes(3000, seed=11).frame)
