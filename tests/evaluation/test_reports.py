@@ -7,6 +7,7 @@ new worker ("Worker new"): the commissioners' copy must hide them, the care team
 import csv
 import dataclasses
 import io
+import re
 
 import numpy as np
 import pandas as pd
@@ -306,3 +307,17 @@ def test_a_report_holds_released_values_only(outside):
             assert isinstance(value, ALLOWED), type(value)
 
     walk(outside)
+
+
+def test_outside_the_survival_curve_is_drawn_in_coarse_steps(frame):
+    """Each drawn step covers more than `threshold` events, so fewer vertices than the exact curve."""
+    spec = ReportSpec(outcomes=(), funnel_units=("area",), dose=None, mediator=None)
+    small = frame.iloc[:400]
+
+    def vertices(audience: str) -> int:
+        report = build_report(small, spec, audience=audience, rule=SuppressionRule(7, 5))
+        svg = report.section("survival").part("kaplan_meier").charts[0].svg
+        return sum(len(points.split()) for points in re.findall(r'<polyline points="([^"]*)"', svg))
+
+    exact, coarse = vertices(CARE_TEAM), vertices(OUTSIDE)
+    assert 0 < coarse < exact / 2
