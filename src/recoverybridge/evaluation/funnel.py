@@ -438,7 +438,9 @@ def render_funnel_svg(
     # Legend, under the x axis label: two rows of three.
     entries = [
         ("line", TARGET_COLOUR, "", _("Overall rate %(rate)s%%") % {"rate": _percent(funnel.p0)}),
+        # xgettext:no-python-format
         ("line", LIMIT_95_COLOUR, "6 3", _("95% limits")),
+        # xgettext:no-python-format
         ("line", LIMIT_998_COLOUR, "2 3", _("99.8% limits")),
         ("inside", "", "", _("Within limits")),
         ("watch", "", "", _("Outside 95%")),
@@ -466,10 +468,14 @@ def render_funnel_svg(
 def position_label(position: str) -> str:
     """A reader's name for a POSITIONS code."""
     labels = {
+        # xgettext:no-python-format
         "above_998": _("Above the 99.8% limit"),
+        # xgettext:no-python-format
         "above_95": _("Above the 95% limit"),
         "inside": _("Within the limits"),
+        # xgettext:no-python-format
         "below_95": _("Below the 95% limit"),
+        # xgettext:no-python-format
         "below_998": _("Below the 99.8% limit"),
     }
     return str(labels.get(position, position))

@@ -667,6 +667,7 @@ def _funnel_part(rel: _Releaser, indicator: str, unit: str, result: "Funnel | _N
         title,
         tables=(
             Table("units", _("Rates by unit"), table_columns, unit_rows),
+            # xgettext:no-python-format
             Table("outliers", _("Outliers (outside the 99.8% limits)"), table_columns, outlier_rows),
             summary,
         ),
