@@ -95,7 +95,15 @@ def test_the_window_is_narrowed_in_sql_not_in_python(week_of_online_meetings, mo
     assert len(fetched[0]) == result.count
 
 
-@pytest.mark.parametrize("at", [*TRANSITIONS, datetime(2026, 6, 10, 12, 5, 30, 250_000, tzinfo=UTC)])
+@pytest.mark.parametrize(
+    "at",
+    [
+        *TRANSITIONS,
+        datetime(2026, 6, 10, 12, 5, 30, 250_000, tzinfo=UTC),
+        # Ten minutes after whole and half hours: meetings start exactly at the earliest counted instant.
+        datetime(2026, 6, 10, 19, 10, tzinfo=UTC),
+    ],
+)
 def test_occurrence_instants_match_next_occurrence_in_every_zone(at):
     for shift in (-3 * 24 * 60, -200, -30, 0, 45, 3 * 24 * 60):
         moment = at + timedelta(minutes=shift)

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 IN_PROGRESS_GRACE = timedelta(minutes=10)
 WEEK = timedelta(days=7)
 EPOCH = datetime(1970, 1, 1)
+SECONDS_PER_WEEK = 7 * 86_400
 
 
 @lru_cache(maxsize=1024)
@@ -82,7 +83,7 @@ class OccurrenceCache:
         self._cache: dict[tuple[str, int, time], datetime] = {}
         # (zone, weekday, start) -> next occurrence as a timestamp; searches read it directly.
         self.instants: dict[tuple[str, int, time | str], float] = {}
-        self._steady: dict[str, tuple[datetime, timedelta] | None] = {}
+        self._steady: dict[str, tuple[int, int] | None] = {}
 
     def get(self, weekday: int, start: time, zone_name: str) -> datetime:
         key = (zone_name, weekday, start)
@@ -104,31 +105,37 @@ class OccurrenceCache:
             if zone_name not in self._steady:
                 self._steady[zone_name] = self._steady_week(zone_name)
             steady = self._steady[zone_name]
-            if steady is None:
+            if steady is None or clock.microsecond:
                 found = self.get(weekday, clock, zone_name).timestamp()
             else:
-                # No transition this week: plain arithmetic on the wall clock gives what
-                # next_occurrence would, exactly (the same timedelta sums as datetime.timestamp).
-                earliest, offset = steady
-                day = earliest.date() + timedelta(days=(python_weekday(weekday) - earliest.weekday()) % 7)
-                wall = datetime.combine(day, clock)
-                if wall < earliest:
-                    wall += WEEK
-                found = (wall - offset - EPOCH).total_seconds()
+                # No transition this week: the wall clock is the zone's week start plus the
+                # meeting's place in the week, in whole seconds, so the timestamp is exactly
+                # the one next_occurrence(...).timestamp() gives.
+                week_start, earliest = steady
+                into_week = weekday * 86_400 + clock.hour * 3600 + clock.minute * 60 + clock.second
+                if into_week * 1_000_000 < earliest:
+                    into_week += SECONDS_PER_WEEK
+                found = float(week_start + into_week)
             self.instants[key] = found
         return found
 
-    def _steady_week(self, zone_name: str) -> tuple[datetime, timedelta] | None:
-        """(earliest wall clock, UTC offset) when `zone_name` keeps one offset over the coming
-        week and TRANSITION_MARGIN either side; None when it changes (DST)."""
+    def _steady_week(self, zone_name: str) -> tuple[int, int] | None:
+        """When `zone_name` keeps one whole-second UTC offset over the coming week and
+        TRANSITION_MARGIN either side: the timestamp of the local week's start (Sunday 00:00)
+        and how far into that week, in microseconds, the earliest counted start is.
+        None when the offset changes (DST)."""
         tz = zone(zone_name)
         earliest = self.at.astimezone(UTC) - IN_PROGRESS_GRACE
         if not steady_offset(tz, earliest, earliest + WEEK):
             return None
         local = earliest.astimezone(tz)
         offset = local.utcoffset()
-        assert offset is not None
-        return local.replace(tzinfo=None), offset
+        if offset is None or offset % timedelta(seconds=1):
+            return None
+        wall = local.replace(tzinfo=None)
+        sunday = datetime.combine(wall.date() - timedelta(days=(wall.weekday() + 1) % 7), time(0))
+        week_start = (sunday - offset - EPOCH) // timedelta(seconds=1)
+        return week_start, (wall - sunday) // timedelta(microseconds=1)
 
 
 # Longest jump of a wall clock at a transition (Antarctica/Troll: 2 hours), with room to spare,
