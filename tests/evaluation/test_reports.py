@@ -82,7 +82,7 @@ def row(table: Table, key: str) -> dict[str, Cell]:
     return {column.key: cell for column, cell in zip(table.columns, found.cells, strict=True)}
 
 
-def test_a_report_has_every_section_and_part(outside):
+def test_a_report_has_every_section_and_part(outside, frame):
     assert [s.key for s in outside.sections] == [
         "cohort",
         "funnels",
@@ -97,6 +97,9 @@ def test_a_report_has_every_section_and_part(outside):
         f"{i}.{u}" for i in spec.funnel_indicators for u in spec.funnel_units
     ]
     for part in funnels.parts:
+        if frame[part.key.split(".")[1]].nunique() < 2:  # one service: nothing to compare
+            assert "nothing to compare" in part.not_estimable
+            continue
         assert part.estimable
         units = part.table("units").rows[:-1]
         if all(r.cells[2].value == SUPPRESSED for r in units):
@@ -245,6 +248,21 @@ def test_a_part_that_cannot_be_estimated_is_reported_not_raised(frame):
     )
 
 
+def test_a_funnel_of_one_unit_says_there_is_nothing_to_compare(frame):
+    one_service = frame.assign(service=pd.Categorical(["Harbour Recovery"] * len(frame)))
+    spec = ReportSpec(
+        outcomes=("mutual_aid_28d",),
+        funnel_units=("worker", "service"),
+        dose=None,
+        mediator=None,
+        survival=False,
+    )
+    funnels = build_report(one_service, spec, audience=CARE_TEAM).section("funnels")
+    assert funnels.part("referred_mutual_aid.worker").estimable
+    alone = funnels.part("referred_mutual_aid.service")
+    assert "only one service" in alone.not_estimable and not alone.tables and not alone.charts
+
+
 @pytest.mark.parametrize(
     ("spec", "field"),
     [
@@ -273,7 +291,8 @@ def test_the_csv_parses_and_holds_every_table(outside):
     lines = list(csv.reader(io.StringIO(text)))
     assert tuple(lines[0]) == CSV_HEADER
     records = [dict(zip(CSV_HEADER, line, strict=True)) for line in lines[1:]]
-    assert len(records) == len(outside.cells())
+    not_estimable = [p for s in outside.sections for p in s.parts if p.not_estimable]
+    assert len(records) == len(outside.cells()) + len(not_estimable)  # one row says why
     assert {r["section"] for r in records} == {s.key for s in outside.sections}
     tables = {(r["section"], r["part"], r["table"]) for r in records}
     assert ("cohort", "cohort", "by_kind") in tables

@@ -327,6 +327,16 @@ def _by_treatment(frame: pd.DataFrame, by: str, codes: np.ndarray) -> pd.DataFra
     return counts.astype(np.int64)
 
 
+def _comparable(result: "Funnel | _NotEstimable", unit: str) -> "Funnel | _NotEstimable":
+    """A funnel of one unit compares nothing: say so instead of drawing a lone point."""
+    if isinstance(result, _NotEstimable) or len(result.units) >= 2:
+        return result
+    reason = _("there is only one %(unit)s in this cohort, so there is nothing to compare it with") % {
+        "unit": columns.label(unit).lower()
+    }
+    return _NotEstimable(detail=reason, reason=reason)
+
+
 def _compute(frame: pd.DataFrame, spec: ReportSpec, n_without_consent: int, attempt: _Attempts) -> _Computed:
     codes = _treated_codes(frame, spec.treatment)
     computed = _Computed(
@@ -338,13 +348,8 @@ def _compute(frame: pd.DataFrame, spec: ReportSpec, n_without_consent: int, atte
     )
     for indicator in spec.funnel_indicators:
         for unit in spec.funnel_units:
-            computed.funnels.append(
-                (
-                    indicator,
-                    unit,
-                    attempt(f"funnel {indicator} by {unit}", funnel, frame, unit, indicator),
-                )
-            )
+            result = attempt(f"funnel {indicator} by {unit}", funnel, frame, unit, indicator)
+            computed.funnels.append((indicator, unit, _comparable(result, unit)))
     for outcome in spec.outcomes:
         computed.effects.append(
             (
