@@ -1,9 +1,10 @@
 """The search page at 200k meetings: server time, page weight, and our approach against tsml-ui's.
 
-    .venv/bin/python bench/pages.py [--meetings 200000] [--runs 200] [--keep]
+    .venv/bin/python bench/pages.py [--meetings 200000] [--runs 200] [--database-url URL]
 
-1. Builds (or reuses) a SQLite directory of N meetings with `generate_directory`
-   in var/bench/pages-N.sqlite3.
+1. Builds (or reuses) a directory of N meetings with `generate_directory`: by default
+   SQLite in var/bench/pages-N.sqlite3; with --database-url postgres://... a PostgreSQL
+   database (created if missing, regenerated when it does not hold N meetings).
 2. Server time: p50/p95/p99 of GET / (the full search page, in-process
    django.test.Client) for representative searches. Place lookups are cached
    by the page; the first, uncached lookup of each place is reported apart.
@@ -52,18 +53,42 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def build(meetings: int, database: Path, env: dict[str, str]) -> None:
+def build(meetings: int, database_url: str, env: dict[str, str]) -> None:
     manage = [sys.executable, str(ROOT / "manage.py")]
-    if database.exists():
-        # A directory built before a migration (a new index) gets it, with fresh statistics.
-        subprocess.run([*manage, "migrate", "-v0"], env=env, check=True)
-        return
-    database.parent.mkdir(parents=True, exist_ok=True)
-    print(f"building {meetings:,} meetings in {database} ...", file=sys.stderr)
+    if database_url.startswith("sqlite:///"):
+        database = Path(database_url.removeprefix("sqlite:///"))
+        fresh = not database.exists()
+        database.parent.mkdir(parents=True, exist_ok=True)
+    else:
+        ensure_postgres_database(database_url)
+        fresh = False
+    # A directory built before a migration (a new index) gets it, with fresh statistics.
     subprocess.run([*manage, "migrate", "-v0"], env=env, check=True)
+    if not database_url.startswith("sqlite:///"):
+        fresh = postgres_meetings(database_url) != meetings
+    if not fresh:
+        return
+    print(f"building {meetings:,} meetings in {database_url} ...", file=sys.stderr)
     subprocess.run(
         [*manage, "generate_directory", "--meetings", str(meetings), "--seed", "7"], env=env, check=True
     )
+
+
+def ensure_postgres_database(url: str) -> None:
+    import psycopg
+
+    base, _, name = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def postgres_meetings(url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT count(*) FROM directory_meeting").fetchone()
+        return int(row[0]) if row else 0
 
 
 def searches() -> list[tuple[str, dict[str, str]]]:
@@ -226,17 +251,21 @@ def main() -> None:
     )
     parser.add_argument("--meetings", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--database-url", help="default: SQLite in var/bench/pages-N.sqlite3")
     args = parser.parse_args()
 
-    database = ROOT / "var" / "bench" / f"pages-{args.meetings}.sqlite3"
+    database_url = (
+        args.database_url or f"sqlite:///{ROOT / 'var' / 'bench' / f'pages-{args.meetings}.sqlite3'}"
+    )
+    vendor = "SQLite" if database_url.startswith("sqlite:") else "PostgreSQL"
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{database}",
+        "DATABASE_URL": database_url,
         "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only"),
         "DJANGO_SETTINGS_MODULE": "recoverybridge.settings",
         "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
     }
-    build(args.meetings, database, env)
+    build(args.meetings, database_url, env)
     os.environ.update({k: env[k] for k in ("DATABASE_URL", "SECRET_KEY", "DJANGO_SETTINGS_MODULE")})
 
     rows, html = server_times(args.runs)
@@ -245,7 +274,7 @@ def main() -> None:
     browser = browser_run(env)
 
     print(
-        f"### Search page at {args.meetings:,} meetings (SQLite, in-process client, {args.runs} runs each)\n"
+        f"### Search page at {args.meetings:,} meetings ({vendor}, in-process client, {args.runs} runs each)\n"
     )
     print("| search | first request (place not cached) ms | p50 ms | p95 ms | p99 ms | results on page |")
     print("|---|---|---|---|---|---|")

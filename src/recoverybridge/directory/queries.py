@@ -43,6 +43,7 @@ from enum import StrEnum
 from operator import itemgetter
 from typing import Any, Literal
 
+from django.db import connection
 from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Cast, Lower
 from pydantic import AwareDatetime, BaseModel, Field, field_validator
@@ -324,16 +325,30 @@ def _filtered(
 
 
 def _zones_in_use(modes: list[str]) -> set[str]:
-    """Time zone names of active meetings: a DISTINCT on the meeting_mode_zone_when prefix per mode
-    (a few index seeks on SQLite)."""
+    """Time zone names of active meetings in these modes.
+
+    A loose index scan on the meeting_mode_zone_when prefix (mode, status, zone): one
+    index seek per zone. A plain DISTINCT does as well on SQLite, but PostgreSQL reads
+    every matching index entry for it (30 ms for the 50,000 online meetings at 200k).
+    """
+    meeting = connection.ops.quote_name(Meeting._meta.db_table)
+    zone, mode, status = (
+        connection.ops.quote_name(name) for name in ("timezone", "attendance_mode", "status")
+    )
+    # Quoted identifiers only; the values are parameters.
+    sql = (
+        f"WITH RECURSIVE zones(name) AS ("  # noqa: S608
+        f" SELECT MIN({zone}) FROM {meeting} WHERE {mode} = %s AND {status} = %s"
+        f" UNION ALL"
+        f" SELECT (SELECT MIN({zone}) FROM {meeting} WHERE {mode} = %s AND {status} = %s AND {zone} > zones.name)"
+        f" FROM zones WHERE zones.name IS NOT NULL"
+        f") SELECT name FROM zones WHERE name IS NOT NULL"
+    )
     names: set[str] = set()
-    for mode in modes:
-        names.update(
-            Meeting.objects.filter(attendance_mode=mode, status=MeetingStatus.ACTIVE)
-            .order_by()
-            .values_list("timezone", flat=True)
-            .distinct()
-        )
+    with connection.cursor() as cursor:
+        for value in modes:
+            cursor.execute(sql, [value, MeetingStatus.ACTIVE.value] * 2)
+            names.update(name for (name,) in cursor.fetchall())
     return names
 
 
