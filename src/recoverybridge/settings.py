@@ -222,6 +222,18 @@ EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 # Background tasks (reminder e-mails) queue in the database: no extra server; `manage.py db_worker` runs them.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# "default" is each process's own memory (Django's default). "evaluation" keeps built evaluation
+# reports for a few minutes in a database table (made by migrate), so the report page, its PDF
+# and its CSV share one build whichever web process answers; 0 seconds turns it off.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "evaluation": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "evaluation_report_cache",
+        "TIMEOUT": int(os.environ.get("EVALUATION_REPORT_CACHE_SECONDS", "600")),
+        "OPTIONS": {"MAX_ENTRIES": 200},
+    },
+}
 
 LOGGING = {
     "version": 1,

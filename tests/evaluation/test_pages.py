@@ -18,17 +18,20 @@ from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.core.cache import caches
+from django.db import connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from pypdf import PdfReader
 
-from recoverybridge.accounts.models import Role
+from recoverybridge.accounts.models import Membership, Role
 from recoverybridge.audit.models import AuditAction, AuditEvent
 from recoverybridge.care import actions
 from recoverybridge.care.models import (
     AssistedStepKind,
     ConsentPurpose,
+    Episode,
     EpisodeEnd,
     EpisodeKind,
     MutualAidMilestone,
@@ -362,6 +365,81 @@ def test_an_empty_or_tiny_cohort_gets_a_message_not_a_report(northshore):
     assert "too few to compare fairly" in tiny and "Programme effect" not in tiny
     pdf = report_for(northshore.sol, recent, path="/staff/evaluation/report.pdf")
     assert pdf.status_code == 200 and pdf["Content-Type"].startswith("text/html")
+
+
+# ---------------------------------------------------------------- built once, read many times
+
+
+def read(user: User, query: str = QUERY, path: str = REPORT) -> tuple[str, bool]:
+    """The response's text, and whether serving it read the episodes (built the cohort again)."""
+    with CaptureQueriesContext(connection) as queries:
+        response = report_for(user, query, path)
+    assert response.status_code == 200
+    built = any(Episode._meta.db_table in query["sql"] for query in queries.captured_queries)
+    return response.content.decode(), built
+
+
+def cohort_reads() -> int:
+    return AuditEvent.objects.filter(object_type="evaluation.cohort").count()
+
+
+@pytest.fixture
+def nothing_cached(northshore):
+    caches["evaluation"].clear()  # inside the test's transaction, like every entry it writes
+    return northshore
+
+
+@pytest.mark.django_db
+def test_the_csv_and_a_reload_after_the_page_reuse_its_report_and_are_still_audited(nothing_cached):
+    tess = nothing_cached.tess
+    before = cohort_reads()
+    page, built = read(tess)
+    assert built and 'Episodes analysed</th><td class="num">40</td>' in page
+    # Tess downloads the CSV, with the outcomes in another order (the same report), then reloads.
+    reordered = QUERY.replace(
+        "outcomes=mutual_aid_28d&outcomes=treatment_completed",
+        "outcomes=treatment_completed&outcomes=mutual_aid_28d",
+    )
+    table, built = read(tess, reordered, "/staff/evaluation/report.csv")
+    assert not built
+    assert next(r for r in csv.DictReader(io.StringIO(table)) if r["row"] == "episodes")["value"] == "40"
+    again, built = read(tess)
+    assert not built
+    assert again.split("<h1", 1)[1] == page.split("<h1", 1)[1]  # the same report (the form tokens differ)
+    # Each of the three was a read of health data: three audit events with the counts shown.
+    events = list(AuditEvent.objects.filter(object_type="evaluation.cohort").order_by("id"))[before:]
+    assert len(events) == 3
+    assert all(e.actor == tess and "40 episodes, 4 without consent" in e.detail for e in events)
+
+
+@pytest.mark.django_db
+def test_other_choices_or_another_scope_build_their_own_report(nothing_cached):
+    read(nothing_cached.tess)
+    _page, built = read(nothing_cached.tess, QUERY.replace("estimand=ate", "estimand=att"))
+    assert built
+    _page, built = read(nothing_cached.tess, QUERY + "&trim=0.05")
+    assert built
+    # Sol, whose scope is both teams, asks for exactly what Tess asked for.
+    page, built = read(nothing_cached.sol)
+    assert built and 'Episodes analysed</th><td class="num">55</td>' in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("first", ["una", "sol"])
+def test_exact_and_suppressed_reports_of_the_same_teams_are_never_shared(nothing_cached, first):
+    # Una manages both of Northshore's teams: Sol's teams, but inside the care team.
+    una = User.objects.create_user("una")
+    for team in (nothing_cached.north, nothing_cached.south):
+        Membership.objects.create(user=una, team=team, role=Role.TEAM_MANAGER)
+    readers = {"una": una, "sol": nothing_cached.sol}
+    second = "sol" if first == "una" else "una"
+    read(readers[first])
+    page, built = read(readers[second])
+    assert built
+    if second == "una":  # 40 + 13 consented episodes, exact
+        assert 'Episodes analysed</th><td class="num">53</td>' in page and "shown as *" not in page
+    else:
+        assert 'Episodes analysed</th><td class="num">55</td>' in page and "shown as *" in page
 
 
 @pytest.mark.django_db

@@ -86,6 +86,16 @@ class ReportForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        # The same choices in any order are the same report (and one cache entry): keep the form's order.
+        orders = {
+            "episode_kinds": EpisodeKind.values,
+            "teams": list(self.team_labels),
+            "outcomes": [column.name for column in frame.OUTCOMES],
+        }
+        for name, order in orders.items():
+            if name in cleaned:
+                chosen = set(cleaned[name])
+                cleaned[name] = [value for value in order if value in chosen]
         start, end = cleaned.get("started_from"), cleaned.get("started_to")
         if start and end and start > end:
             self.add_error("started_to", _("This date is before the first one: the period would be empty."))

@@ -3,11 +3,19 @@
 Thin: who may see which teams, and whether the figures are suppressed, comes from
 accounts.access.evaluation_scope_for; the cohort (consented episodes only, its read audited)
 from evaluation.cohorts; every figure from evaluation.reports. Reports are computed while
-the request waits: cohorts here are a few thousand episodes at most.
+the request waits (a few seconds for tens of thousands of episodes), then kept for a few minutes
+in the "evaluation" cache, so the PDF and CSV opened from a report page, or the page reloaded,
+do not compute it again. An entry is keyed by everything that changes the report: the teams in
+the user's scope and its audience (a care team's exact figures never reach an outside reader),
+the normalised form, the language and the date. Every page is still an audited read, cached or not.
 """
 
+import dataclasses
+import hashlib
+import json
 from typing import Any
 
+from django.core.cache import caches
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -27,6 +35,7 @@ from recoverybridge.evaluation.suppression import SuppressionRule
 
 # Below this many consented episodes a comparison says nothing useful: a message, not a report.
 MIN_EPISODES = 10
+REPORT_CACHE = "evaluation"
 
 
 def _scope(request: HttpRequest) -> EvaluationScope:
@@ -71,8 +80,10 @@ def start(request: HttpRequest) -> HttpResponse:
 
 def _cohort_description(form: ReportForm) -> str:
     data = form.cleaned_data
-    kinds = dict(EpisodeKind.choices)
-    parts = [", ".join(str(kinds[k]) for k in data["episode_kinds"]) or _("All kinds of episode")]
+    parts = [
+        ", ".join(str(label) for kind, label in EpisodeKind.choices if kind in data["episode_kinds"])
+        or _("All kinds of episode")
+    ]
     if data["started_from"] and data["started_to"]:
         parts.append(
             _("started %(start)s to %(end)s") % {"start": data["started_from"], "end": data["started_to"]}
@@ -86,13 +97,33 @@ def _cohort_description(form: ReportForm) -> str:
     return "; ".join(parts)
 
 
-def _build(request: HttpRequest) -> tuple[dict[str, Any], int]:
-    """The report's template context and status: the form with its errors (400), a message
-    when the cohort is too small to analyse, or the report."""
-    scope = _scope(request)
-    form = _form(scope, request.GET)
-    if not form.is_valid():
-        return _form_context(form, scope), 400
+@dataclasses.dataclass(frozen=True)
+class Built:
+    """What the report pages show for one valid form, as kept in the cache: the cohort's counts
+    (its frame is not kept), and the report or why there is none."""
+
+    cohort: cohorts.Cohort
+    report: reports.Report | None = None
+    too_small: str = ""
+
+
+def _cache_key(form: ReportForm, scope: EvaluationScope) -> str:
+    """Everything the built report depends on, hashed: no health data in the key."""
+    rule = SuppressionRule.from_settings()
+    parts = {
+        "teams": sorted(scope.team_ids),
+        "audience": scope.audience,
+        "form": form.cleaned_data,
+        "language": translation.get_language(),
+        "today": timezone.localdate(),
+        "rule": [rule.threshold, rule.rounding],
+    }
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return "evaluation-report:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def _compute(form: ReportForm, scope: EvaluationScope, request: HttpRequest) -> Built:
+    """The cohort (its read audited by build_cohort) and the report, or why there is none."""
     data = form.cleaned_data
     spec = cohorts.CohortSpec(
         episode_kinds=tuple(data["episode_kinds"]),
@@ -101,21 +132,19 @@ def _build(request: HttpRequest) -> tuple[dict[str, Any], int]:
         team_ids=form.team_ids(scope.team_ids),
     )
     cohort = cohorts.build_cohort(spec, actor=request.user)
-    context: dict[str, Any] = {
-        **_form_context(form, scope),
-        "query": request.GET.urlencode(),
-        "cohort": cohort,
-        "treatment_label": frame.label(data["treatment"]),
-    }
+    # The frame (one row per episode) is what the report is built from; only the counts are kept.
+    counts = dataclasses.replace(cohort, frame=cohort.frame.iloc[:0])
     if cohort.n_episodes == 0:
-        context["too_small"] = _("No episodes with consent to evaluation match this cohort.")
-        return context, 200
+        return Built(counts, too_small=_("No episodes with consent to evaluation match this cohort."))
     if cohort.n_episodes < MIN_EPISODES:
-        context["too_small"] = _(
-            "Fewer than %(n)s episodes with consent to evaluation match this cohort: too few to compare "
-            "fairly. Choose a longer period, more kinds of episode or more teams."
-        ) % {"n": MIN_EPISODES}
-        return context, 200
+        return Built(
+            counts,
+            too_small=_(
+                "Fewer than %(n)s episodes with consent to evaluation match this cohort: too few to "
+                "compare fairly. Choose a longer period, more kinds of episode or more teams."
+            )
+            % {"n": MIN_EPISODES},
+        )
     report_spec = reports.ReportSpec(
         treatment=data["treatment"],
         outcomes=tuple(data["outcomes"]),
@@ -129,17 +158,51 @@ def _build(request: HttpRequest) -> tuple[dict[str, Any], int]:
             cohort.frame,
             report_spec,
             audience=scope.audience,
-            title=_("Evaluation: %(treatment)s") % {"treatment": context["treatment_label"]},
+            title=_("Evaluation: %(treatment)s") % {"treatment": frame.label(data["treatment"])},
             cohort_description=_cohort_description(form),
             n_without_consent=cohort.n_without_consent,
         )
     except EvaluationError as error:
-        context["too_small"] = _("This cohort is too small or too uniform to analyse: %(reason)s") % {
-            "reason": error
-        }
+        return Built(
+            counts,
+            too_small=_("This cohort is too small or too uniform to analyse: %(reason)s") % {"reason": error},
+        )
+    return Built(counts, report=report)
+
+
+def _built(form: ReportForm, scope: EvaluationScope, request: HttpRequest) -> Built:
+    """From the cache when this report was built a few minutes ago; either way one audit event."""
+    cache = caches[REPORT_CACHE]
+    key = _cache_key(form, scope)
+    built = cache.get(key)
+    if built is None:
+        built = _compute(form, scope, request)
+        cache.set(key, built)
+    else:
+        # The same read again: audited as it happens, with the counts it shows.
+        cohorts.record_cohort_read(request.user, dataclasses.replace(built.cohort, built_at=timezone.now()))
+    return built
+
+
+def _build(request: HttpRequest) -> tuple[dict[str, Any], int]:
+    """The report's template context and status: the form with its errors (400), a message
+    when the cohort is too small to analyse, or the report."""
+    scope = _scope(request)
+    form = _form(scope, request.GET)
+    if not form.is_valid():
+        return _form_context(form, scope), 400
+    built = _built(form, scope, request)
+    context: dict[str, Any] = {
+        **_form_context(form, scope),
+        "query": request.GET.urlencode(),
+        "cohort": built.cohort,
+        "treatment_label": frame.label(form.cleaned_data["treatment"]),
+    }
+    if built.report is None:
+        context["too_small"] = built.too_small
         return context, 200
-    summary = report.section("cohort").part("cohort").table("summary")
-    context["report"] = report
+    summary = built.report.section("cohort").part("cohort").table("summary")
+    context["report"] = built.report
     context["left_out"] = next(row.cells[0].text for row in summary.rows if row.key == "without_consent")
     return context, 200
 
@@ -157,12 +220,17 @@ def report(request: HttpRequest) -> HttpResponse:
     return _page(request, context, status)
 
 
-@staff_page
-@require_GET
-def report_pdf(request: HttpRequest) -> HttpResponse:
+def _download(request: HttpRequest, content: Any, content_type: str, filename: str) -> HttpResponse:
+    """The report as a file made by `content(context)`; without a report, the page saying why."""
     context, status = _build(request)
     if "report" not in context:
         return _page(request, context, status)
+    response = HttpResponse(content(context), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _pdf(context: dict[str, Any]) -> bytes:
     html = render_to_string(
         "evaluation/report_pdf.html",
         {**context, "language": translation.get_language(), "printed_at": timezone.localtime()},
@@ -170,17 +238,21 @@ def report_pdf(request: HttpRequest) -> HttpResponse:
     # Imported here so the rest of the site runs on a machine without pango.
     from weasyprint import HTML
 
-    response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
-    response["Content-Disposition"] = 'attachment; filename="evaluation-report.pdf"'
-    return response
+    return HTML(string=html).write_pdf()
+
+
+@staff_page
+@require_GET
+def report_pdf(request: HttpRequest) -> HttpResponse:
+    return _download(request, _pdf, "application/pdf", "evaluation-report.pdf")
 
 
 @staff_page
 @require_GET
 def report_csv(request: HttpRequest) -> HttpResponse:
-    context, status = _build(request)
-    if "report" not in context:
-        return _page(request, context, status)
-    response = HttpResponse(reports.report_csv(context["report"]), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="evaluation-report.csv"'
-    return response
+    return _download(
+        request,
+        lambda context: reports.report_csv(context["report"]),
+        "text/csv; charset=utf-8",
+        "evaluation-report.csv",
+    )
