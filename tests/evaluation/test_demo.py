@@ -61,3 +61,15 @@ def test_the_demo_is_deterministic_and_made_once(demo_teams):
 def test_without_the_demo_teams_nothing_is_made(db):
     assert "run demo_care first" in load_demo_evaluation(now=NOW)
     assert not Person.objects.exists()
+
+
+def test_returns_to_use_and_readmissions_are_spread_over_the_months_after_discharge(demo_teams):
+    load_demo_evaluation(now=NOW)
+    frame = build_cohort(CohortSpec(episode_kinds=("detox",)), now=NOW).frame
+    days = frame.loc[frame["event"] == 1, "days_to_event"]
+    # The Kaplan-Meier curve falls from the first weeks on, not in one cliff at six months.
+    by_month = (days // 30).value_counts()
+    assert all(by_month.get(month, 0) > 0 for month in range(6)), by_month.sort_index()
+    assert by_month.max() < 0.35 * len(days)
+    # Some are readmitted to residential rehab (others to detox, counted among the episodes above).
+    assert build_cohort(CohortSpec(episode_kinds=("residential_rehab",)), now=NOW).n_episodes > 10

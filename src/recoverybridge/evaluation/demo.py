@@ -6,7 +6,10 @@ Self-selection is built in, as in real services: people with more recovery capit
 start are more likely to be peer bridged *and* do better anyway, so the naive comparison
 flatters peer bridging and the adjusted estimate is smaller (but still there: bridging adds
 to the chance of reaching mutual aid and to recovery capital). Workers differ in how often
-they refer. Most people consented to evaluation; some did not, and a few revoked it.
+they refer. Most people consented to evaluation; some did not, and a few revoked it. Returns
+to use (in the days-of-use answers at 1, 3, 6 and 12 months) and readmissions (to detox or
+residential rehab) are spread over the months after discharge, later for the bridged, so the
+time-to-event curve falls from the first weeks as in real services.
 
 Written with bulk_create, not through `care.actions` and `outcomes.actions`: a few thousand
 audited transactions would take minutes, and the audit trail of made-up people says nothing.
@@ -239,10 +242,19 @@ def _person(
             next_start = discharged + datetime.timedelta(days=rng.randrange(20, 90))
         if next_start <= today and rng.random() < 0.8:
             rows.episodes.append(_episode(person, EpisodeKind.COMMUNITY_TREATMENT, next_start, None, worker))
-        if rng.random() < _expit(-1.0 - 0.5 * bridged - 0.5 * capital):
-            readmitted = discharged + datetime.timedelta(days=rng.randrange(30, 400))
-            if readmitted <= today:
-                rows.episodes.append(_episode(person, EpisodeKind.DETOX, readmitted, None, worker))
+
+    # Return to use: most often in the first weeks after discharge, less often later (a Weibull
+    # time with a falling hazard), later for the bridged, the better connected and those with
+    # more capital. Some who return to use are readmitted, to detox or residential rehab, days
+    # to weeks later; the bridged less often.
+    relapse_day = (discharged or start) + datetime.timedelta(
+        days=round(rng.weibullvariate(math.exp(4.6 + 0.4 * capital + 0.5 * bridged + 0.1 * weekly), 0.8))
+    )
+    if discharged is not None and rng.random() < _expit(-0.4 - 0.7 * bridged - 0.3 * capital):
+        readmitted = relapse_day + datetime.timedelta(days=rng.randrange(3, 60))
+        if readmitted <= today:
+            kind = EpisodeKind.DETOX if rng.random() < 0.75 else EpisodeKind.RESIDENTIAL_REHAB
+            rows.episodes.append(_episode(person, kind, readmitted, None, worker))
 
     # Outcomes: capital and days of use move with capital (confounding) and with bridging and
     # meetings (the effects).
@@ -252,19 +264,26 @@ def _person(
     change_6m = change_3m + 1.0 + 1.0 * bridged + rng.gauss(0, 2)
     days_6m = 0.5 * days_at_start - 1.5 * weekly - 1.5 * bridged + rng.gauss(0, 3)
     days_12m = 0.9 * days_6m + rng.gauss(0, 3)
-    plan: list[tuple[str, str, int, dict[str, Any]]] = [
+    # Days of use in the past 28, asked at 1 and 3 months too; none before the return to use.
+    days_1m = 0.4 * days_at_start - 1.0 * weekly + rng.gauss(0, 3)
+    days_3m = 0.5 * (days_1m + days_6m) + rng.gauss(0, 2)
+    plan: list[tuple[str, str, int, Any]] = [
         ("barc-10", TimePoint.BASELINE, 0, _barc(barc0)),
         ("substance-use-28", TimePoint.BASELINE, 0, _days(days_at_start)),
+        ("substance-use-28", TimePoint.MONTH_1, 1, days_1m),
         ("barc-10", TimePoint.MONTH_3, 3, _barc(barc0 + change_3m)),
         ("social-network", TimePoint.MONTH_3, 3, _network(network, rng)),
+        ("substance-use-28", TimePoint.MONTH_3, 3, days_3m),
         ("barc-10", TimePoint.MONTH_6, 6, _barc(barc0 + change_6m)),
-        ("substance-use-28", TimePoint.MONTH_6, 6, _days(days_6m)),
-        ("substance-use-28", TimePoint.MONTH_12, 12, _days(days_12m)),
+        ("substance-use-28", TimePoint.MONTH_6, 6, days_6m),
+        ("substance-use-28", TimePoint.MONTH_12, 12, days_12m),
     ]
     for instrument_id, time_point, months, answers in plan:
         on = add_months(start, months) + datetime.timedelta(days=rng.randrange(0, 8) if months else 0)
         if on > today or (months and rng.random() < 0.15):
             continue  # not due yet, or missed
+        if isinstance(answers, float):  # days of use after the start
+            answers = _days(max(1.0, answers) if on > relapse_day else 0.0)
         rows.responses.append(_response(person, instrument_id, time_point, answers, _at(on, 14), worker))
 
     if rng.random() < 0.6:
