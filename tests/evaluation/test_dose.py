@@ -43,7 +43,7 @@ def test_simulated_meetings_lower_days_used():
     assert result.n == 3000 and result.n_dropped == 0
     means = [band.adjusted_mean for band in result.bands]
     assert all(later < earlier for earlier, later in itertools.pairwise(means))
-    assert [band.label for band in result.bands] == ["0", "1", "2\u20133", "4 or more"]
+    assert [band.label for band in result.bands] == ["0", "over 0, up to 1", "over 1, up to 3", "over 3"]
     dose = sim.frame.meetings_per_week
     assert [band.n for band in result.bands] == [
         (dose == 0).sum(),
@@ -53,9 +53,19 @@ def test_simulated_meetings_lower_days_used():
     ]
 
 
+def test_every_dose_between_whole_numbers_falls_in_a_band():
+    # From the care records the dose is a mean over weeks: 0.5 or 2.25 meetings a week.
+    frame = confounded(400, seed=5)
+    frame["dose"] = frame["dose"] * 0.75
+    assert (frame.dose != frame.dose.round()).any()
+    result = dose_response(frame, "dose", "outcome", ["capital"])
+    assert sum(band.n for band in result.bands) == result.n
+    assert result.bands[1].n == frame.dose.between(0, 1, inclusive="right").sum()
+
+
 def test_band_means_are_standardised_to_the_whole_cohort():
     frame = confounded(800, seed=3)
-    result = dose_response(frame, "dose", "outcome", ["capital", "kind"], bands=((0, 0), (1, 2), (3, None)))
+    result = dose_response(frame, "dose", "outcome", ["capital", "kind"], bands=((0, 0), (0, 2), (2, None)))
     # g-computation by hand: fit, then predict for everyone as if all were in each band, and average.
     band = np.select([frame.dose == 0, frame.dose <= 2], [0, 1], 2)
     indicators = np.eye(3)[band]
@@ -71,7 +81,7 @@ def test_band_means_are_standardised_to_the_whole_cohort():
 def test_a_band_nobody_is_in_has_no_mean():
     frame = confounded(300, seed=1)
     top = frame.dose.max()
-    result = dose_response(frame, "dose", "outcome", ["capital"], bands=((0, 0), (1, top), (top + 1, None)))
+    result = dose_response(frame, "dose", "outcome", ["capital"], bands=((0, 0), (0, top), (top, None)))
     empty = result.bands[2]
     assert empty.n == 0
     assert (empty.adjusted_mean, empty.ci_low, empty.ci_high) == (None, None, None)

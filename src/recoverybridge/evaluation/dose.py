@@ -4,7 +4,10 @@ Three linear models fitted by least squares with heteroscedasticity-robust (HC1)
 adjusted for the same covariates:
 
 - the slope: outcome on dose and covariates, the change per extra meeting a week;
-- the bands (0, 1, 2-3, 4+ meetings by default): outcome on one indicator per band and the
+- the bands (none, over 0 up to 1, over 1 up to 3, over 3 meetings a week by default; the dose
+  is a mean over weeks, so bands must leave no gaps between whole numbers): a band (low, high)
+  holds doses above `low` up to `high`, the first band from `low` itself, a band (v, v) the dose
+  v only and (low, None) everything above `low`. Outcome on one indicator per band and the
   covariates centred at their means. Each band's coefficient is then its mean outcome had
   everyone had the covariate mix of the whole cohort (marginal standardisation, which for a
   linear model without interactions is the same as g-computation);
@@ -30,12 +33,14 @@ from recoverybridge.evaluation.survival import Z95, complete_rows, design_matrix
 
 # Peer bridging both raises attendance and lowers use, so it is adjusted for by default.
 DEFAULT_COVARIATES = ("peer_bridged", *(column.name for column in COVARIATES))
-DEFAULT_BANDS: tuple[tuple[float, float | None], ...] = ((0, 0), (1, 1), (2, 3), (4, None))
+DEFAULT_BANDS: tuple[tuple[float, float | None], ...] = ((0, 0), (0, 1), (1, 3), (3, None))
 SPLINE_CENTILES = (5, 35, 65, 95)
 
 BAND_ONE = _("%(low)s")
 BAND_RANGE = _("%(low)s\u2013%(high)s")
 BAND_OPEN = _("%(low)s or more")
+BAND_ABOVE_RANGE = _("over %(low)s, up to %(high)s")
+BAND_ABOVE = _("over %(low)s")
 
 
 @dataclass(frozen=True)
@@ -70,12 +75,14 @@ def _number(value: float) -> str:
     return f"{value:g}"
 
 
-def band_label(low: float, high: float | None) -> str:
-    if high is None:
-        return str(BAND_OPEN % {"low": _number(low)})
+def band_label(low: float, high: float | None, first: bool = True) -> str:
+    """A band's name; bands after the first start strictly above `low` (see the module docstring)."""
+    values = {"low": _number(low), "high": _number(high) if high is not None else ""}
     if high == low:
-        return str(BAND_ONE % {"low": _number(low)})
-    return str(BAND_RANGE % {"low": _number(low), "high": _number(high)})
+        return str(BAND_ONE % values)
+    if high is None:
+        return str((BAND_OPEN if first else BAND_ABOVE) % values)
+    return str((BAND_RANGE if first else BAND_ABOVE_RANGE) % values)
 
 
 def _check_bands(bands: Sequence[tuple[float, float | None]]) -> None:
@@ -85,9 +92,21 @@ def _check_bands(bands: Sequence[tuple[float, float | None]]) -> None:
     for index, (low, high) in enumerate(bands):
         if high is not None and high < low:
             raise EvaluationError(f"bands: band {index + 1} ends ({high:g}) before it starts ({low:g})")
-        if index and (previous_high is None or low <= previous_high):
+        point = high == low
+        if index and (previous_high is None or low < previous_high or (point and low == previous_high)):
             raise EvaluationError(f"bands: band {index + 1} overlaps the one before; list them in order")
         previous_high = high
+
+
+def _band_masks(amount: np.ndarray, bands: Sequence[tuple[float, float | None]]) -> list[np.ndarray]:
+    masks = []
+    for index, (low, high) in enumerate(bands):
+        if high == low:
+            masks.append(amount == low)
+            continue
+        above = amount >= low if index == 0 else amount > low
+        masks.append(above & (amount <= (np.inf if high is None else high)))
+    return masks
 
 
 def spline_terms(x: np.ndarray, knots: np.ndarray) -> np.ndarray:
@@ -177,7 +196,7 @@ def dose_response(
     params, cov = ols_hc1(y, np.column_stack([amount, ones, centred]))
     slope, slope_se = float(params[0]), float(np.sqrt(cov[0, 0]))
 
-    in_band = [(amount >= low) & (amount <= (np.inf if high is None else high)) for low, high in bands]
+    in_band = _band_masks(amount, bands)
     filled = [index for index, mask in enumerate(in_band) if mask.any()]
     means: dict[int, tuple[float, float]] = {}
     if filled:
@@ -192,7 +211,7 @@ def dose_response(
         found = means.get(index)
         results.append(
             DoseBand(
-                label=band_label(low, high),
+                label=band_label(low, high, first=index == 0),
                 low=float(low),
                 high=None if high is None else float(high),
                 n=int(in_band[index].sum()),
