@@ -41,7 +41,7 @@ def test_a_clear_risk_difference_is_read_in_percentage_points():
     reading = text(CLEAR)
     assert "+12.0 percentage points" in reading
     assert "8.0 to 16.0" in reading
-    assert "goes with a higher" in reading
+    assert "whole interval is above zero" in reading and "goes with a higher" in reading
     assert "cannot tell" not in reading
 
 
@@ -82,8 +82,11 @@ def test_limited_overlap_and_trimming_bring_their_caveats():
 def test_a_naive_comparison_outside_the_interval_is_called_misleading():
     assert "misleads on its own" in text(dataclasses.replace(CLEAR, naive=0.25))
     assert "change the picture little" in text(CLEAR)
-    # Opposite signs are misleading however wide the interval.
-    assert "misleads on its own" in text(dataclasses.replace(CLEAR, ci_low=-0.2, ci_high=0.5, naive=-0.01))
+    # Opposite signs are misleading however wide the interval, but not "outside" it.
+    flipped = text(dataclasses.replace(CLEAR, ci_low=-0.2, ci_high=0.5, naive=-0.01))
+    assert "misleads on its own" in flipped and "other direction" in flipped
+    assert "outside the adjusted interval" not in flipped
+    assert "outside the adjusted interval" in text(dataclasses.replace(CLEAR, naive=0.25))
 
 
 def test_remaining_imbalance_is_mentioned():

@@ -107,12 +107,12 @@ def effect_reading(facts: EffectFacts) -> tuple[str, ...]:
     else:
         if facts.estimate > 0:
             text = _(
-                "The interval excludes no difference: in these data “%(treatment)s” goes with a higher "
+                "The whole interval is above zero: in these data “%(treatment)s” goes with a higher "
                 "“%(outcome)s” than among comparable episodes without it."
             )
         else:
             text = _(
-                "The interval excludes no difference: in these data “%(treatment)s” goes with a lower "
+                "The whole interval is below zero: in these data “%(treatment)s” goes with a lower "
                 "“%(outcome)s” than among comparable episodes without it."
             )
         sentences.append(text % values)
@@ -188,7 +188,16 @@ def _naive_sentences(facts: EffectFacts) -> list[str]:
     values = {"naive": difference(facts.naive, facts.scale), "treatment": facts.treatment}
     outside = not (facts.ci_low <= facts.naive <= facts.ci_high)
     flipped = (facts.naive > 0) != (facts.estimate > 0) and facts.naive != 0 and facts.estimate != 0
-    if outside or flipped:
+    if flipped and not outside:
+        return [
+            _(
+                "The simple comparison, without adjustment, gives %(naive)s, within the adjusted "
+                "interval but in the other direction from the adjusted estimate: the simple comparison "
+                "misleads on its own."
+            )
+            % values
+        ]
+    if outside:
         return [
             _(
                 "The simple comparison, without adjustment, gives %(naive)s, outside the adjusted "
