@@ -13,18 +13,12 @@ import pytest
 import statsmodels.api as sm
 
 from recoverybridge.evaluation import estimators
+from recoverybridge.evaluation import frame as columns
 from recoverybridge.evaluation.errors import EvaluationError
 from recoverybridge.evaluation.simulate import Design, simulate_episodes, without_confounding
 
 TREATMENT = "peer_bridged"
-COVARIATES = [
-    "age",
-    "on_moud",
-    "baseline_recovery_capital",
-    "baseline_days_used",
-    "prior_episodes",
-    "prefers_secular",
-]
+COVARIATES = [column.name for column in columns.COVARIATES]
 CONFOUNDERS = ["age", "on_moud", "baseline_recovery_capital", "baseline_days_used"]
 BINARY, CONTINUOUS = "mutual_aid_28d", "recovery_capital_change"
 REPLICATIONS = 100
@@ -296,26 +290,20 @@ def test_an_interval_that_includes_no_effect_has_ci_e_value_one():
 def test_bootstrap_interval_on_small_data():
     frame = simulate_episodes(800, seed=13).frame
     sandwich = estimators.estimate_effect(frame, TREATMENT, CONTINUOUS, COVARIATES, estimand="att")
-    boot = estimators.estimate_effect(
-        frame,
-        TREATMENT,
-        CONTINUOUS,
-        COVARIATES,
-        estimand="att",
-        interval="bootstrap",
-        bootstrap_reps=100,
-        seed=1,
-    )
-    again = estimators.estimate_effect(
-        frame,
-        TREATMENT,
-        CONTINUOUS,
-        COVARIATES,
-        estimand="att",
-        interval="bootstrap",
-        bootstrap_reps=100,
-        seed=1,
-    )
+
+    def bootstrap():
+        return estimators.estimate_effect(
+            frame,
+            TREATMENT,
+            CONTINUOUS,
+            COVARIATES,
+            estimand="att",
+            interval="bootstrap",
+            bootstrap_reps=100,
+            seed=1,
+        )
+
+    boot, again = bootstrap(), bootstrap()
     assert boot.interval == "bootstrap" and boot == again
     assert boot.estimate == sandwich.estimate
     assert boot.ci_low < boot.estimate < boot.ci_high

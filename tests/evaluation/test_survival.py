@@ -8,19 +8,12 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from recoverybridge.evaluation import frame as columns
 from recoverybridge.evaluation.errors import EvaluationError
 from recoverybridge.evaluation.simulate import simulate_episodes
 from recoverybridge.evaluation.survival import cox, kaplan_meier, render_km_svg
 
-COVARIATES = [
-    "age",
-    "on_moud",
-    "baseline_recovery_capital",
-    "baseline_days_used",
-    "prior_episodes",
-    "prefers_secular",
-    "episode_kind",
-]
+COVARIATES = [*(column.name for column in columns.COVARIATES), "episode_kind"]
 
 
 def product_limit(durations, events, t):
