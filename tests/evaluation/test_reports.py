@@ -7,6 +7,7 @@ new worker ("Worker new"): the commissioners' copy must hide them, the care team
 import csv
 import dataclasses
 import io
+import itertools
 import re
 
 import numpy as np
@@ -117,9 +118,9 @@ def test_a_report_has_every_section_and_part(outside, frame):
     dose = outside.section("dose").part("dose")
     assert dose.estimable and [r.key for r in dose.table("bands").rows] == [
         "0-0",
-        "1-1",
-        "2-3",
-        "4+",
+        "0-1",
+        "1-3",
+        "3+",
         "total",
     ]
     mediation = outside.section("mediation").part("mediation")
@@ -340,3 +341,57 @@ def test_outside_the_survival_curve_is_drawn_in_coarse_steps(frame):
 
     exact, coarse = vertices(CARE_TEAM), vertices(OUTSIDE)
     assert 0 < coarse < exact / 2
+
+
+def test_outside_no_two_survival_shares_differ_by_a_small_number_of_events(frame):
+    """The table's shares come from the drawn curve: between two different shares of a group lie
+    more than `threshold` events, so no step gives away a handful of returns to use."""
+    from lifelines import KaplanMeierFitter
+
+    spec = ReportSpec(outcomes=(), funnel_units=("area",), dose=None, mediator=None)
+    small = frame.iloc[:250]
+    report = build_report(small, spec, audience=OUTSIDE, rule=SuppressionRule(7, 5))
+    table = report.section("survival").part("kaplan_meier").table("survival_at")
+    assert "days" not in [column.key for column in table.columns]  # the row label is the day
+    assert "read from the curve as drawn" in table.note
+    compared = 0
+    for value in ("0.0", "1.0"):
+        members = small[small.peer_bridged == float(value)].dropna(subset=["days_to_event", "event"])
+        exact = KaplanMeierFitter().fit(members.days_to_event, members.event).survival_function_.iloc[:, 0]
+        shares = [1.0] + [
+            cell.value
+            for r in table.rows
+            if isinstance(cell := row(table, r.key)[f"{value}:survival"], Cell)
+            and isinstance(cell.value, float)
+        ]
+        for earlier, later in itertools.pairwise(shares):
+            if earlier == later:
+                continue
+            # The days from which the exact curve takes each share: the events in between made the step.
+            since = exact.index[np.isclose(exact.to_numpy(), earlier, atol=5e-5)][0]
+            until = exact.index[np.isclose(exact.to_numpy(), later, atol=5e-5)][0]
+            happened = members[(members.days_to_event > since) & (members.days_to_event <= until)]
+            assert happened.event.sum() > 7
+            compared += 1
+    assert compared  # some shares changed, or the test checked nothing
+
+
+def test_survival_headings_are_not_repeated(outside):
+    section = outside.section("survival")
+    titles = [section.title]
+    for part in section.parts:
+        titles.append(part.title)
+        titles.extend(table.title for table in part.tables)
+    assert len(titles) == len(set(titles)), titles
+
+
+def test_outside_the_propensity_range_is_given_to_the_histogram_bins(outside, care_team):
+    exact = care_team.section("effects").part("mutual_aid_28d").table("overlap")
+    coarse = outside.section("effects").part("mutual_aid_28d").table("overlap")
+    for key in ("treated", "control"):
+        low, high = row(exact, key)["min"].value, row(exact, key)["max"].value
+        shown_low, shown_high = row(coarse, key)["min"].value, row(coarse, key)["max"].value
+        assert round(shown_low * 20, 6) == int(round(shown_low * 20, 6))  # a multiple of 0.05
+        assert round(shown_high * 20, 6) == int(round(shown_high * 20, 6))
+        assert shown_low <= low < shown_low + 0.05 and shown_high - 0.05 < high <= shown_high
+    assert "histogram's bins" in coarse.note

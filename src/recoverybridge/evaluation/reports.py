@@ -64,6 +64,7 @@ from recoverybridge.evaluation.survival import (
     Curve,
     HazardRatio,
     KaplanMeier,
+    SurvivalAt,
     cox,
     kaplan_meier,
     render_km_svg,
@@ -835,29 +836,36 @@ def _effect_part(
 
 
 def _overlap_tables(rel: _Releaser, treatment: str, overlap: Overlap, withheld: bool) -> list[Table]:
+    lows: tuple[float, ...] = (overlap.ps_treated_min, overlap.ps_control_min)
+    highs: tuple[float, ...] = (overlap.ps_treated_max, overlap.ps_control_max)
+    decimals = 3
+    notes = [_("Limited overlap: the estimate leans on few comparable people.")] if overlap.limited else []
+    if rel.outside:
+        # A lowest or highest score is one person's: outside, only the histogram bin it lies in.
+        width = overlap.bin_edges[1] - overlap.bin_edges[0]
+        lows = tuple(math.floor(v / width + 1e-9) * width for v in lows)
+        highs = tuple(math.ceil(v / width - 1e-9) * width for v in highs)
+        decimals = 2
+        notes.append(_("Outside the care team, rounded outwards to the histogram's bins."))
     ranges = Table(
         "overlap",
         _("Overlap of propensity scores"),
         (Column("min", _("Lowest")), Column("max", _("Highest"))),
-        (
+        tuple(
             Row(
-                "treated",
-                _("Episodes with"),
+                key,
+                label,
                 (
-                    rel.estimate_cell(overlap.ps_treated_min, 3, withheld=withheld),
-                    rel.estimate_cell(overlap.ps_treated_max, 3, withheld=withheld),
+                    rel.estimate_cell(low, decimals, withheld=withheld),
+                    rel.estimate_cell(high, decimals, withheld=withheld),
                 ),
-            ),
-            Row(
-                "control",
-                _("Episodes without"),
-                (
-                    rel.estimate_cell(overlap.ps_control_min, 3, withheld=withheld),
-                    rel.estimate_cell(overlap.ps_control_max, 3, withheld=withheld),
-                ),
-            ),
+            )
+            for key, label, low, high in (
+                ("treated", _("Episodes with"), lows[0], highs[0]),
+                ("control", _("Episodes without"), lows[1], highs[1]),
+            )
         ),
-        note=_("Limited overlap: the estimate leans on few comparable people.") if overlap.limited else "",
+        note=" ".join(notes),
     )
     edges = overlap.bin_edges
     bins = pd.DataFrame(
@@ -884,6 +892,14 @@ def _effects_section(rel: _Releaser, computed: _Computed) -> Section:
 # Dose-response -------------------------------------------------------------------------------
 
 
+def _unestimable_section(
+    rel: _Releaser, key: str, section_title: str, part_title: str, result: "_NotEstimable | None"
+) -> Section:
+    """A one-part section saying why its analysis has no result."""
+    reason = rel.not_estimable(result) if result is not None else ""
+    return Section(key, section_title, (Part(key, part_title, not_estimable=reason),))
+
+
 def _dose_section(rel: _Releaser, computed: _Computed) -> Section:
     spec = computed.spec
     assert spec.dose is not None
@@ -892,9 +908,9 @@ def _dose_section(rel: _Releaser, computed: _Computed) -> Section:
         "outcome": columns.label(spec.dose_outcome),
         "dose": columns.label(spec.dose).lower(),
     }
+    section_title = _("Dose-response")
     if result is None or isinstance(result, _NotEstimable):
-        reason = rel.not_estimable(result) if result is not None else ""
-        return Section("dose", _("Dose-response"), (Part("dose", title, not_estimable=reason),))
+        return _unestimable_section(rel, "dose", section_title, title, result)
     withheld = rel.small(result.n)
     slope = Table(
         "slope",
@@ -964,9 +980,7 @@ def _dose_section(rel: _Releaser, computed: _Computed) -> Section:
                 result.ci_high,
             ),
         )
-    return Section(
-        "dose", _("Dose-response"), (Part("dose", title, tables=(slope, bands), reading=paragraphs),)
-    )
+    return Section("dose", section_title, (Part("dose", title, tables=(slope, bands), reading=paragraphs),))
 
 
 # Mediation -----------------------------------------------------------------------------------
@@ -980,9 +994,9 @@ def _mediation_section(rel: _Releaser, computed: _Computed) -> Section:
         "outcome": columns.label(spec.mediation_outcome),
         "mediator": columns.label(spec.mediator).lower(),
     }
+    section_title = _("Mediation")
     if result is None or isinstance(result, _NotEstimable):
-        reason = rel.not_estimable(result) if result is not None else ""
-        return Section("mediation", _("Mediation"), (Part("mediation", title, not_estimable=reason),))
+        return _unestimable_section(rel, "mediation", section_title, title, result)
     # The analysed rows are a random sample above mediation.max_rows: judge its arms pro rata.
     share = result.n_used / result.n if result.n else 0.0
     treated, untreated = computed.mediation_groups
@@ -1049,7 +1063,7 @@ def _mediation_section(rel: _Releaser, computed: _Computed) -> Section:
         tables=(Table("effects", title, effect_columns, tuple(rows)), sample),
         reading=paragraphs,
     )
-    return Section("mediation", _("Mediation"), (part,))
+    return Section("mediation", section_title, (part,))
 
 
 # Survival ------------------------------------------------------------------------------------
@@ -1091,14 +1105,25 @@ def _released_curve(rel: _Releaser, curve: Curve, risk: "_AtRisk") -> Curve:
     )
 
 
+def _at_on_curve(at: SurvivalAt, curve: Curve) -> SurvivalAt:
+    """The share at `at.days` as the released curve shows it: its last step on or before that day.
+    Exact shares between the drawn steps would give away how many events fell in between."""
+    step = int(np.searchsorted(np.asarray(curve.times, dtype=float), at.days, side="right")) - 1
+    if at.survival is None or step < 0:
+        return SurvivalAt(at.days, None, None, None)
+    return SurvivalAt(at.days, curve.survival[step], curve.lower[step], curve.upper[step])
+
+
 def _survival_section(rel: _Releaser, computed: _Computed) -> Section:
     parts = []
     km = computed.km
-    km_title = _("Time to return to use or readmission")
+    section_title = _("Time to return to use or readmission")
+    # The section's heading names the event; the part's says how it is shown.
+    km_title = _("Kaplan-Meier curves")
     if isinstance(km, _NotEstimable):
         parts.append(Part("kaplan_meier", km_title, not_estimable=rel.not_estimable(km)))
     elif km is not None:
-        parts.append(_km_part(rel, computed, km, km_title))
+        parts.append(_km_part(rel, computed, km, km_title, section_title))
     cox_rows = []
     paragraphs = []
     failures = []
@@ -1138,7 +1163,8 @@ def _survival_section(rel: _Releaser, computed: _Computed) -> Section:
     if cox_rows:
         table = Table(
             "hazard_ratios",
-            cox_title,
+            # The part's heading already says "Hazard ratios (Cox)".
+            _("Estimates side by side"),
             (
                 Column("hazard_ratio", _("Hazard ratio")),
                 Column("ci_low", _("95% CI low")),
@@ -1154,10 +1180,10 @@ def _survival_section(rel: _Releaser, computed: _Computed) -> Section:
         parts.append(Part("cox", cox_title, tables=(table,), reading=tuple(paragraphs)))
     elif failures:
         parts.append(Part("cox", cox_title, not_estimable=" ".join(failures)))
-    return Section("survival", _("Time to return to use or readmission"), tuple(parts))
+    return Section("survival", section_title, tuple(parts))
 
 
-def _km_part(rel: _Releaser, computed: _Computed, km: KaplanMeier, title: str) -> Part:
+def _km_part(rel: _Releaser, computed: _Computed, km: KaplanMeier, title: str, chart_title: str) -> Part:
     groups = km.groups
     events = pd.DataFrame(
         {"events": [g.events for g in groups], "no_event": [g.n - g.events for g in groups]},
@@ -1187,7 +1213,28 @@ def _km_part(rel: _Releaser, computed: _Computed, km: KaplanMeier, title: str) -
             tuple(headline_rows),
         )
     ]
-    at_columns = [Column("days", _("Days"))]
+    shown = km
+    desc = _("Share of episodes without return to use or readmission over time, by group.")
+    note = ""
+    if rel.outside:
+        shown = dataclasses.replace(
+            km,
+            groups=tuple(
+                dataclasses.replace(g, curve=_released_curve(rel, g.curve, computed.at_risk[g.value]))
+                for g in groups
+            ),
+        )
+        threshold = rel.rule.threshold if rel.rule else 0
+        desc += " " + _(
+            "Drawn only while more than %(threshold)s people are at risk, in steps of more than "
+            "%(threshold)s events."
+        ) % {"threshold": threshold}
+        note = _(
+            "Outside the care team each share is read from the curve as drawn, so that no two shares "
+            "differ by %(threshold)s events or fewer."
+        ) % {"threshold": threshold}
+    # The row label is the day: no "Days" column beside it.
+    at_columns = []
     for group in groups:
         at_columns += [
             Column(f"{group.value}:survival", _("%(group)s: without event") % {"group": group.label}),
@@ -1197,34 +1244,22 @@ def _km_part(rel: _Releaser, computed: _Computed, km: KaplanMeier, title: str) -
         ]
     at_rows = []
     for t, days in enumerate(km.times):
-        cells = [rel.text_cell(reading.count(days), days)]
-        for group in groups:
-            at = group.at[t]
+        at_cells: list[Cell] = []
+        for group, drawn in zip(groups, shown.groups, strict=True):
+            at = _at_on_curve(group.at[t], drawn.curve) if rel.outside else group.at[t]
             at_risk = int(computed.at_risk[group.value].at_risk(np.array([days]))[0])
             withheld = rel.small(at_risk)
-            cells += [
+            at_cells += [
                 rel.estimate_cell(at.survival, 3, withheld=withheld),
                 rel.estimate_cell(at.ci_low, 3, withheld=withheld),
                 rel.estimate_cell(at.ci_high, 3, withheld=withheld),
                 rel.single_count(at_risk),
             ]
-        at_rows.append(Row(str(days), reading.count(days), tuple(cells)))
-    tables.append(Table("survival_at", _("Share without the event"), tuple(at_columns), tuple(at_rows)))
-    shown = km
-    desc = _("Share of episodes without return to use or readmission over time, by group.")
-    if rel.outside:
-        shown = dataclasses.replace(
-            km,
-            groups=tuple(
-                dataclasses.replace(g, curve=_released_curve(rel, g.curve, computed.at_risk[g.value]))
-                for g in groups
-            ),
-        )
-        desc += " " + _(
-            "Drawn only while more than %(threshold)s people are at risk, in steps of more than "
-            "%(threshold)s events."
-        ) % {"threshold": rel.rule.threshold if rel.rule else 0}
-    chart = Chart("kaplan_meier", title, render_km_svg(shown, title, desc, chart_id="km"))
+        at_rows.append(Row(str(days), reading.count(days), tuple(at_cells)))
+    tables.append(
+        Table("survival_at", _("Share without the event"), tuple(at_columns), tuple(at_rows), note=note)
+    )
+    chart = Chart("kaplan_meier", chart_title, render_km_svg(shown, chart_title, desc, chart_id="km"))
     return Part("kaplan_meier", title, tables=tuple(tables), charts=(chart,))
 
 
