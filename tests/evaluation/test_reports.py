@@ -194,6 +194,29 @@ def test_the_care_team_sees_exact_counts(care_team, frame):
     assert any(v % 5 for v in counts)  # not rounded
 
 
+def test_outside_a_covariate_few_have_shows_no_standardised_difference(frame):
+    # Only three peer-bridged episodes are on MOUD: their SMD would narrow that 3 down.
+    rare = frame.copy()
+    bridged_on_moud = rare.index[(rare.peer_bridged == 1) & (rare.on_moud == 1)]
+    rare.loc[bridged_on_moud[3:], "on_moud"] = 0.0
+    spec = ReportSpec(outcomes=("recovery_capital_change",), dose=None, mediator=None, survival=False)
+    outside_balance = (
+        build_report(rare, spec, audience=OUTSIDE)
+        .section("effects")
+        .part("recovery_capital_change")
+        .table("balance")
+    )
+    assert row(outside_balance, "on_moud")["smd_before"].value == SUPPRESSED
+    assert row(outside_balance, "age")["smd_before"].value != SUPPRESSED
+    care_balance = (
+        build_report(rare, spec, audience=CARE_TEAM)
+        .section("effects")
+        .part("recovery_capital_change")
+        .table("balance")
+    )
+    assert isinstance(row(care_balance, "on_moud")["smd_before"].value, float)
+
+
 def test_outside_withholds_estimates_on_small_groups(frame):
     # Twelve peer-bridged episodes: enough to estimate, too few to show under a threshold of 20.
     few = frame.copy()

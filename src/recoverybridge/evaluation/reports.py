@@ -284,6 +284,9 @@ class _Computed:
     by_area: pd.DataFrame | None
     funnels: list[tuple[str, str, "Funnel | _NotEstimable"]] = field(default_factory=list)
     effects: list[tuple[str, "list[EffectEstimate] | _NotEstimable"]] = field(default_factory=list)
+    # Per outcome, per 0/1 covariate or category level: episodes with and without it in each
+    # arm. A standardised difference on a level 1-7 people have narrows their count down.
+    level_counts: dict[str, dict[str, tuple[int, ...]]] = field(default_factory=dict)
     # Survival: the curves by treatment, the raw at-risk numbers and events behind them, and the
     # weighted (inverse probability) and covariate-adjusted Cox hazard ratios.
     dose: "DoseResponse | _NotEstimable | None" = None
@@ -338,6 +341,35 @@ def _comparable(result: "Funnel | _NotEstimable", unit: str) -> "Funnel | _NotEs
     return _NotEstimable(detail=reason, reason=reason)
 
 
+def _level_counts(frame: pd.DataFrame, spec: ReportSpec, outcome: str) -> dict[str, tuple[int, ...]]:
+    """Episodes with and without each 0/1 covariate or category level, by arm, in complete rows."""
+    used = [spec.treatment, outcome, *spec.covariates]
+    if any(name not in frame.columns for name in used):
+        return {}
+    complete = frame[used].dropna()
+    treated = complete[spec.treatment].to_numpy(dtype=float) == 1
+    counts: dict[str, tuple[int, ...]] = {}
+    for name in spec.covariates:
+        values = complete[name]
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            if not values.isin((0, 1)).all():
+                continue  # a measurement, not a level
+            levels = {name: values.to_numpy(dtype=float) == 1}
+        else:
+            levels = {f"{name}={level}": (values == level).to_numpy() for level in pd.unique(values)}
+        for label, has in levels.items():
+            counts[label] = tuple(
+                int(n)
+                for n in (
+                    (has & treated).sum(),
+                    (~has & treated).sum(),
+                    (has & ~treated).sum(),
+                    (~has & ~treated).sum(),
+                )
+            )
+    return counts
+
+
 def _compute(frame: pd.DataFrame, spec: ReportSpec, n_without_consent: int, attempt: _Attempts) -> _Computed:
     codes = _treated_codes(frame, spec.treatment)
     computed = _Computed(
@@ -352,6 +384,7 @@ def _compute(frame: pd.DataFrame, spec: ReportSpec, n_without_consent: int, atte
             result = attempt(f"funnel {indicator} by {unit}", funnel, frame, unit, indicator)
             computed.funnels.append((indicator, unit, _comparable(result, unit)))
     for outcome in spec.outcomes:
+        computed.level_counts[outcome] = _level_counts(frame, spec, outcome)
         computed.effects.append(
             (
                 outcome,
@@ -730,7 +763,11 @@ def _binary_cells(estimate: EffectEstimate) -> tuple[float, ...]:
 
 
 def _effect_part(
-    rel: _Releaser, spec: ReportSpec, outcome: str, result: "list[EffectEstimate] | _NotEstimable"
+    rel: _Releaser,
+    spec: ReportSpec,
+    outcome: str,
+    result: "list[EffectEstimate] | _NotEstimable",
+    level_counts: dict[str, tuple[int, ...]],
 ) -> Part:
     title = columns.label(outcome)
     if isinstance(result, _NotEstimable):
@@ -783,23 +820,22 @@ def _effect_part(
     tables = [Table("estimates", _("Estimates side by side"), estimate_columns, tuple(rows))]
 
     n_cells = rel.line_counts([adjusted.n_treated, adjusted.n_control])
-    balance_rows = tuple(
-        Row(
-            b.covariate,
-            _label(b.covariate),
-            (
-                rel.estimate_cell(b.smd_before, 3, withheld=withheld),
-                rel.estimate_cell(b.smd_after, 3, withheld=withheld),
-            ),
+    balance_rows: list[Row] = []
+    for b in adjusted.balance:
+        # Outside, a level held by 1-7 episodes of an arm shows no difference: it would narrow
+        # that count down.
+        rare = withheld or rel.small(*level_counts.get(b.covariate, ()))
+        smds = (
+            rel.estimate_cell(b.smd_before, 3, withheld=rare),
+            rel.estimate_cell(b.smd_after, 3, withheld=rare),
         )
-        for b in adjusted.balance
-    )
+        balance_rows.append(Row(b.covariate, _label(b.covariate), smds))
     tables.append(
         Table(
             "balance",
             _("Balance: standardised mean differences"),
             (Column("smd_before", _("Before weighting")), Column("smd_after", _("After weighting"))),
-            balance_rows,
+            tuple(balance_rows),
             note=_("%(treated)s episodes with, %(control)s without; |SMD| below 0.1 counts as balanced.")
             % {"treated": n_cells[0].text, "control": n_cells[1].text},
         )
@@ -885,7 +921,10 @@ def _overlap_tables(rel: _Releaser, treatment: str, overlap: Overlap, withheld: 
 
 
 def _effects_section(rel: _Releaser, computed: _Computed) -> Section:
-    parts = tuple(_effect_part(rel, computed.spec, outcome, result) for outcome, result in computed.effects)
+    parts = tuple(
+        _effect_part(rel, computed.spec, outcome, result, computed.level_counts.get(outcome, {}))
+        for outcome, result in computed.effects
+    )
     return Section("effects", _("Programme effect"), parts)
 
 
