@@ -365,6 +365,14 @@ def test_outcome_must_be_numeric(small):
     )
 
 
+def test_a_binary_outcome_all_one_way_in_an_arm_is_refused(small):
+    # Every treated episode attended: no variance in that arm, so any interval would be too narrow.
+    all_attended = small.assign(**{BINARY: np.where(small[TREATMENT] == 1, 1.0, small[BINARY])})
+    _raises(f"outcome '{BINARY}' is 1 for every treated row", all_attended, TREATMENT, BINARY, ["age"])
+    none_attended = small.assign(**{BINARY: np.where(small[TREATMENT] == 0, 0.0, small[BINARY])})
+    _raises(f"outcome '{BINARY}' is 0 for every control row", none_attended, TREATMENT, BINARY, ["age"])
+
+
 def test_too_few_treated_or_controls(small):
     five_treated = small[small[TREATMENT] == 1].head(5)
     few = pd.concat([small[small[TREATMENT] == 0], five_treated])

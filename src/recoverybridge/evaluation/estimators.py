@@ -245,13 +245,24 @@ def _prepare(frame: pd.DataFrame, treatment: str, outcome: str, covariates: Sequ
         if np.ptp(x[:, j]) == 0:
             raise EvaluationError(f"covariate {name!r} is constant in the complete rows: drop it")
     binary_x = np.array([np.isin(x[:, j], (0.0, 1.0)).all() for j in range(x.shape[1])], dtype=bool)
+    binary_outcome = bool(np.isin(y, (0.0, 1.0)).all())
+    if binary_outcome:
+        # A share of 0 or 1 in one arm has no sampling variance in the normal approximation, so
+        # every interval built on it would be too narrow: refuse rather than mislead.
+        for arm, label in ((a == 1, "treated"), (a == 0, "control")):
+            share = y[arm].mean()
+            if share in (0.0, 1.0):
+                raise EvaluationError(
+                    f"outcome {outcome!r} is {share:g} for every {label} row: "
+                    "an interval for the risk difference cannot be trusted"
+                )
     return _Data(
         a=a,
         y=y,
         x=x,
         names=names,
         binary_x=binary_x,
-        binary_outcome=bool(np.isin(y, (0.0, 1.0)).all()),
+        binary_outcome=binary_outcome,
         n_dropped=len(frame) - len(keep),
         keep=keep,
     )
