@@ -6,11 +6,12 @@ corrects a mistake, and reads the report (small counts hidden, as he is outside 
 import re
 
 import pytest
+from django.core.cache import caches
 
 from recoverybridge.directory.models import Attribute, AttributeMapping, Fellowship
 from recoverybridge.directory.vocabulary import load_vocabulary
 from tests.evaluation.test_pages import build_evaluation_world
-from tests.web.test_browser import chromium, page, screenshots  # noqa: F401  (fixtures)
+from tests.web.test_browser import PHONE, chromium, page, screenshots  # noqa: F401  (fixtures)
 
 pytestmark = [
     pytest.mark.browser,
@@ -23,6 +24,8 @@ PASSWORD = "a long service manager passphrase"
 def northshore(transactional_db):
     # A transactional test empties every table after itself; put back what migrations loaded.
     load_vocabulary(Fellowship, Attribute, AttributeMapping)
+    # Emptying the tables leaves the report cache's alone: no report from an earlier world.
+    caches["evaluation"].clear()
     world = build_evaluation_world()
     world.sol.set_password(PASSWORD)
     world.sol.save()
@@ -42,6 +45,10 @@ def test_a_service_manager_builds_a_report_with_the_keyboard(live_server, page, 
     page.wait_for_url(re.compile(r"/staff/evaluation/$"))
     page.get_by_role("heading", name="Evaluation reports", level=1).wait_for()
     assert page.get_by_role("link", name="Evaluation", exact=True).get_attribute("aria-current") == "page"
+    # The wait for a large cohort is said before it starts.
+    assert "takes a few seconds" in page.get_by_role("button", name="Show the report").evaluate(
+        "button => document.getElementById(button.getAttribute('aria-describedby')).textContent"
+    )
     screenshots(page, "evaluation-form")
 
     # A first try with every outcome unticked: the form comes back saying so, by the field.
@@ -74,6 +81,13 @@ def test_a_service_manager_builds_a_report_with_the_keyboard(live_server, page, 
     assert regions.count() > 5
     assert page.locator("svg[role=img] title").count() >= 1
     screenshots(page, "evaluation-report")
+    # On a phone the page itself never scrolls sideways; a table of counts fits its region, and
+    # wider tables scroll within theirs.
+    page.set_viewport_size(PHONE)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    summary = page.get_by_role("region", name="Cohort", exact=True)
+    assert summary.evaluate("region => region.scrollWidth <= region.clientWidth")
+    assert page.locator("svg[role=img]").first.evaluate("svg => svg.getBoundingClientRect().width <= 375")
 
     href = page.get_by_role("link", name="Download as PDF").get_attribute("href")
     pdf = page.request.get(f"{live_server.url}{href}")
