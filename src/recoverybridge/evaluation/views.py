@@ -47,7 +47,7 @@ def _scope(request: HttpRequest) -> EvaluationScope:
     return scope
 
 
-def _form(scope: EvaluationScope, data: Any = None) -> ReportForm:
+def report_form(scope: EvaluationScope, data: Any = None) -> ReportForm:
     teams = Team.objects.filter(pk__in=scope.team_ids).select_related("organisation")
     return ReportForm(data, teams=teams)
 
@@ -75,7 +75,7 @@ def _form_page(
 @require_GET
 def start(request: HttpRequest) -> HttpResponse:
     scope = _scope(request)
-    return _form_page(request, _form(scope), scope)
+    return _form_page(request, report_form(scope), scope)
 
 
 def _cohort_description(form: ReportForm) -> str:
@@ -122,16 +122,32 @@ def _cache_key(form: ReportForm, scope: EvaluationScope) -> str:
     return "evaluation-report:" + hashlib.sha256(text.encode()).hexdigest()
 
 
-def _compute(form: ReportForm, scope: EvaluationScope, request: HttpRequest) -> Built:
-    """The cohort (its read audited by build_cohort) and the report, or why there is none."""
+def cohort_spec(form: ReportForm, scope: EvaluationScope) -> cohorts.CohortSpec:
     data = form.cleaned_data
-    spec = cohorts.CohortSpec(
+    return cohorts.CohortSpec(
         episode_kinds=tuple(data["episode_kinds"]),
         started_from=data["started_from"],
         started_to=data["started_to"],
         team_ids=form.team_ids(scope.team_ids),
     )
-    cohort = cohorts.build_cohort(spec, actor=request.user)
+
+
+def report_spec(form: ReportForm, cohort: cohorts.Cohort) -> reports.ReportSpec:
+    data = form.cleaned_data
+    return reports.ReportSpec(
+        treatment=data["treatment"],
+        outcomes=tuple(data["outcomes"]),
+        # A covariate the same for everyone in the cohort adjusts for nothing (and cannot be fitted).
+        covariates=tuple(c.name for c in frame.COVARIATES if cohort.frame[c.name].nunique(dropna=True) > 1),
+        estimand=data["estimand"],
+        trim=form.trim_value(),
+    )
+
+
+def _compute(form: ReportForm, scope: EvaluationScope, request: HttpRequest) -> Built:
+    """The cohort (its read audited by build_cohort) and the report, or why there is none."""
+    data = form.cleaned_data
+    cohort = cohorts.build_cohort(cohort_spec(form, scope), actor=request.user)
     # The frame (one row per episode) is what the report is built from; only the counts are kept.
     counts = dataclasses.replace(cohort, frame=cohort.frame.iloc[:0])
     if cohort.n_episodes == 0:
@@ -145,18 +161,10 @@ def _compute(form: ReportForm, scope: EvaluationScope, request: HttpRequest) -> 
             )
             % {"n": MIN_EPISODES},
         )
-    report_spec = reports.ReportSpec(
-        treatment=data["treatment"],
-        outcomes=tuple(data["outcomes"]),
-        # A covariate the same for everyone in the cohort adjusts for nothing (and cannot be fitted).
-        covariates=tuple(c.name for c in frame.COVARIATES if cohort.frame[c.name].nunique(dropna=True) > 1),
-        estimand=data["estimand"],
-        trim=form.trim_value(),
-    )
     try:
         report = reports.build_report(
             cohort.frame,
-            report_spec,
+            report_spec(form, cohort),
             audience=scope.audience,
             title=_("Evaluation: %(treatment)s") % {"treatment": frame.label(data["treatment"])},
             cohort_description=_cohort_description(form),
@@ -188,7 +196,7 @@ def _build(request: HttpRequest) -> tuple[dict[str, Any], int]:
     """The report's template context and status: the form with its errors (400), a message
     when the cohort is too small to analyse, or the report."""
     scope = _scope(request)
-    form = _form(scope, request.GET)
+    form = report_form(scope, request.GET)
     if not form.is_valid():
         return _form_context(form, scope), 400
     built = _built(form, scope, request)
