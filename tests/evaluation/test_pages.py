@@ -30,6 +30,7 @@ from recoverybridge.audit.models import AuditAction, AuditEvent
 from recoverybridge.care import actions
 from recoverybridge.care.models import (
     AssistedStepKind,
+    Consent,
     ConsentPurpose,
     Episode,
     EpisodeEnd,
@@ -422,6 +423,20 @@ def test_other_choices_or_another_scope_build_their_own_report(nothing_cached):
     # Sol, whose scope is both teams, asks for exactly what Tess asked for.
     page, built = read(nothing_cached.sol)
     assert built and 'Episodes analysed</th><td class="num">55</td>' in page
+
+
+@pytest.mark.django_db
+def test_a_consent_revoked_after_a_report_is_not_answered_from_it(nothing_cached):
+    tess = nothing_cached.tess
+    page, _built = read(tess)
+    assert 'Episodes analysed</th><td class="num">40</td>' in page
+    # One of North's people withdraws their consent to evaluation a minute later.
+    consent = Consent.objects.filter(
+        purpose=ConsentPurpose.EVALUATION, person__team=nothing_cached.north, revoked_at=None
+    ).first()
+    actions.revoke_consent(nothing_cached.pim, consent)
+    page, built = read(tess)
+    assert built and 'Episodes analysed</th><td class="num">39</td>' in page
 
 
 @pytest.mark.django_db

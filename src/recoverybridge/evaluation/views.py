@@ -13,10 +13,12 @@ the normalised form, the language and the date. Every page is still an audited r
 import dataclasses
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 from django.core.cache import caches
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -26,7 +28,7 @@ from django.views.decorators.http import require_GET
 
 from recoverybridge.accounts import access
 from recoverybridge.accounts.access import EvaluationScope
-from recoverybridge.care.models import EpisodeKind, Team
+from recoverybridge.care.models import Consent, ConsentPurpose, EpisodeKind, Team
 from recoverybridge.care.views import staff_page
 from recoverybridge.evaluation import cohorts, frame, reports
 from recoverybridge.evaluation.errors import EvaluationError
@@ -107,6 +109,22 @@ class Built:
     too_small: str = ""
 
 
+# The code that builds a report: a deploy that changes it starts new entries, so no old entry
+# is unpickled by new code.
+CODE_VERSION = hashlib.sha256(
+    b"".join(Path(module.__file__ or "").read_bytes() for module in (cohorts, reports, frame))
+).hexdigest()[:16]
+
+
+def _consent_state() -> list[str]:
+    """The state of evaluation consents: one given or revoked starts a new entry at once, so a
+    revocation is never answered from a report built before it."""
+    state = Consent.objects.filter(purpose=ConsentPurpose.EVALUATION).aggregate(
+        count=Count("id"), given=Max("given_at"), revoked=Max("revoked_at"), expires=Max("expires_at")
+    )
+    return [str(state[name]) for name in ("count", "given", "revoked", "expires")]
+
+
 def _cache_key(form: ReportForm, scope: EvaluationScope) -> str:
     """Everything the built report depends on, hashed: no health data in the key."""
     rule = SuppressionRule.from_settings()
@@ -117,6 +135,8 @@ def _cache_key(form: ReportForm, scope: EvaluationScope) -> str:
         "language": translation.get_language(),
         "today": timezone.localdate(),
         "rule": [rule.threshold, rule.rounding],
+        "consents": _consent_state(),
+        "code": CODE_VERSION,
     }
     text = json.dumps(parts, sort_keys=True, default=str)
     return "evaluation-report:" + hashlib.sha256(text.encode()).hexdigest()
@@ -171,9 +191,12 @@ def _compute(form: ReportForm, scope: EvaluationScope, request: HttpRequest) -> 
             n_without_consent=cohort.n_without_consent,
         )
     except EvaluationError as error:
+        # The analysis's own words may quote counts: only the care team reads them.
+        reason = str(error) if scope.audience != access.OUTSIDE else _("too few people in some group")
         return Built(
             counts,
-            too_small=_("This cohort is too small or too uniform to analyse: %(reason)s") % {"reason": error},
+            too_small=_("This cohort is too small or too uniform to analyse: %(reason)s")
+            % {"reason": reason},
         )
     return Built(counts, report=report)
 
