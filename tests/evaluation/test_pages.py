@@ -302,6 +302,22 @@ def test_tess_reads_her_teams_report_with_exact_counts(northshore):
 
 
 @pytest.mark.django_db
+def test_tess_chooses_what_the_estimates_adjust_for(northshore):
+    both = report_for(northshore.tess, QUERY + "&covariates=age&covariates=on_moud").content.decode()
+    table = csv.DictReader(
+        io.StringIO(
+            report_for(northshore.tess, QUERY + "&covariates=age", "/staff/evaluation/report.csv").text
+        )
+    )
+    assert {r["row"] for r in table if r["table"] == "balance"} == {"age"}
+    assert "Age</th>" in both and "On medication for opioid use disorder</th>" in both
+    assert "Recovery capital at baseline</th>" not in both
+    # None ticked: every characteristic, as the form says.
+    every = report_for(northshore.tess, QUERY).content.decode()
+    assert "Recovery capital at baseline</th>" in every
+
+
+@pytest.mark.django_db
 def test_sol_reads_the_service_report_with_small_counts_hidden(northshore):
     # North's 40 and South's 13 consented episodes (53, shown rounded); 4 + 1 left out for lack of consent.
     page = report_for(northshore.sol).content.decode()

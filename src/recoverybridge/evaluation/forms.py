@@ -54,6 +54,17 @@ class ReportForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Choose at least one outcome.")},
     )
+    covariates = forms.MultipleChoiceField(
+        label=_("Adjust for"),
+        choices=[(column.name, column.label) for column in frame.COVARIATES],
+        initial=[column.name for column in frame.COVARIATES],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "The characteristics the adjusted estimates balance between the groups. Leave all "
+            "unticked to adjust for every one of them."
+        ),
+    )
     estimand = forms.ChoiceField(
         label=_("Whose effect"),
         choices=[
@@ -91,11 +102,14 @@ class ReportForm(forms.Form):
             "episode_kinds": EpisodeKind.values,
             "teams": list(self.team_labels),
             "outcomes": [column.name for column in frame.OUTCOMES],
+            "covariates": [column.name for column in frame.COVARIATES],
         }
         for name, order in orders.items():
             if name in cleaned:
                 chosen = set(cleaned[name])
                 cleaned[name] = [value for value in order if value in chosen]
+        if "covariates" in cleaned and not cleaned["covariates"]:
+            cleaned["covariates"] = [column.name for column in frame.COVARIATES]
         start, end = cleaned.get("started_from"), cleaned.get("started_to")
         if start and end and start > end:
             self.add_error("started_to", _("This date is before the first one: the period would be empty."))

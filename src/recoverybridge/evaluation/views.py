@@ -158,7 +158,7 @@ def report_spec(form: ReportForm, cohort: cohorts.Cohort) -> reports.ReportSpec:
         treatment=data["treatment"],
         outcomes=tuple(data["outcomes"]),
         # A covariate the same for everyone in the cohort adjusts for nothing (and cannot be fitted).
-        covariates=tuple(c.name for c in frame.COVARIATES if cohort.frame[c.name].nunique(dropna=True) > 1),
+        covariates=tuple(name for name in data["covariates"] if cohort.frame[name].nunique(dropna=True) > 1),
         estimand=data["estimand"],
         trim=form.trim_value(),
     )
