@@ -383,3 +383,19 @@ class ChangeRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.meeting} ({self.status})"
+
+
+class DirectoryVersion(models.Model):
+    """One row (id 1) whose token changes whenever meetings change.
+
+    Database triggers (directory/version.py) set a new random token in the same
+    transaction as the change, whatever makes it (imports, editors, the admin, raw
+    SQL), so a value computed from the directory can be reused while the token is
+    the same. Random rather than a counter: a rolled-back change restores the old
+    token, and a counter would then hand out the same number again for other data.
+    """
+
+    token = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"directory version {self.token}"
