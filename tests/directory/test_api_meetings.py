@@ -76,6 +76,10 @@ def test_repeated_day_and_fellowship_parameters_combine(client):
         ("at=2026-03-08T10:00:00", "at"),
         ("at=yesterday", "at"),
         ("language=spanish", "language"),
+        ("language=xx", "language"),
+        ("radius_km=10", "radius_km"),
+        ("radius_km=10&mode=online", "radius_km"),
+        ("q=side%00door", "q"),
         ("page=0", "page"),
         ("page_size=1000", "page_size"),
     ],
@@ -94,6 +98,40 @@ def test_one_meeting_by_id_and_a_json_404_for_an_unknown_one(client):
     missing = client.get(f"{URL}/{meeting.pk + 1000}")
     assert missing.status_code == 404
     assert missing.json()["errors"][0]["parameter"] == "id"
+
+
+@pytest.mark.parametrize("path", ["abc", "abc.ics", "-1", "1.5", "%00"])
+def test_a_meeting_id_that_is_not_a_number_is_a_json_400_naming_the_id(client, path):
+    response = client.get(f"{URL}/{path}")
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/json")
+    [error] = response.json()["errors"]
+    assert error["parameter"] == "id" and "whole number" in error["reason"]
+
+
+@pytest.mark.parametrize("path", ["99999999999999999999", "99999999999999999999.ics"])
+def test_an_id_too_large_for_the_database_is_no_meeting(client, path):
+    response = client.get(f"{URL}/{path}")
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["parameter"] == "id"
+
+
+def test_an_unknown_language_lists_the_languages_the_directory_knows(client):
+    make_meeting(name="AA en español", attributes=("language-es",))
+
+    reason = client.get(URL, {"language": "xx"}).json()["errors"][0]["reason"]
+
+    assert "'xx'" in reason and "es" in reason.replace(",", " ").split()
+    assert "/api/v1/attributes" in reason
+    assert client.get(URL, {"language": "es"}).json()["count"] == 1
+    # A language in the vocabulary that no meeting is held in is simply no results.
+    assert client.get(URL, {"language": "ja"}).json()["count"] == 0
+
+
+def test_a_radius_with_a_place_is_fine_and_a_place_without_one_uses_25_km(client):
+    make_meeting(name="Lewes")
+    assert client.get(URL, {"lat": 38.77, "lon": -75.14, "radius_km": 5}).json()["count"] == 1
+    assert client.get(URL, {"lat": 38.77, "lon": -75.14}).json()["count"] == 1
 
 
 def test_fellowships_and_attributes_with_spanish_names(client):

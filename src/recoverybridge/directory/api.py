@@ -11,6 +11,7 @@ from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 from pydantic import BaseModel, ConfigDict
 
+from recoverybridge.directory.errors import InvalidParameter
 from recoverybridge.directory.exports.ical import meetings_calendar
 from recoverybridge.directory.models import Attribute, Fellowship, Meeting
 from recoverybridge.directory.queries import (
@@ -187,15 +188,44 @@ def _not_found(meeting_id: int) -> dict[str, object]:
     return {"errors": [{"parameter": "id", "reason": f"no meeting with id {meeting_id}"}]}
 
 
+# Ids are 64-bit integers in both databases: a larger number is no meeting (not a database error).
+MAX_ID = 2**63 - 1
+
+
+def _meeting(meeting_id: int) -> Meeting | None:
+    return meetings_by_id([meeting_id]).get(meeting_id) if meeting_id <= MAX_ID else None
+
+
+def _checked(params: MeetingSearch) -> MeetingSearch:
+    """What the API refuses that the search service lets through for its other callers.
+
+    A language nobody in the vocabulary speaks would find nothing, silently: the
+    referral wizard may search in a person's language and is told "nothing", but an
+    API client has most likely mistyped the code.
+    """
+    if params.language is not None:
+        known = sorted(
+            set(Attribute.objects.exclude(language_code="").values_list("language_code", flat=True))
+        )
+        if params.language not in known:
+            raise InvalidParameter(
+                "language",
+                f"no meetings are listed in language {params.language!r}; the directory knows"
+                f" {', '.join(known)} (the attributes of category 'language' in /api/v1/attributes)",
+            )
+    return params
+
+
 @router.get("/meetings", response={200: SearchOut, 400: ErrorsOut}, summary="Search meetings")
 def search(request: HttpRequest, params: Query[MeetingSearch]) -> dict[str, object]:
     """Active meetings of every fellowship, filtered, sorted and paged, with facet counts.
 
     Near a place (lat, lon, radius_km), online meetings are included with a null
     distance unless `mode` says otherwise; by-appointment meetings appear only
-    when there is no time filter.
+    when there is no time filter. `radius_km` needs a place (lat and lon); `language`
+    must be one the directory knows (category "language" in /api/v1/attributes).
     """
-    return search_out(search_meetings(params, now=timezone.now()))
+    return search_out(search_meetings(_checked(params), now=timezone.now()))
 
 
 @router.get(
@@ -206,13 +236,13 @@ def search(request: HttpRequest, params: Query[MeetingSearch]) -> dict[str, obje
 )
 def search_ics(request: HttpRequest, params: Query[MeetingSearch]) -> HttpResponse:
     """The same search and page as /meetings, as an iCalendar file of weekly events."""
-    result = search_meetings(params, now=timezone.now())
+    result = search_meetings(_checked(params), now=timezone.now())
     return _calendar_response([hit.meeting for hit in result.hits], "meetings.ics")
 
 
 @router.get("/meetings/{int:meeting_id}", response={200: MeetingOut, 404: ErrorsOut}, summary="One meeting")
 def meeting_detail(request: HttpRequest, meeting_id: int) -> Status[dict[str, object]]:
-    meeting = meetings_by_id([meeting_id]).get(meeting_id)
+    meeting = _meeting(meeting_id)
     if meeting is None:
         return Status(404, _not_found(meeting_id))
     occurrence = None
@@ -228,10 +258,19 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> Status[dict[str, ob
     openapi_extra=ICALENDAR,
 )
 def meeting_ics(request: HttpRequest, meeting_id: int) -> HttpResponse | Status[dict[str, object]]:
-    meeting = meetings_by_id([meeting_id]).get(meeting_id)
+    meeting = _meeting(meeting_id)
     if meeting is None:
         return Status(404, _not_found(meeting_id))
     return _calendar_response([meeting], f"meeting-{meeting_id}.ics")
+
+
+# After the two routes above: whatever else follows /meetings/ is not an id (Django's URL
+# resolver would otherwise answer with its HTML 404 page).
+@router.get("/meetings/{meeting_id}", response={400: ErrorsOut}, include_in_schema=False)
+def meeting_bad_id(request: HttpRequest, meeting_id: str) -> HttpResponse:
+    raise InvalidParameter(
+        "id", f"{meeting_id!r} is not a meeting id: ids are whole numbers, as in /meetings/42"
+    )
 
 
 @router.get("/fellowships", response=list[FellowshipDetailOut], summary="Fellowships")

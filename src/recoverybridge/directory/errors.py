@@ -5,3 +5,7 @@ class InvalidParameter(ValueError):
         super().__init__(f"{parameter}: {reason}")
         self.parameter = parameter
         self.reason = reason
+
+
+class NotFound(InvalidParameter):
+    """The parameter names nothing that exists (the API answers 404, not 400)."""

@@ -7,12 +7,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from django.http import Http404, HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from recoverybridge.directory.errors import InvalidParameter
+from recoverybridge.directory.errors import InvalidParameter, NotFound
 from recoverybridge.directory.exports import hsds
 from recoverybridge.directory.exports.meeting_guide import meeting_guide_json
 from recoverybridge.directory.models import Fellowship
@@ -24,8 +24,12 @@ class FeedParams(Schema):
     fellowship: list[str] = Field(default_factory=list, description="Fellowship slug; repeatable.")
 
 
+# Beyond this the offset no longer fits the databases' integers (a 500, not an empty page).
+MAX_PAGE = 10_000_000
+
+
 class PageParams(Schema):
-    page: int = Field(1, ge=1, description="Page number, from 1.")
+    page: int = Field(1, ge=1, le=MAX_PAGE, description="Page number, from 1.")
     per_page: int = Field(50, ge=1, le=1000)
 
 
@@ -47,7 +51,8 @@ def meeting_url_builder(request: HttpRequest) -> Callable[[int], str]:
 def checked_fellowships(slugs: list[str] | None) -> list[str] | None:
     if not slugs:
         return None
-    known = set(Fellowship.objects.filter(slug__in=slugs).values_list("slug", flat=True))
+    # Compared in Python: PostgreSQL refuses a text parameter with a NUL character in it.
+    known = set(Fellowship.objects.values_list("slug", flat=True))
     unknown = sorted(set(slugs) - known)
     if unknown:
         raise InvalidParameter("fellowship", f"unknown fellowship: {', '.join(unknown)}")
@@ -98,7 +103,7 @@ def hsds_service(request: HttpRequest, service_id: str, at: datetime | None = No
     meeting_id = hsds.meeting_id_from_service_id(service_id)
     meeting = hsds.hsds_meetings().filter(pk=meeting_id).first() if meeting_id is not None else None
     if meeting is None:
-        raise Http404("No such service.")
+        raise NotFound("service_id", f"no service {service_id!r} (a meeting's id from /hsds/services)")
     occurrences = hsds.OccurrenceCache(reference_instant(at))
     return hsds.service(meeting, meeting_url_builder(request)(meeting.pk), occurrences)
 

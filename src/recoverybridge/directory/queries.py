@@ -106,7 +106,10 @@ class MeetingSearch(BaseModel):
     lat: float | None = Field(None, ge=-90, le=90, description="Latitude of the place, WGS84 degrees.")
     lon: float | None = Field(None, ge=-180, le=180, description="Longitude of the place, WGS84 degrees.")
     radius_km: float = Field(
-        DEFAULT_RADIUS_KM, gt=0, le=MAX_RADIUS_KM, description="Distance from the place, in km."
+        DEFAULT_RADIUS_KM,
+        gt=0,
+        le=MAX_RADIUS_KM,
+        description="Distance from the place, in km; only with lat and lon.",
     )
     day: list[int] = Field(
         default_factory=list, description="Weekday in the meeting's zone, 0 = Sunday; repeatable."
@@ -135,7 +138,11 @@ class MeetingSearch(BaseModel):
         default_factory=list, description="Attribute slug; repeatable, all must match."
     )
     moud_friendly: bool = Field(False, description="Only meetings known to welcome people on MOUD.")
-    language: str | None = Field(None, description="ISO 639-1 code of a language the meeting is held in.")
+    language: str | None = Field(
+        None,
+        description="ISO 639-1 code of a language the meeting is held in; the API accepts the codes"
+        " of the 'language' attributes in /api/v1/attributes.",
+    )
     q: str | None = Field(None, max_length=200, description="Text in the name, group, notes or location.")
     sort: Literal["next", "distance", "name"] | None = Field(
         None, description="Default: distance when a place is given, else next."
@@ -180,6 +187,14 @@ class MeetingSearch(BaseModel):
                 "language", "'{value}' is not an ISO 639-1 code such as 'es'", {"value": value}
             )
         return text
+
+    @field_validator("q")
+    @classmethod
+    def _text(cls, value: str | None) -> str | None:
+        # PostgreSQL refuses a NUL character in a text parameter (a 500); SQLite matched everything.
+        if value is not None and "\x00" in value:
+            raise PydanticCustomError("text", "the text contains a NUL character (%00)")
+        return value
 
     @field_validator("fellowship", "attribute", mode="before")
     @classmethod
@@ -471,6 +486,8 @@ def search_meetings(params: MeetingSearch, *, now: datetime) -> SearchResult:
     if (params.lat is None) != (params.lon is None):
         missing = "lon" if params.lon is None else "lat"
         raise InvalidParameter(missing, "lat and lon must be given together")
+    if "radius_km" in params.model_fields_set and not params.has_place:
+        raise InvalidParameter("radius_km", "a distance needs a place: give lat and lon too")
     sort = params.sort or ("distance" if params.has_place else "next")
     if sort == "distance" and not params.has_place:
         raise InvalidParameter("sort", "sorting by distance needs lat and lon")
