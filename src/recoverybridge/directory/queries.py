@@ -634,8 +634,11 @@ def _wide_counts(meetings: QuerySet[Meeting]) -> WideCounts:
     ).annotate(n=Count("id")):
         by_fellowship[fellowship_id] += n
         by_mode[mode] += n
+    # One string per zone and per start, not one per row: the widest counts at 200k take about 1 MB.
+    texts: dict[str, str] = {}
     slots = tuple(
-        meetings.annotate(start_text=Cast("start_time", CharField()))
+        (texts.setdefault(zone_name, zone_name), weekday, start and texts.setdefault(start, start), n)
+        for zone_name, weekday, start, n in meetings.annotate(start_text=Cast("start_time", CharField()))
         .values_list("timezone", "weekday", "start_text")
         .annotate(n=Count("id"))
     )
@@ -643,7 +646,8 @@ def _wide_counts(meetings: QuerySet[Meeting]) -> WideCounts:
 
 
 # Counts of recent wide searches, per process: (database, directory token, SQL, parameters) -> counts.
-WIDE_COUNTS_KEPT = 64
+# The widest (every meeting: 10,572 slots at 200k) holds about 1 MB.
+WIDE_COUNTS_KEPT = 32
 _wide_counts_kept: OrderedDict[tuple[Any, ...], WideCounts] = OrderedDict()
 _wide_counts_lock = threading.Lock()
 
