@@ -1,6 +1,6 @@
 """The search page at 200k meetings: server time, page weight, and our approach against tsml-ui's.
 
-    .venv/bin/python bench/pages.py [--meetings 200000] [--runs 200] [--database-url URL]
+    .venv/bin/python bench/pages.py [--meetings 200000] [--runs 200] [--database-url URL] [--server-only]
 
 1. Builds (or reuses) a directory of N meetings with `generate_directory`: by default
    SQLite in var/bench/pages-N.sqlite3; with --database-url postgres://... a PostgreSQL
@@ -99,6 +99,10 @@ def searches() -> list[tuple[str, dict[str, str]]]:
         ("city + online + MOUD", {"where": "Sydney", "mode": "online", "moud": "on"}),
         ("starting soon, online", {"when": "now", "mode": "online"}),
         ("postcode-less region + secular", {"where": "Madrid", "approach": "secular"}),
+        # No place and no time window: the "Which group is for me?" quick links and "online, anywhere".
+        ("welcomes people on MOUD, anywhere", {"moud": "on"}),
+        ("online, anywhere", {"mode": "online"}),
+        ("12-step, anywhere", {"approach": "twelve-step"}),
     ]
 
 
@@ -112,6 +116,7 @@ def server_times(runs: int) -> tuple[list[tuple[str, float, float, float, float,
     from django.test.utils import override_settings, setup_test_environment
 
     import recoverybridge.wsgi  # noqa: F401  -- start up as the production server does (gc.freeze)
+    from recoverybridge.directory import queries
 
     setup_test_environment()  # lets the test client's host in
     # Hashed static names need collectstatic; the page's HTML is the same size either way.
@@ -123,6 +128,9 @@ def server_times(runs: int) -> tuple[list[tuple[str, float, float, float, float,
     for label, query in searches():
         query = {**query, "tz": "America/New_York"}
         cache.clear()
+        # A search with no place keeps its counts per process (queries._reused_wide_counts); the
+        # getattr lets this script measure commits from before that too.
+        getattr(queries, "forget_kept_counts", lambda: None)()
         started = time.perf_counter()
         response = client.get("/", query)
         cold = (time.perf_counter() - started) * 1000
@@ -252,6 +260,9 @@ def main() -> None:
     parser.add_argument("--meetings", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--database-url", help="default: SQLite in var/bench/pages-N.sqlite3")
+    parser.add_argument(
+        "--server-only", action="store_true", help="server times only: no page weight or Chromium run"
+    )
     args = parser.parse_args()
 
     database_url = (
@@ -268,19 +279,25 @@ def main() -> None:
     build(args.meetings, database_url, env)
     os.environ.update({k: env[k] for k in ("DATABASE_URL", "SECRET_KEY", "DJANGO_SETTINGS_MODULE")})
 
+    load = os.getloadavg()[0]
     rows, html = server_times(args.runs)
-    list_raw, list_gz = weight(html, LIST_ASSETS)
-    map_raw, map_gz = weight(html, MAP_ASSETS)
-    browser = browser_run(env)
-
     print(
-        f"### Search page at {args.meetings:,} meetings ({vendor}, in-process client, {args.runs} runs each)\n"
+        f"### Search page at {args.meetings:,} meetings ({vendor}, in-process client, {args.runs} runs each;"
+        f" load average {load:.1f} before, {os.getloadavg()[0]:.1f} after)\n"
     )
-    print("| search | first request (place not cached) ms | p50 ms | p95 ms | p99 ms | results on page |")
+    print(
+        "| search | first request (place, counts not cached) ms | p50 ms | p95 ms | p99 ms | results on page |"
+    )
     print("|---|---|---|---|---|---|")
     for label, cold, p50, p95, p99, count in rows:
         print(f"| {label} | {cold:.1f} | {p50:.1f} | {p95:.1f} | {p99:.1f} | {count} |")
     print()
+    if args.server_only:
+        return
+    list_raw, list_gz = weight(html, LIST_ASSETS)
+    map_raw, map_gz = weight(html, MAP_ASSETS)
+    browser = browser_run(env)
+
     print("| page weight (HTML + CSS + JS, no map tiles) | raw KB | gzip KB |")
     print("|---|---|---|")
     print(f"| list view | {list_raw / 1024:.0f} | {list_gz / 1024:.0f} |")
