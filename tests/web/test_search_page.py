@@ -158,6 +158,7 @@ def test_htmx_requests_get_only_the_results(client: Client, directory):
         ({"where": "Lewes", "radius": "7000"}, "Select a valid choice"),
         ({"where": "Lewes", "attribute": "secret"}, "Select a valid choice"),
         ({"mode": "online", "sort": "distance"}, "sorting by distance needs lat and lon"),
+        ({"mode": "online", "language": "xx"}, "Select a valid choice"),
     ],
 )
 def test_bad_input_gets_a_clear_message(client: Client, directory, query, message):
@@ -186,3 +187,12 @@ def test_the_distance_shown_is_the_distance_searched(client: Client, directory):
     wider = client.get("/", {"where": "Lewes", "radius": "100", "mode": "in_person"}).content.decode()
     assert '<option value="100" selected>100 km</option>' in wider
     assert "Dover Big Book" in names(wider)
+
+
+def test_a_distance_without_a_place_is_no_error_on_the_page(client: Client, directory):
+    """The API refuses radius_km without lat and lon; the page's distance select always holds
+    a value (25 km unless changed), so a search without a place simply measures nothing."""
+    response = client.get("/", {"mode": "online", "moud": "on", "radius": "10"})
+    assert response.status_code == 200
+    assert names(response.content.decode()) == ["Online Welcome"]
+    assert client.get("/api/v1/meetings", {"mode": "online", "radius_km": 10}).status_code == 400

@@ -210,8 +210,8 @@ def _checked(params: MeetingSearch) -> MeetingSearch:
         if params.language not in known:
             raise InvalidParameter(
                 "language",
-                f"no meetings are listed in language {params.language!r}; the directory knows"
-                f" {', '.join(known)} (the attributes of category 'language' in /api/v1/attributes)",
+                f"unknown language {params.language!r}; the directory knows {', '.join(known)}"
+                " (the attributes of category 'language' in /api/v1/attributes)",
             )
     return params
 
