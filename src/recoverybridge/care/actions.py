@@ -150,6 +150,19 @@ def update_person(
     return person
 
 
+RELATED_PERSON_FIELDS = ("name", "relationship", "contact", "as_person")
+
+
+def _check_link(user: User, person: Person, as_person: Person | None) -> None:
+    """A related person may be linked only to someone else's record that the user may see."""
+    if as_person is None:
+        return
+    if as_person.pk == person.pk:
+        raise ValueError("a person cannot be their own related person")
+    if not access.can(user, "person.view", as_person):
+        raise _deny(user, as_person, as_person, "link a related person to this record")
+
+
 def add_related_person(
     actor: Actor,
     person: Person,
@@ -157,22 +170,75 @@ def add_related_person(
     name: str,
     relationship: str,
     contact: str = "",
+    as_person: Person | None = None,
     now: datetime.datetime | None = None,
 ) -> RelatedPerson:
     user = _require(actor, "person.change", person, person, "change this person")
+    _check_link(user, person, as_person)
     with transaction.atomic():
         related = RelatedPerson.objects.create(
-            person=person, name=name, relationship=relationship, contact=contact
+            person=person, name=name, relationship=relationship, contact=contact, as_person=as_person
         )
         audit.record(
             user,
             AuditAction.CREATE,
             related,
             person=person,
-            changes=audit.diff({}, {"name": name, "relationship": relationship, "contact": contact}),
+            changes=audit.diff({}, audit.snapshot(related, RELATED_PERSON_FIELDS)),
             at=_now(now),
         )
     return related
+
+
+def update_related_person(
+    actor: Actor, related: RelatedPerson, *, now: datetime.datetime | None = None, **fields: Any
+) -> RelatedPerson:
+    """Correct a related person's details, or link them to (or unlink them from) their own record.
+    Raises RelatedPerson.DoesNotExist when someone else removed them meanwhile."""
+    person = related.person
+    user = _require(actor, "person.change", person, person, "change this person")
+    unknown = set(fields) - set(RELATED_PERSON_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown related person fields: {sorted(unknown)}")
+    if "as_person" in fields and fields["as_person"] != related.as_person:
+        _check_link(user, person, fields["as_person"])
+    with transaction.atomic():
+        related = RelatedPerson.objects.select_for_update().get(pk=related.pk, person=person)
+        before = audit.snapshot(related, fields)
+        for name, value in fields.items():
+            setattr(related, name, value)
+        changes = audit.diff(before, audit.snapshot(related, fields))
+        if changes:
+            related.save(update_fields=list(fields))
+            audit.record(user, AuditAction.UPDATE, related, person=person, changes=changes, at=_now(now))
+    return related
+
+
+def remove_related_person(
+    actor: Actor, related: RelatedPerson, *, now: datetime.datetime | None = None
+) -> None:
+    """Delete the row: a family member's details are theirs, not the person's care record, and
+    nothing refers to them. The DELETE event keeps who removed which one and when, with the old
+    values (name and contact masked, as the trail always does). Removing twice changes nothing."""
+    person = related.person
+    user = _require(actor, "person.change", person, person, "change this person")
+    with transaction.atomic():
+        current = RelatedPerson.objects.select_for_update().filter(pk=related.pk, person=person).first()
+        if current is None:
+            return
+        audit.record(
+            user,
+            AuditAction.DELETE,
+            current,
+            person=person,
+            changes={
+                name: {"old": value, "new": None}
+                for name, value in audit.snapshot(current, RELATED_PERSON_FIELDS).items()
+            },
+            detail="related person removed",
+            at=_now(now),
+        )
+        current.delete()
 
 
 # ---------------------------------------------------------------- consent

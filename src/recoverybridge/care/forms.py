@@ -25,6 +25,7 @@ from recoverybridge.care.models import (
     OrganisationKind,
     Person,
     ReferralTargetKind,
+    RelatedPerson,
     SpiritualPreference,
     TaskStatus,
     Team,
@@ -187,6 +188,12 @@ class PersonEditForm(PersonForm):
 
 
 class RelatedPersonForm(StaffForm):
+    """Add or correct a family member or concerned other, optionally linked to their own record.
+
+    The link is typed as a reference (RB-...) and looked up only among the people the user may
+    see, so the form never lists anyone, and a reference outside their teams gets the same
+    answer as one that does not exist."""
+
     name = forms.CharField(label=_("Name"), max_length=200)
     relationship = forms.CharField(
         label=_("Relationship"),
@@ -199,6 +206,68 @@ class RelatedPersonForm(StaffForm):
         required=False,
         help_text=_("A phone number or email address, if they agree to be contacted."),
     )
+    as_person = forms.CharField(
+        label=_("Their own record"),
+        max_length=32,
+        required=False,
+        help_text=_(
+            "If your team works with them too, enter the reference of their own record, such as "
+            "RB-K3QF7ZQA. Leave empty if not."
+        ),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        person: Person,
+        people: QuerySet[Person],
+        related: RelatedPerson | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.person = person
+        self.people = people
+        self.related = related
+        # A link made by someone who sees more (a service manager) to a record this user may
+        # not see: its reference is not shown, and leaving the field empty keeps it.
+        self.hidden_link = False
+        if related is not None:
+            linked = people.filter(pk=related.as_person_id).first() if related.as_person_id else None
+            self.hidden_link = related.as_person_id is not None and linked is None
+            kwargs["initial"] = {
+                "name": related.name,
+                "relationship": related.relationship,
+                "contact": related.contact,
+                "as_person": linked.reference if linked else "",
+            }
+        super().__init__(*args, **kwargs)
+        if self.hidden_link:
+            self.fields["as_person"].help_text = _(
+                "They are linked to a record outside your teams. Leave this empty to keep that link, "
+                "or enter the reference of another record to link them to it instead."
+            )
+
+    def clean_as_person(self) -> Person | None:
+        reference = self.cleaned_data["as_person"].strip().upper()
+        if not reference:
+            if self.hidden_link:
+                assert self.related is not None
+                return self.related.as_person
+            return None
+        if reference == self.person.reference:
+            raise forms.ValidationError(
+                _("That is %(name)s's own reference: enter the reference of the related person's record.")
+                % {"name": self.person.given_name}
+            )
+        linked = self.people.filter(reference=reference).first()
+        if linked is None:
+            raise forms.ValidationError(
+                _(
+                    "No one with the reference %(reference)s is on your teams' caseloads. Check the "
+                    "reference on their record, or leave this empty."
+                )
+                % {"reference": reference}
+            )
+        return linked
 
 
 def recipients() -> QuerySet[Organisation]:

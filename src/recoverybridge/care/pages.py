@@ -14,7 +14,7 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from recoverybridge.accounts import access
@@ -224,7 +224,13 @@ def timeline(user: User, person: Person, now: datetime.datetime | None = None) -
             for c in person.consents.select_related("recipient").order_by("-given_at", "-pk")
         ],
         follow_ups=follow_ups,
-        related=list(person.related_people.select_related("as_person").order_by("name")),
+        # link_visible: whether the user may open the related person's own record, if linked
+        # (a link made by a service manager may lead outside a worker's teams).
+        related=list(
+            person.related_people.annotate(
+                link_visible=Exists(access.people_for(user).filter(pk=OuterRef("as_person_id")))
+            ).order_by("name", "pk")
+        ),
         # Whose family member this person is, among the people the user may see.
         related_as=list(
             RelatedPerson.objects.filter(as_person=person, person__in=access.people_for(user)).select_related(

@@ -14,6 +14,16 @@ urlpatterns = [
     path("people/<int:person_id>/", views.person, name="person"),
     path("people/<int:person_id>/edit/", views.edit_person, name="edit_person"),
     path("people/<int:person_id>/related/new/", views.add_related_person, name="add_related_person"),
+    path(
+        "people/<int:person_id>/related/<int:related_id>/edit/",
+        views.edit_related_person,
+        name="edit_related_person",
+    ),
+    path(
+        "people/<int:person_id>/related/<int:related_id>/remove/",
+        views.remove_related_person,
+        name="remove_related_person",
+    ),
     path("people/<int:person_id>/audit/", views.person_audit, name="person_audit"),
     path("people/<int:person_id>/audit/export/", views.person_audit_export, name="person_audit_export"),
     path("people/<int:person_id>/consent/", views.give_consent, name="give_consent"),

@@ -46,6 +46,7 @@ from recoverybridge.care.models import (
     Person,
     Referral,
     ReferralTargetKind,
+    RelatedPerson,
     TaskStatus,
 )
 from recoverybridge.care.takeaway import takeaway_pdf
@@ -197,13 +198,61 @@ def edit_person(request: HttpRequest, person_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def add_related_person(request: HttpRequest, person_id: int) -> HttpResponse:
     person = _person(request, person_id)
-    form = RelatedPersonForm(request.POST if request.method == "POST" else None)
+    data = request.POST if request.method == "POST" else None
+    form = RelatedPersonForm(data, person=person, people=access.people_for(request.user))
     if form.is_bound and form.is_valid():
         actions.add_related_person(request.user, person, **form.cleaned_data)
         messages.success(request, _("Related person added."))
         return HttpResponseRedirect(_person_url(person))
     title = _("Add a family member or concerned other")
     return _form_page(request, person, form, title, _("Add related person"))
+
+
+def _related(person: Person, related_id: int) -> RelatedPerson:
+    """One of this person's related people; another person's is a 404 like a missing one."""
+    related = person.related_people.filter(pk=related_id).first()
+    if related is None:
+        raise Http404
+    related.person = person  # already scoped and loaded; the actions check access on it again
+    return related
+
+
+@staff_page
+@require_http_methods(["GET", "POST"])
+def edit_related_person(request: HttpRequest, person_id: int, related_id: int) -> HttpResponse:
+    person = _person(request, person_id)
+    related = _related(person, related_id)
+    data = request.POST if request.method == "POST" else None
+    form = RelatedPersonForm(data, person=person, people=access.people_for(request.user), related=related)
+    if form.is_bound and form.is_valid():
+        try:
+            actions.update_related_person(request.user, related, **form.cleaned_data)
+        except RelatedPerson.DoesNotExist:
+            raise Http404 from None  # removed by someone else meanwhile
+        messages.success(request, _("Related person's details saved."))
+        return HttpResponseRedirect(_person_url(person))
+    if not form.is_bound:
+        actions.record_view(request.user, person, detail=f"edit related person {related.pk}")
+    title = _("Edit a family member or concerned other")
+    return _form_page(request, person, form, title, _("Save changes"))
+
+
+@staff_page
+@require_http_methods(["GET", "POST"])
+def remove_related_person(request: HttpRequest, person_id: int, related_id: int) -> HttpResponse:
+    """GET asks to confirm and changes nothing; POST removes."""
+    person = _person(request, person_id)
+    related = _related(person, related_id)
+    if request.method == "POST":
+        actions.remove_related_person(request.user, related)
+        messages.success(request, _("Related person removed."))
+        return HttpResponseRedirect(_person_url(person))
+    actions.record_view(request.user, person, detail=f"remove related person {related.pk}")
+    linked = None
+    if related.as_person_id is not None:
+        linked = access.people_for(request.user).filter(pk=related.as_person_id).first()
+    context = {"person": person, "related": related, "linked": linked, "back": _person_url(person)}
+    return render(request, "care/related_remove.html", context)
 
 
 @staff_page
