@@ -46,6 +46,8 @@ PERSON_PAGES = (
     "contact",
     "referral",
     "takeaway",
+    "related_edit",
+    "related_remove",
 )
 AUDIT_PAGES = ("audit", "audit_export")
 
@@ -78,6 +80,18 @@ def referrals(world):
     }
 
 
+@pytest.fixture
+def related_people(world):
+    """A family member of each person, added by their own team."""
+    by = {"pat": world.bob, "quinn": world.dave, "rowan": world.nina}
+    return {
+        name: actions.add_related_person(
+            by[name], world.person(name), name="Jo Example", relationship="sister"
+        )
+        for name in PEOPLE
+    }
+
+
 def request(client: Client, page: str, person, referral):
     base = f"/staff/people/{person.pk}/"
     if page == "audit_export":
@@ -93,6 +107,8 @@ def request(client: Client, page: str, person, referral):
         "audit": base + "audit/",
         "referral": f"/staff/referrals/{referral.pk}/",
         "takeaway": f"/staff/referrals/{referral.pk}/take-away.pdf",
+        "related_edit": base + f"related/{person.related_people.get().pk}/edit/",
+        "related_remove": base + f"related/{person.related_people.get().pk}/remove/",
     }[page]
     return client.get(url)
 
@@ -101,7 +117,7 @@ CELLS = [(p, u, n) for p in (*PERSON_PAGES, *AUDIT_PAGES) for u in USERS for n i
 
 
 @pytest.mark.parametrize(("page", "username", "person_name"), CELLS)
-def test_person_pages(world, referrals, client, page, username, person_name):
+def test_person_pages(world, referrals, related_people, client, page, username, person_name):
     user, person = world.user(username), world.person(person_name)
     client.force_login(user)
     before = AuditEvent.objects.filter(actor=user, person_id=person.pk).exclude(action=AuditAction.DENIED)
@@ -117,7 +133,7 @@ def test_person_pages(world, referrals, client, page, username, person_name):
 
 
 @pytest.mark.parametrize("page", [*PERSON_PAGES, *AUDIT_PAGES])
-def test_person_pages_need_signing_in(world, referrals, client, page):
+def test_person_pages_need_signing_in(world, referrals, related_people, client, page):
     response = request(client, page, world.pat, referrals["pat"])
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
 

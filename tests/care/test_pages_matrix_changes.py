@@ -18,10 +18,12 @@ from recoverybridge.care.models import (
     FollowUp,
     Referral,
     ReferralTargetKind,
+    RelatedPerson,
     TaskStatus,
 )
 from recoverybridge.directory.models import Fellowship
 from tests.care.test_access_matrix import SEES
+from tests.care_world import make_person
 
 PEOPLE = ("pat", "quinn", "rowan")
 WORKER = {"pat": "bob", "quinn": "dave", "rowan": "nina"}
@@ -29,7 +31,8 @@ WORKER = {"pat": "bob", "quinn": "dave", "rowan": "nina"}
 
 @pytest.fixture
 def records(world):
-    """For each person, made by their own worker: a consent, an episode, a referral with follow-ups."""
+    """For each person, made by their own worker: a consent, an episode, a referral with follow-ups,
+    a related person (their sister Jo) and Jo's own record on the same team."""
     made = {}
     for name in PEOPLE:
         worker, person = world.user(WORKER[name]), world.person(name)
@@ -44,6 +47,9 @@ def records(world):
                 target_kind=ReferralTargetKind.FELLOWSHIP,
                 fellowship=Fellowship.objects.get(slug="smart"),
             ),
+            "related": actions.add_related_person(worker, person, name="Jo Example", relationship="sister"),
+            # The sister's own record, on the same team: linkable by whoever may change the person.
+            "jo": make_person(person.team, f"RB-JO-{name.upper()}", "Jo"),
         }
     return made
 
@@ -64,6 +70,20 @@ def post_change(client, change, person, made):
             f"/staff/people/{person.pk}/contacts/new/",
             {"kind": "phone", "at": "2026-01-13 10:00", "duration_minutes": "15", "note": "ok"},
         )
+    if change == "edit related person":
+        return client.post(
+            f"/staff/people/{person.pk}/related/{made['related'].pk}/edit/",
+            {"name": "Jo Example", "relationship": "brother", "contact": "", "as_person": ""},
+        )
+    if change == "link related person":
+        # To another person of the same team (made by the fixture below), so in scope exactly
+        # when the person is.
+        return client.post(
+            f"/staff/people/{person.pk}/related/{made['related'].pk}/edit/",
+            {"name": "Jo Example", "relationship": "sister", "as_person": made["jo"].reference},
+        )
+    if change == "remove related person":
+        return client.post(f"/staff/people/{person.pk}/related/{made['related'].pk}/remove/")
     if change == "cancel referral":
         return client.post(
             f"/staff/referrals/{made['referral'].pk}/",
@@ -81,12 +101,27 @@ def changed(change, person, made) -> bool:
         return Episode.objects.get(pk=made["episode"].pk).ended_on is not None
     if change == "log contact":
         return Contact.objects.filter(person=person).exists()
+    if change == "edit related person":
+        return RelatedPerson.objects.filter(pk=made["related"].pk, relationship="brother").exists()
+    if change == "link related person":
+        return RelatedPerson.objects.filter(pk=made["related"].pk, as_person=made["jo"]).exists()
+    if change == "remove related person":
+        return not RelatedPerson.objects.filter(pk=made["related"].pk).exists()
     if change == "cancel referral":
         return Referral.objects.get(pk=made["referral"].pk).status == TaskStatus.CANCELLED
     raise AssertionError(change)
 
 
-CHANGES = ("complete follow-up", "revoke consent", "end episode", "log contact", "cancel referral")
+CHANGES = (
+    "complete follow-up",
+    "revoke consent",
+    "end episode",
+    "log contact",
+    "cancel referral",
+    "edit related person",
+    "link related person",
+    "remove related person",
+)
 CELLS = [(c, u, p) for c in CHANGES for u in SEES for p in PEOPLE]
 
 
