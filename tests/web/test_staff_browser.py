@@ -133,3 +133,41 @@ def test_work_queue(live_server, page, world):  # noqa: F811
     assert done.outcome == "Went to two meetings, liked it"
     screenshots(page, "staff-queue-done")
     assert User.objects.get(username="bob").is_active
+
+
+def test_correcting_linking_and_removing_a_related_person(live_server, page, world):  # noqa: F811
+    """Bob mistyped Morgan's phone number: he corrects it from Pat's timeline, links Morgan to her
+    own record, sees a clear error for a reference outside his teams, then removes her."""
+    morgan = actions.add_related_person(
+        world.bob, world.pat, name="Morgan Example", relationship="sister", contact="+44 7700 900132"
+    )
+    own = actions.create_person(world.bob, world.detox, given_name="Morgan", family_name="Example")
+    sign_in(page, live_server, f"/staff/people/{world.pat.pk}/")
+    page.get_by_role("heading", name="Related people").scroll_into_view_if_needed()
+    screenshots(page, "staff-person-related")
+    page.get_by_role("link", name="Edit Morgan Example").click()
+    page.get_by_role("heading", name="Edit a family member or concerned other", level=1).wait_for()
+    assert page.get_by_label("Contact").input_value() == "+44 7700 900132"
+    screenshots(page, "staff-related-edit")
+
+    page.get_by_label("Contact").fill("+44 7700 900123")
+    page.get_by_label("Their own record").fill(world.quinn.reference)
+    page.get_by_role("button", name="Save changes").click()
+    page.get_by_role("alert").filter(has_text="No one with the reference").wait_for()
+    assert page.get_by_label("Contact").input_value() == "+44 7700 900123"  # nothing typed is lost
+    assert page.get_by_label("Their own record").get_attribute("aria-invalid") == "true"
+    screenshots(page, "staff-related-edit-error")
+
+    page.get_by_label("Their own record").fill(own.reference)
+    page.get_by_role("button", name="Save changes").click()
+    page.get_by_text("Related person's details saved.").wait_for()
+    morgan.refresh_from_db()
+    assert (morgan.contact, morgan.as_person) == ("+44 7700 900123", own)
+
+    page.get_by_role("link", name="Remove Morgan Example").click()
+    page.get_by_role("heading", name="Remove a family member or concerned other", level=1).wait_for()
+    screenshots(page, "staff-related-remove")
+    page.get_by_role("button", name="Remove related person").click()
+    page.get_by_text("Related person removed.").wait_for()
+    assert not type(morgan).objects.filter(pk=morgan.pk).exists()
+    assert page.get_by_text("No related people recorded.").is_visible()
