@@ -19,13 +19,14 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
 from ninja import Query, Router
 from ninja.security import HttpBearer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from recoverybridge.accounts.access import allowed_statuses, referrals_for, referrals_for_organisation
-from recoverybridge.audit.actions import record
+from recoverybridge.audit.actions import event, record, record_many
 from recoverybridge.audit.models import AuditAction
 from recoverybridge.care import fhir, states
 from recoverybridge.care.actions import set_business_status, set_referral_status
@@ -34,6 +35,8 @@ from recoverybridge.care.errors import ConsentRequired, InvalidTransition
 from recoverybridge.care.models import MutualAidMilestone, Organisation, Referral, TaskStatus
 
 FHIR_JSON = "application/fhir+json"
+# The audit detail of a Task listed or read by its receiving organisation.
+TASK_READ = "FHIR Task read by the receiving organisation"
 
 
 @dataclass(frozen=True)
@@ -262,16 +265,20 @@ def list_tasks(
         referrals = referrals.filter(status__in=wanted)
     total = referrals.count()
     page = list(referrals.order_by("authored_on", "pk")[offset : offset + count])
-    with transaction.atomic():
-        for referral in page:
-            record(
-                None,
-                AuditAction.VIEW,
-                referral,
-                person=referral.person_id,
-                actor_organisation=organisation,
-                detail="FHIR Task read by the receiving organisation",
-            )
+    # One audit row per Task listed, as a read of each would write, in one INSERT at one instant.
+    now = timezone.now()
+    record_many(
+        event(
+            None,
+            AuditAction.VIEW,
+            referral,
+            person=referral.person_id,
+            actor_organisation=organisation,
+            detail=TASK_READ,
+            at=now,
+        )
+        for referral in page
+    )
     return fhir_response(_task_bundle(request, page, total, offset, count))
 
 
@@ -294,7 +301,7 @@ def read_task(request: HttpRequest, task_id: str) -> HttpResponse:
         referral,
         person=referral.person_id,
         actor_organisation=organisation,
-        detail="FHIR Task read by the receiving organisation",
+        detail=TASK_READ,
     )
     return fhir_response(fhir.task(referral))
 
