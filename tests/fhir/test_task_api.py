@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 from django.utils import timezone
 
 from recoverybridge.audit.models import AuditAction, AuditEvent
@@ -408,3 +409,13 @@ def test_the_task_list_pages_with_a_next_link(client, referral, lighthouse_token
     assert len(second_page["entry"]) == 1
     assert second_page["entry"][0]["resource"]["id"] != first_page["entry"][0]["resource"]["id"]
     assert not [link for link in second_page["link"] if link["relation"] == "next"]
+
+
+@pytest.mark.django_db
+def test_csrf_is_not_asked_of_a_token_caller(referral, lighthouse_token):
+    """The API's views are wrapped to answer a wrong method in JSON; they stay exempt from the
+    CSRF check of form posts (the token is the credential; no cookie is involved)."""
+    client = Client(enforce_csrf_checks=True)
+    response = patch(client, referral.pk, lighthouse_token, issue("accepted"))
+    assert response.status_code == 200, response.content[:300]
+    assert status_of(referral) == TaskStatus.ACCEPTED
