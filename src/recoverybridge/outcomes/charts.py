@@ -17,14 +17,23 @@ from django.utils import dateformat
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-# Drawing area in SVG user units; the page scales the picture to its column.
-WIDTH = 440
+# Drawing area in SVG user units; the page scales the picture to its column, text and all. The
+# text is FONT_SIZE / WIDTH of the picture's width: 14 / 360 keeps it at 11 px or more in the
+# 288 px column of a 320 px phone, and the stylesheet caps the picture's width (.chart-box) so
+# that it stays near body size on a desktop. Everything is laid out in about 25 ems across.
+WIDTH = 360
 HEIGHT = 260
-LEFT = 44
-RIGHT = 16
+RIGHT = 12
 TOP = 16
-BOTTOM = 44
-FONT_SIZE = 12
+BOTTOM = 32
+FONT_SIZE = 14
+LINE_HEIGHT = 18
+# Glyph widths in ems by kind (_glyph_width), for keeping texts apart without a browser to measure them.
+NARROW_GLYPHS = frozenset(" iljI.,:;'|!")
+MIDDLE_GLYPHS = frozenset("ftr()-/[]")
+WIDE_GLYPHS = frozenset("mwMW%")
+TICK_GAP = FONT_SIZE / 2  # the least room between two tick labels
+X_TICK_BASELINE = FONT_SIZE + 9  # under the x axis, clear of the lowest y tick label
 # Colours with at least 4.5:1 contrast on white (text and lines alike); dashes and marker
 # shapes repeat the distinction for anyone who cannot tell the colours apart.
 STYLES = (
@@ -124,12 +133,14 @@ def axis_top(values: Sequence[float | None], at_least: float) -> float:
     return math.ceil(top / step - 1e-9) * step
 
 
-def _date_ticks(first: datetime.date, last: datetime.date, most: int = 5) -> list[datetime.date]:
-    """First days of months (or of years, over a long span) between first and last."""
+DATE_STEPS = ((1, "M Y"), (2, "M Y"), (3, "M Y"), (6, "M Y"), (12, "Y"), (24, "Y"), (60, "Y"))
+
+
+def _date_ticks(first: datetime.date, last: datetime.date, step: int) -> list[datetime.date]:
+    """First days of months `step` months apart (of years, for a step of 12 or more), first..last."""
     months = (last.year - first.year) * 12 + last.month - first.month
     if months <= 0:
         return [first]
-    step = next(s for s in (1, 2, 3, 6, 12, 24, 60) if months / s <= most)
     ticks = []
     year, month = first.year, first.month
     if step >= 12:
@@ -147,6 +158,100 @@ def _date_ticks(first: datetime.date, last: datetime.date, most: int = 5) -> lis
 
 def _fmt(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def _glyph_width(char: str) -> float:
+    if char in NARROW_GLYPHS:
+        return 0.3
+    if char in MIDDLE_GLYPHS:
+        return 0.42
+    if char in WIDE_GLYPHS:
+        return 0.92
+    if char.isdigit():
+        return 0.64
+    return 0.72 if char.isupper() else 0.62
+
+
+def text_width(text: str, bold: bool = False) -> float:
+    """About how wide `text` is drawn at FONT_SIZE, in SVG units: within a few percent of DejaVu
+    Sans (Debian's system-ui), one of the widest sans-serif faces, so narrower ones fit too."""
+    return sum(_glyph_width(char) for char in text) * FONT_SIZE * (1.12 if bold else 1)
+
+
+def wrap(text: str, width: float, bold: bool = False) -> list[str]:
+    """`text` in lines about `width` wide at most, broken between words (a longer word stays whole)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and text_width(f"{lines[-1]} {word}", bold) <= width:
+            lines[-1] += f" {word}"
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+def text_lines(lines: Sequence[str], x: float, y: float, attributes: str = "") -> str:
+    """One <text> holding `lines` one under the other, the first on baseline y; escaped."""
+    if len(lines) == 1:
+        return f'<text x="{_fmt(x)}" y="{_fmt(y)}"{attributes}>{escape(lines[0])}</text>'
+    spans = "".join(
+        f'<tspan x="{_fmt(x)}" dy="{0 if index == 0 else LINE_HEIGHT}">{escape(line)}</tspan>'
+        for index, line in enumerate(lines)
+    )
+    return f'<text x="{_fmt(x)}" y="{_fmt(y)}"{attributes}>{spans}</text>'
+
+
+def y_axis_title(text: str, middle: float, length: float) -> tuple[str, float]:
+    """The y axis's title, turned to run up the left edge beside a plot `length` tall, centred on
+    `middle`; in two or more lines side by side if longer. Returns the SVG and its right edge."""
+    lines = wrap(text, length)
+    x = FONT_SIZE
+    svg = text_lines(
+        lines,
+        x,
+        middle,
+        f' text-anchor="middle" fill="{AXIS_COLOUR}" transform="rotate(-90 {x} {_fmt(middle)})"',
+    )
+    return svg, x + 4 + LINE_HEIGHT * (len(lines) - 1)
+
+
+def plot_left(title_right: float, tick_labels: Sequence[str]) -> float:
+    """The plot's left edge: room for the y axis title and the widest tick label right-aligned to it."""
+    return math.ceil(title_right + 6 + max([text_width(label) for label in tick_labels] or [0]) + 6)
+
+
+def _place_x_labels(
+    ticks: Sequence[tuple[float, str]], left: float, right: float, drop: bool
+) -> list[tuple[str, float, str]] | None:
+    """(anchor, x, label) for each tick label, centred under its tick but pulled in at the edges
+    rather than cut off; a label that would touch the one before is left out, or when not `drop`
+    the answer is None."""
+    placed: list[tuple[str, float, str]] = []
+    last_right = -math.inf
+    for x, label in ticks:
+        width = text_width(label)
+        start = x - width / 2
+        anchor, at = "middle", x
+        if start < left:
+            anchor, at, start = "start", left, left
+        elif start + width > right:
+            anchor, at, start = "end", right, right - width
+        if start < last_right + TICK_GAP:
+            if not drop:
+                return None
+            continue
+        last_right = start + width
+        placed.append((anchor, at, label))
+    return placed
+
+
+def x_tick_labels(
+    ticks: Sequence[tuple[float, str]], y: float, left: float = 2, right: float = WIDTH - 2
+) -> list[str]:
+    """<text> on baseline y for each (x, label) under an x axis (see _place_x_labels)."""
+    return [
+        f'<text x="{_fmt(at)}" y="{_fmt(y)}" text-anchor="{anchor}" fill="{AXIS_COLOUR}">{escape(label)}</text>'
+        for anchor, at, label in _place_x_labels(ticks, left, right, drop=True) or []
+    ]
 
 
 def _marker(shape: str, x: float, y: float, colour: str) -> str:
@@ -171,14 +276,18 @@ def render_svg(chart: Chart) -> SafeString:
     """The chart as an inline <svg> element (safe to put in a template as it is)."""
     cid = escape(chart.chart_id)
     dates = sorted({p.on for s in chart.series for p in s.points})
-    inner_w = WIDTH - LEFT - RIGHT
     inner_h = HEIGHT - TOP - BOTTOM
+    y_ticks = list(chart.y_ticks or nice_ticks(chart.y_min, chart.y_max))
+    tick_labels = [chart.value_format(tick) for tick in y_ticks]
+    y_title, title_right = y_axis_title(chart.y_label, TOP + inner_h / 2, inner_h)
+    left = plot_left(title_right, tick_labels)
+    inner_w = WIDTH - left - RIGHT
     span = (dates[-1] - dates[0]).days if dates else 0
 
     def x_of(on: datetime.date) -> float:
         if not dates or span == 0:
-            return LEFT + inner_w / 2
-        return LEFT + inner_w * (on - dates[0]).days / span
+            return left + inner_w / 2
+        return left + inner_w * (on - dates[0]).days / span
 
     def y_of(value: float) -> float:
         clamped = min(max(value, chart.y_min), chart.y_max)
@@ -192,37 +301,35 @@ def render_svg(chart: Chart) -> SafeString:
         f'<desc id="{cid}-desc">{escape(chart.description)}</desc>',
     ]
     # Grid and y axis labels.
-    for tick in chart.y_ticks or nice_ticks(chart.y_min, chart.y_max):
+    for tick, label in zip(y_ticks, tick_labels, strict=True):
         y = y_of(tick)
         out.append(
-            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_fmt(y)}" y2="{_fmt(y)}" stroke="{GRID_COLOUR}"/>'
+            f'<line x1="{left}" x2="{WIDTH - RIGHT}" y1="{_fmt(y)}" y2="{_fmt(y)}" stroke="{GRID_COLOUR}"/>'
         )
         out.append(
-            f'<text x="{LEFT - 6}" y="{_fmt(y + 4)}" text-anchor="end" fill="{AXIS_COLOUR}">'
-            f"{escape(chart.value_format(tick))}</text>"
+            f'<text x="{left - 6}" y="{_fmt(y + 5)}" text-anchor="end" fill="{AXIS_COLOUR}">{escape(label)}</text>'
         )
-    out.append(
-        f'<text x="12" y="{_fmt(TOP + inner_h / 2)}" text-anchor="middle" fill="{AXIS_COLOUR}"'
-        f' transform="rotate(-90 12 {_fmt(TOP + inner_h / 2)})">{escape(chart.y_label)}</text>'
-    )
-    # x axis and its dated ticks.
+    out.append(y_title)
+    # x axis and its dated ticks: month and year, or the year alone when the ticks are years apart.
     base = TOP + inner_h
-    out.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{base}" y2="{base}" stroke="{AXIS_COLOUR}"/>')
+    out.append(f'<line x1="{left}" x2="{WIDTH - RIGHT}" y1="{base}" y2="{base}" stroke="{AXIS_COLOUR}"/>')
     if dates:
-        for on in _date_ticks(dates[0], dates[-1]):
-            x = x_of(on)
+        # The most ticks whose labels fit side by side.
+        for step, format_ in DATE_STEPS:
+            ticks = _date_ticks(dates[0], dates[-1], step)
+            labelled = [(x_of(on), dateformat.format(on, format_)) for on in ticks]
+            if _place_x_labels(labelled, 2, WIDTH - 2, drop=False) is not None:
+                break
+        for x, _label in labelled:
             out.append(
                 f'<line x1="{_fmt(x)}" x2="{_fmt(x)}" y1="{base}" y2="{base + 5}" stroke="{AXIS_COLOUR}"/>'
             )
-            out.append(
-                f'<text x="{_fmt(x)}" y="{base + 18}" text-anchor="middle" fill="{AXIS_COLOUR}">'
-                f"{escape(dateformat.format(on, 'M Y'))}</text>"
-            )
+        out.extend(x_tick_labels(labelled, base + X_TICK_BASELINE))
     # The reference line, labelled on the line itself.
     if chart.reference is not None:
         y = y_of(chart.reference.value)
         out.append(
-            f'<line class="chart-reference" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_fmt(y)}" y2="{_fmt(y)}"'
+            f'<line class="chart-reference" x1="{left}" x2="{WIDTH - RIGHT}" y1="{_fmt(y)}" y2="{_fmt(y)}"'
             f' stroke="{REFERENCE_COLOUR}" stroke-width="2" stroke-dasharray="8 4"/>'
         )
     # The series: lines broken where a value is missing, a marker on every value.
@@ -247,13 +354,21 @@ def render_svg(chart: Chart) -> SafeString:
                 )
         out.extend(markers)
         out.append("</g>")
-    # The reference line's label last, over the series, with a white halo to stay readable.
+    # The reference line's label last, over the series, with a white halo to stay readable: above
+    # the line, in two lines if it is too long for one, or under it when there is no room above.
     if chart.reference is not None:
         y = y_of(chart.reference.value)
+        lines = wrap(chart.reference.label, inner_w - 8, bold=True)
+        height = LINE_HEIGHT * (len(lines) - 1)
+        first = y - 7 - height if y - 7 - height - FONT_SIZE >= 0 else y + FONT_SIZE + 5
         out.append(
-            f'<text x="{WIDTH - RIGHT - 4}" y="{_fmt(y - 6)}" text-anchor="end" fill="{REFERENCE_COLOUR}"'
-            f' font-weight="700" stroke="#ffffff" stroke-width="4" paint-order="stroke">'
-            f"{escape(chart.reference.label)}</text>"
+            text_lines(
+                lines,
+                WIDTH - RIGHT - 4,
+                first,
+                f' text-anchor="end" fill="{REFERENCE_COLOUR}" font-weight="700" stroke="#ffffff"'
+                ' stroke-width="4" paint-order="stroke"',
+            )
         )
     out.append("</svg>")
     return mark_safe("".join(out))  # noqa: S308  (every text above is escaped)
