@@ -26,7 +26,7 @@ Input rows with a missing unit or a missing indicator (NaN: the question does no
 categories) are left out and listed in `Funnel.excluded`.
 """
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +39,20 @@ from scipy.stats import binom, norm
 
 from recoverybridge.evaluation.errors import EvaluationError
 from recoverybridge.evaluation.suppression import SUPPRESSED, SuppressionRule, suppress_rates
-from recoverybridge.outcomes.charts import axis_top, nice_ticks
+from recoverybridge.outcomes.charts import (
+    FONT_SIZE,
+    LINE_HEIGHT,
+    WIDTH,
+    X_TICK_BASELINE,
+    axis_top,
+    nice_ticks,
+    plot_left,
+    text_lines,
+    text_width,
+    wrap,
+    x_tick_labels,
+    y_axis_title,
+)
 
 # Two-sided coverage of the limits and the tail probabilities that make them.
 LEVELS = {"95": 0.95, "998": 0.998}
@@ -286,13 +299,11 @@ def release_funnel(
 
 # --- Drawing ------------------------------------------------------------------------------------
 
-WIDTH = 560
-HEIGHT = 380
-LEFT = 52
-RIGHT = 16
+# Drawn at the outcome charts' scale (see outcomes.charts): 360 units wide, text 14.
+PLOT_HEIGHT = 220
 TOP = 16
-BOTTOM = 108  # x axis labels and the legend
-FONT_SIZE = 12
+RIGHT = 12
+LEGEND_ROW = 22
 AXIS_COLOUR = "#4a5058"
 GRID_COLOUR = "#d5dae1"
 TARGET_COLOUR = "#1c1f23"
@@ -341,61 +352,78 @@ def render_funnel_svg(
     units = funnel.units[~funnel.units["unit"].isin(list(hide_units))]
     curves = funnel.curves
     prefix = "adj_" if funnel.overdispersed else ""
-    inner_w = WIDTH - LEFT - RIGHT
-    inner_h = HEIGHT - TOP - BOTTOM
-    x_ticks = nice_ticks(0, float(max(funnel.units["n"].max(), 1)), 6)
+    inner_h = PLOT_HEIGHT
+    x_ticks = nice_ticks(0, float(max(funnel.units["n"].max(), 1)), 4)
     x_max = x_ticks[-1] if x_ticks[-1] >= funnel.units["n"].max() else float(funnel.units["n"].max())
     # Up to the highest rate or the 99.8% limit at the smallest n, whichever is higher.
     tops = [funnel.p0, float(units["rate"].max()) if len(units) else 0.0]
     tops.append(float(curves[f"{prefix}upper_998"].iloc[0]))
     y_max = min(1.0, axis_top([max(tops) * 1.05], 0.01))
-    y_ticks = [tick for tick in nice_ticks(0, y_max, 6) if tick <= y_max]
+    y_ticks = [tick for tick in nice_ticks(0, y_max, 5) if tick <= y_max]
+    y_labels = [f"{_percent(tick)}%" for tick in y_ticks]
+    y_title, title_right = y_axis_title(_("Rate"), TOP + inner_h / 2, inner_h)
+    left = plot_left(title_right, y_labels)
+    inner_w = WIDTH - left - RIGHT
+    base = TOP + inner_h
 
     def x_of(n: float) -> float:
-        return LEFT + inner_w * n / x_max
+        return left + inner_w * n / x_max
 
     def y_of(value: float) -> float:
         return TOP + inner_h * (1 - min(max(value, 0.0), y_max) / y_max)
 
+    # Under the plot: tick labels, the x axis title, then the legend one entry a row and the note.
+    legend_width = WIDTH - left - 30 - 4
+    entries = [
+        ("line", TARGET_COLOUR, "", _("Overall rate %(rate)s%%") % {"rate": _percent(funnel.p0)}),
+        # xgettext:no-python-format
+        ("line", LIMIT_95_COLOUR, "6 3", _("95% limits")),
+        # xgettext:no-python-format
+        ("line", LIMIT_998_COLOUR, "2 3", _("99.8% limits")),
+        ("inside", "", "", _("Within limits")),
+        ("watch", "", "", _("Outside 95%")),
+        ("outlier", "", "", _("Outside 99.8% (labelled)")),
+    ]
+    legend_lines = [wrap(text, legend_width) for *_kind, text in entries]
+    note_lines: list[str] = []
+    if funnel.overdispersed:
+        note = _("Limits widened for over-dispersion (phi %(phi)s)") % {"phi": f"{funnel.phi:.2f}"}
+        note_lines = wrap(note, WIDTH - left - RIGHT)
+    legend_top = base + 2 * LINE_HEIGHT + 32
+    note_top = legend_top + sum(LEGEND_ROW + LINE_HEIGHT * (len(lines) - 1) for lines in legend_lines)
+    height = note_top + (LINE_HEIGHT * len(note_lines) + 4 if note_lines else 0)
+
     out = [
-        f'<svg class="chart funnel" id="{cid}" role="img" viewBox="0 0 {WIDTH} {HEIGHT}"'
+        f'<svg class="chart funnel" id="{cid}" role="img" viewBox="0 0 {WIDTH} {_fmt(height)}"'
         f' aria-labelledby="{cid}-title {cid}-desc" focusable="false"'
         f' font-family="system-ui, sans-serif" font-size="{FONT_SIZE}">',
         f'<title id="{cid}-title">{escape(title)}</title>',
         f'<desc id="{cid}-desc">{escape(desc)}</desc>',
     ]
-    base = TOP + inner_h
-    for tick in y_ticks:
+    for tick, label in zip(y_ticks, y_labels, strict=True):
         y = y_of(tick)
         out.append(
-            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_fmt(y)}" y2="{_fmt(y)}" stroke="{GRID_COLOUR}"/>'
+            f'<line x1="{left}" x2="{WIDTH - RIGHT}" y1="{_fmt(y)}" y2="{_fmt(y)}" stroke="{GRID_COLOUR}"/>'
         )
         out.append(
-            f'<text x="{LEFT - 6}" y="{_fmt(y + 4)}" text-anchor="end" fill="{AXIS_COLOUR}">{_percent(tick)}%</text>'
+            f'<text x="{left - 6}" y="{_fmt(y + 5)}" text-anchor="end" fill="{AXIS_COLOUR}">{label}</text>'
         )
-    middle = TOP + inner_h / 2
-    out.append(
-        f'<text x="12" y="{_fmt(middle)}" text-anchor="middle" fill="{AXIS_COLOUR}"'
-        f' transform="rotate(-90 12 {_fmt(middle)})">{escape(_("Rate"))}</text>'
-    )
-    out.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{base}" y2="{base}" stroke="{AXIS_COLOUR}"/>')
-    for tick in x_ticks:
-        if tick > x_max:
-            continue
+    out.append(y_title)
+    out.append(f'<line x1="{left}" x2="{WIDTH - RIGHT}" y1="{base}" y2="{base}" stroke="{AXIS_COLOUR}"/>')
+    shown_ticks = [tick for tick in x_ticks if tick <= x_max]
+    for tick in shown_ticks:
         x = x_of(tick)
         out.append(
             f'<line x1="{_fmt(x)}" x2="{_fmt(x)}" y1="{base}" y2="{base + 5}" stroke="{AXIS_COLOUR}"/>'
         )
-        out.append(
-            f'<text x="{_fmt(x)}" y="{base + 18}" text-anchor="middle" fill="{AXIS_COLOUR}">{tick:g}</text>'
-        )
+    out.extend(x_tick_labels([(x_of(tick), f"{tick:g}") for tick in shown_ticks], base + X_TICK_BASELINE))
     out.append(
-        f'<text x="{_fmt(LEFT + inner_w / 2)}" y="{base + 36}" text-anchor="middle" fill="{AXIS_COLOUR}">'
-        f"{escape(_('Number of episodes'))}</text>"
+        f'<text x="{_fmt(left + inner_w / 2)}" y="{base + X_TICK_BASELINE + LINE_HEIGHT + 4}" text-anchor="middle"'
+        f' fill="{AXIS_COLOUR}">{escape(_("Number of episodes"))}</text>'
     )
     # Target and limit curves.
     out.append(
-        f'<line class="funnel-target" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_fmt(y_of(funnel.p0))}"'
+        f'<line class="funnel-target" x1="{left}" x2="{WIDTH - RIGHT}" y1="{_fmt(y_of(funnel.p0))}"'
         f' y2="{_fmt(y_of(funnel.p0))}" stroke="{TARGET_COLOUR}" stroke-width="2"/>'
     )
     grid_x = [x_of(v) for v in curves["n"]]
@@ -416,53 +444,64 @@ def render_funnel_svg(
         out.append(f'<g class="funnel-points" data-kind="{kind}">')
         out.extend(_point(kind, x_of(n), y_of(r)) for n, r in zip(chosen["n"], chosen["rate"], strict=True))
         out.append("</g>")
-    # Label the most extreme outliers, skipping any label that would overlap one already placed.
-    labelled = units[kinds == "outlier"].sort_values("z", key=np.abs, ascending=False)
-    placed: list[tuple[float, float, float, float]] = []
-    for label, n, rate in zip(labelled["unit"], labelled["n"], labelled["rate"], strict=True):
-        if len(placed) >= MAX_LABELS:
-            break
-        text = str(label)
-        x, y = x_of(n), y_of(rate)
-        width = 0.6 * FONT_SIZE * len(text)
-        anchor = "end" if x > LEFT + inner_w * 0.8 else "start"
-        left = x - 8 - width if anchor == "end" else x + 8
-        box = (left, y - 6 - FONT_SIZE, left + width, y - 6)
-        if any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
-            continue
-        placed.append(box)
-        out.append(
-            f'<text x="{_fmt(x - 8 if anchor == "end" else x + 8)}" y="{_fmt(y - 6)}" text-anchor="{anchor}"'
-            f' fill="{OUTLIER_COLOUR}" stroke="#ffffff" stroke-width="3" paint-order="stroke">{escape(text)}</text>'
-        )
-    # Legend, under the x axis label: two rows of three.
-    entries = [
-        ("line", TARGET_COLOUR, "", _("Overall rate %(rate)s%%") % {"rate": _percent(funnel.p0)}),
-        # xgettext:no-python-format
-        ("line", LIMIT_95_COLOUR, "6 3", _("95% limits")),
-        # xgettext:no-python-format
-        ("line", LIMIT_998_COLOUR, "2 3", _("99.8% limits")),
-        ("inside", "", "", _("Within limits")),
-        ("watch", "", "", _("Outside 95%")),
-        ("outlier", "", "", _("Outside 99.8% (labelled)")),
-    ]
-    for index, (kind, colour, dash, text) in enumerate(entries):
-        x = LEFT + (index % 3) * (inner_w / 3)
-        y = base + 58 + (index // 3) * 22
+    out.extend(_outlier_labels(units[kinds == "outlier"], x_of, y_of, left, base))
+    # The legend, one entry a row (long ones wrapped), so that it fits a phone's width too.
+    y = legend_top
+    for (kind, colour, dash, _text), lines in zip(entries, legend_lines, strict=True):
         if kind == "line":
             dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
             out.append(
-                f'<line x1="{_fmt(x)}" x2="{_fmt(x + 24)}" y1="{_fmt(y - 4)}" y2="{_fmt(y - 4)}"'
+                f'<line x1="{left}" x2="{left + 24}" y1="{_fmt(y - 5)}" y2="{_fmt(y - 5)}"'
                 f' stroke="{colour}" stroke-width="2"{dash_attr}/>'
             )
         else:
-            out.append(_point(kind, x + 12, y - 4))
-        out.append(f'<text x="{_fmt(x + 30)}" y="{_fmt(y)}" fill="{AXIS_COLOUR}">{escape(text)}</text>')
-    if funnel.overdispersed:
-        note = _("Limits widened for over-dispersion (phi %(phi)s)") % {"phi": f"{funnel.phi:.2f}"}
-        out.append(f'<text x="{LEFT}" y="{HEIGHT - 6}" fill="{AXIS_COLOUR}">{escape(note)}</text>')
+            out.append(_point(kind, left + 12, y - 5))
+        out.append(text_lines(lines, left + 30, y, f' fill="{AXIS_COLOUR}"'))
+        y += LEGEND_ROW + LINE_HEIGHT * (len(lines) - 1)
+    if note_lines:
+        out.append(text_lines(note_lines, left, note_top, f' fill="{AXIS_COLOUR}"'))
     out.append("</svg>")
     return mark_safe("".join(out))  # noqa: S308  (every text above is escaped)
+
+
+def _outlier_labels(
+    outliers: pd.DataFrame,
+    x_of: Callable[[float], float],
+    y_of: Callable[[float], float],
+    left: float,
+    base: float,
+) -> list[str]:
+    """Names by the most extreme outliers (at most MAX_LABELS): above or below their point, to its
+    right or left, wherever the name stays inside the plot and clear of the names already placed."""
+    placed: list[tuple[float, float, float, float]] = []
+    out = []
+    ordered = outliers.sort_values("z", key=np.abs, ascending=False)
+    for label, n, rate in zip(ordered["unit"], ordered["n"], ordered["rate"], strict=True):
+        if len(placed) >= MAX_LABELS:
+            break
+        text = str(label)
+        width = text_width(text)
+        x, y = x_of(n), y_of(rate)
+        for anchor, baseline in (
+            ("start", y - 7),
+            ("end", y - 7),
+            ("start", y + FONT_SIZE + 5),
+            ("end", y + FONT_SIZE + 5),
+        ):
+            start = x + 8 if anchor == "start" else x - 8 - width
+            box = (start, baseline - FONT_SIZE, start + width, baseline + 4)
+            inside = left <= box[0] and box[2] <= WIDTH - 2 and box[1] >= 0 and box[3] <= base
+            if inside and not any(
+                box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed
+            ):
+                placed.append(box)
+                out.append(
+                    f'<text x="{_fmt(x + 8 if anchor == "start" else x - 8)}" y="{_fmt(baseline)}"'
+                    f' text-anchor="{anchor}" fill="{OUTLIER_COLOUR}" stroke="#ffffff" stroke-width="3"'
+                    f' paint-order="stroke">{escape(text)}</text>'
+                )
+                break
+    return out
 
 
 def position_label(position: str) -> str:

@@ -30,7 +30,21 @@ from scipy import stats
 
 from recoverybridge.evaluation.errors import EvaluationError
 from recoverybridge.evaluation.frame import BY_NAME, label
-from recoverybridge.outcomes.charts import AXIS_COLOUR, FONT_SIZE, GRID_COLOUR, STYLES, nice_ticks
+from recoverybridge.outcomes.charts import (
+    AXIS_COLOUR,
+    FONT_SIZE,
+    GRID_COLOUR,
+    LINE_HEIGHT,
+    STYLES,
+    WIDTH,
+    X_TICK_BASELINE,
+    nice_ticks,
+    plot_left,
+    text_lines,
+    wrap,
+    x_tick_labels,
+    y_axis_title,
+)
 
 CURVE_POINTS = 200
 MAX_GROUPS = 12
@@ -447,12 +461,12 @@ def cox(
 # ---------------------------------------------------------------------------------------------
 # The Kaplan-Meier chart.
 
-WIDTH = 480
-HEIGHT = 300
-LEFT = 56
-RIGHT = 16
+# Drawn at the outcome charts' scale (see outcomes.charts): 360 units wide, text 14. The plot is
+# tall enough for the y axis title in one line.
+PLOT_HEIGHT = 240
 TOP = 16
-BOTTOM = 48
+RIGHT = 12
+LEGEND_ROW = 22
 
 
 def _n(value: float) -> str:
@@ -468,15 +482,21 @@ def render_km_svg(km: KaplanMeier, title: str, desc: str, chart_id: str = "km") 
     """
     cid = escape(chart_id)
     last_day = max([1.0, *(g.curve.times[-1] for g in km.groups if g.curve.times)])
-    x_ticks = nice_ticks(0, last_day, most=6)
+    x_ticks = nice_ticks(0, last_day, most=5)
     x_max = max(x_ticks[-1], last_day)
-    legend_height = 18 * len(km.groups)
-    height = HEIGHT + legend_height
-    inner_w = WIDTH - LEFT - RIGHT
-    inner_h = HEIGHT - TOP - BOTTOM
+    inner_h = PLOT_HEIGHT
+    y_ticks = (0, 25, 50, 75, 100)
+    y_title, title_right = y_axis_title(str(SURVIVAL_AXIS), TOP + inner_h / 2, inner_h)
+    left = plot_left(title_right, [str(percent) for percent in y_ticks])
+    inner_w = WIDTH - left - RIGHT
+    base = TOP + inner_h
+    # The legend under the x axis title: one group a row, long names wrapped.
+    legend_top = base + 2 * LINE_HEIGHT + 32
+    legend_lines = [wrap(group.label, WIDTH - left - 40 - 4) for group in km.groups]
+    height = legend_top + sum(LEGEND_ROW + LINE_HEIGHT * (len(lines) - 1) for lines in legend_lines)
 
     def x_of(day: float) -> float:
-        return LEFT + inner_w * day / x_max
+        return left + inner_w * day / x_max
 
     def y_of(survival: float) -> float:
         return TOP + inner_h * (1 - min(max(survival, 0.0), 1.0))
@@ -488,29 +508,23 @@ def render_km_svg(km: KaplanMeier, title: str, desc: str, chart_id: str = "km") 
         f'<title id="{cid}-title">{escape(title)}</title>',
         f'<desc id="{cid}-desc">{escape(desc)}</desc>',
     ]
-    for percent in (0, 25, 50, 75, 100):
+    for percent in y_ticks:
         y = y_of(percent / 100)
         out.append(
-            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_n(y)}" y2="{_n(y)}" stroke="{GRID_COLOUR}"/>'
-            f'<text x="{LEFT - 6}" y="{_n(y + 4)}" text-anchor="end" fill="{AXIS_COLOUR}">{percent}</text>'
+            f'<line x1="{left}" x2="{WIDTH - RIGHT}" y1="{_n(y)}" y2="{_n(y)}" stroke="{GRID_COLOUR}"/>'
+            f'<text x="{left - 6}" y="{_n(y + 5)}" text-anchor="end" fill="{AXIS_COLOUR}">{percent}</text>'
         )
-    middle = TOP + inner_h / 2
-    out.append(
-        f'<text x="14" y="{_n(middle)}" text-anchor="middle" fill="{AXIS_COLOUR}"'
-        f' transform="rotate(-90 14 {_n(middle)})">{escape(str(SURVIVAL_AXIS))}</text>'
-    )
-    base = TOP + inner_h
-    out.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{base}" y2="{base}" stroke="{AXIS_COLOUR}"/>')
+    out.append(y_title)
+    out.append(f'<line x1="{left}" x2="{WIDTH - RIGHT}" y1="{base}" y2="{base}" stroke="{AXIS_COLOUR}"/>')
     for tick in x_ticks:
         x = x_of(tick)
-        out.append(
-            f'<line x1="{_n(x)}" x2="{_n(x)}" y1="{base}" y2="{base + 5}" stroke="{AXIS_COLOUR}"/>'
-            f'<text x="{_n(x)}" y="{base + 18}" text-anchor="middle" fill="{AXIS_COLOUR}">{tick:g}</text>'
-        )
+        out.append(f'<line x1="{_n(x)}" x2="{_n(x)}" y1="{base}" y2="{base + 5}" stroke="{AXIS_COLOUR}"/>')
+    out.extend(x_tick_labels([(x_of(tick), f"{tick:g}") for tick in x_ticks], base + X_TICK_BASELINE))
     out.append(
-        f'<text x="{_n(LEFT + inner_w / 2)}" y="{base + 36}" text-anchor="middle" fill="{AXIS_COLOUR}">'
-        f"{escape(str(DAYS_AXIS))}</text>"
+        f'<text x="{_n(left + inner_w / 2)}" y="{base + X_TICK_BASELINE + LINE_HEIGHT + 4}" text-anchor="middle"'
+        f' fill="{AXIS_COLOUR}">{escape(str(DAYS_AXIS))}</text>'
     )
+    legend_y = legend_top
     for index, group in enumerate(km.groups):
         colour, dash, _shape = STYLES[index % len(STYLES)]
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
@@ -529,12 +543,11 @@ def render_km_svg(km: KaplanMeier, title: str, desc: str, chart_id: str = "km") 
                 f' stroke-width="2.5"{dash_attr}/>'
             )
         out.append("</g>")
-        legend_y = HEIGHT + 18 * index
         out.append(
-            f'<line x1="{LEFT}" x2="{LEFT + 32}" y1="{legend_y - 4}" y2="{legend_y - 4}" stroke="{colour}"'
+            f'<line x1="{left}" x2="{left + 32}" y1="{legend_y - 5}" y2="{legend_y - 5}" stroke="{colour}"'
             f' stroke-width="2.5"{dash_attr}/>'
-            f'<text x="{LEFT + 40}" y="{legend_y}" fill="{colour}">'
-            f"{escape(group.label)}</text>"
+            + text_lines(legend_lines[index], left + 40, legend_y, f' fill="{colour}"')
         )
+        legend_y += LEGEND_ROW + LINE_HEIGHT * (len(legend_lines[index]) - 1)
     out.append("</svg>")
     return mark_safe("".join(out))  # noqa: S308  (every text above is escaped)
