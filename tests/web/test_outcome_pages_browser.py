@@ -70,7 +70,8 @@ def test_pat_completes_barc_10_in_spanish_on_a_phone(live_server, page, world): 
     screenshots(page, "outcomes-self-gone")
 
 
-def test_bob_sees_pats_trajectories(live_server, page, world):  # noqa: F811
+def record_pats_trajectories(world) -> None:
+    """Five monthly responses to each of the four instruments: four charts on Pat's outcomes page."""
     now = timezone.now()
     for months, (barc, days, supportive, meetings) in enumerate(
         [(5, 20, 2, 0), (3, 12, 4, 6), (4, 6, 6, 20), (5, 2, 8, 36), (6, 0, 9, 40)][::-1]
@@ -94,6 +95,10 @@ def test_bob_sees_pats_trajectories(live_server, page, world):  # noqa: F811
             {"meetings": [{"meetings.fellowship": "other", "meetings.count": meetings}]},
             now=at,
         )
+
+
+def test_bob_sees_pats_trajectories(live_server, page, world):  # noqa: F811
+    record_pats_trajectories(world)
     actions.create_invitation(world.bob, world.pat, instrument_id="social-network")
     sign_in(page, live_server, f"/staff/people/{world.pat.pk}/outcomes/")
     page.get_by_role("heading", name="Outcomes", level=1).wait_for()
