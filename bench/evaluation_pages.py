@@ -31,25 +31,9 @@ REPORT = "/staff/evaluation/report/"
 
 
 def setup() -> str:
-    os.environ.setdefault("SECRET_KEY", "bench-only")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "recoverybridge.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ["ALLOWED_HOSTS"] = "testserver"
-    if "DATABASE_URL" not in os.environ:
-        database = ROOT / "var" / "bench" / "evaluation_pages.sqlite3"
-        database.parent.mkdir(parents=True, exist_ok=True)
-        database.unlink(missing_ok=True)
-        os.environ["DATABASE_URL"] = f"sqlite:///{database}"
-    import django
+    from bench.page_database import fresh_page_database
 
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-
-    call_command("migrate", verbosity=0)
-    if connection.vendor != "sqlite":
-        call_command("flush", interactive=False, verbosity=0)
-    return connection.vendor
+    return fresh_page_database("evaluation_pages")
 
 
 def fill(people: int) -> str:
