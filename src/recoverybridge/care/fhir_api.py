@@ -8,6 +8,7 @@ Errors are FHIR OperationOutcome resources. Repeated bad tokens from one address
 are refused for a while (429) before the token is even looked at.
 """
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -26,8 +27,8 @@ from ninja.security import HttpBearer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from recoverybridge.accounts.access import allowed_statuses, referrals_for, referrals_for_organisation
-from recoverybridge.audit.actions import event, record, record_many
-from recoverybridge.audit.models import AuditAction
+from recoverybridge.audit.actions import event, record_many
+from recoverybridge.audit.models import AuditAction, AuditEvent
 from recoverybridge.care import fhir, states
 from recoverybridge.care.actions import set_business_status, set_referral_status
 from recoverybridge.care.api_tokens import organisation_for_token
@@ -267,19 +268,23 @@ def list_tasks(
     page = list(referrals.order_by("authored_on", "pk")[offset : offset + count])
     # One audit row per Task listed, as a read of each would write, in one INSERT at one instant.
     now = timezone.now()
-    record_many(
-        event(
-            None,
-            AuditAction.VIEW,
-            referral,
-            person=referral.person_id,
-            actor_organisation=organisation,
-            detail=TASK_READ,
-            at=now,
-        )
-        for referral in page
-    )
+    record_many(_task_read(organisation, referral, now) for referral in page)
     return fhir_response(_task_bundle(request, page, total, offset, count))
+
+
+def _task_read(
+    organisation: Organisation, referral: Referral, at: datetime.datetime | None = None
+) -> AuditEvent:
+    """The audit event of the receiving organisation reading one Task."""
+    return event(
+        None,
+        AuditAction.VIEW,
+        referral,
+        person=referral.person_id,
+        actor_organisation=organisation,
+        detail=TASK_READ,
+        at=at,
+    )
 
 
 @router.get(
@@ -295,14 +300,7 @@ def read_task(request: HttpRequest, task_id: str) -> HttpResponse:
     referral = _received(organisation).filter(pk=pk).first() if pk is not None else None
     if referral is None:
         return outcome(404, "not-found", f"No Task {task_id} for this organisation.")
-    record(
-        None,
-        AuditAction.VIEW,
-        referral,
-        person=referral.person_id,
-        actor_organisation=organisation,
-        detail=TASK_READ,
-    )
+    record_many([_task_read(organisation, referral)])
     return fhir_response(fhir.task(referral))
 
 
