@@ -21,7 +21,7 @@ from referencing.jsonschema import DRAFT202012
 from recoverybridge.directory.exports.hsds import meeting_id_from_service_id, service_id
 from tests.factories import make_location, make_meeting
 
-SCHEMAS = Path(__file__).resolve().parents[2].parent / "shared" / "standards" / "hsds-3.0" / "schema"
+SCHEMAS = Path(__file__).resolve().parents[1] / "standards" / "hsds-3.0" / "schema"
 BASE = "https://hsds.test/schema/"
 SERVICES = "/api/v1/feeds/hsds/services"
 WINTER = "2026-01-15T12:00:00Z"

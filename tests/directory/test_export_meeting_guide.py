@@ -23,8 +23,7 @@ from referencing.jsonschema import DRAFT7
 from recoverybridge.directory.models import Location, Meeting
 from tests.factories import make_location, make_meeting
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-STANDARD = SHARED / "standards" / "meeting-guide"
+STANDARD = Path(__file__).resolve().parents[1] / "standards" / "meeting-guide"
 US_ONLY_PATTERNS = ("formatted_address", "address", "city", "state", "postal_code")
 FEED = "/api/v1/feeds/meeting-guide.json"
 

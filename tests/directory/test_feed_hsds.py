@@ -27,7 +27,7 @@ from recoverybridge.directory.models import AttendanceMode, AttributeMapping, Im
 from recoverybridge.directory.vocabulary import ATTRIBUTES, hsds_codes
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "hsds" / "services.json"
-SCHEMAS = Path(__file__).resolve().parents[3] / "shared" / "standards" / "hsds-3.0" / "schema"
+SCHEMAS = Path(__file__).resolve().parents[1] / "standards" / "hsds-3.0" / "schema"
 NS = uuid.UUID("6f1d7a38-9d52-4a0e-9d0b-6a1c2f0b5e11")  # the fixture's ids are uuid5 of readable names
 
 

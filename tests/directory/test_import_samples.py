@@ -1,4 +1,5 @@
-"""The real Meeting Guide feeds in ../shared import, warts and all (and invalid.json fails cleanly)."""
+"""The real Meeting Guide feeds (copies of ../shared/data in tests/fixtures/feeds) import, warts and
+all (and invalid.json fails cleanly)."""
 
 import json
 from datetime import UTC, datetime, time
@@ -11,13 +12,9 @@ from django.core.management import CommandError, call_command, execute_from_comm
 from recoverybridge.directory.feeds import meeting_guide
 from recoverybridge.directory.models import ImportRun, Location, Meeting, MeetingSource
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-FEEDS = SHARED / "data" / "feeds" / "meeting-guide"
+FEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "feeds" / "meeting-guide"
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(not FEEDS.is_dir(), reason=f"the shared feed samples are not at {FEEDS}"),
-]
+pytestmark = pytest.mark.django_db
 
 
 def import_sample(name: str, fellowship: str = "aa", *extra: str) -> str:
