@@ -69,19 +69,10 @@ def build(people: int, referrals: int, audit_events: int, seed: int) -> None:
 
     from recoverybridge.accounts.models import Membership, Role
     from recoverybridge.audit.models import AuditEvent
-    from recoverybridge.care.models import (
-        Consent,
-        Contact,
-        Episode,
-        FollowUp,
-        Organisation,
-        OrganisationKind,
-        Person,
-        Referral,
-        Team,
-    )
+    from recoverybridge.care.models import Consent, Contact, Episode, FollowUp, Person, Referral
     from recoverybridge.directory import bulk
     from recoverybridge.directory.models import Meeting
+    from recoverybridge.organisations.models import Organisation, OrganisationKind, Team
 
     rng = random.Random(seed)
     call_command("migrate", verbosity=0)

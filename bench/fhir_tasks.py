@@ -33,7 +33,8 @@ def busiest_receiver() -> tuple[object, int]:
     from django.db.models import Count
 
     from recoverybridge.accounts.access import referrals_for_organisation
-    from recoverybridge.care.models import Organisation, Referral
+    from recoverybridge.care.models import Referral
+    from recoverybridge.organisations.models import Organisation
 
     targets = (
         Referral.objects.filter(status="requested", target_organisation__isnull=False)

@@ -16,7 +16,8 @@ from datetime import date
 from django.contrib.auth.models import User
 
 from recoverybridge.accounts.models import Membership, Role
-from recoverybridge.care.models import Organisation, OrganisationKind, Person, Team
+from recoverybridge.care.models import Person
+from recoverybridge.organisations.models import Organisation, OrganisationKind, Team
 
 
 @dataclass

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     # Listed so the API docs page serves its bundled Swagger UI files, not a CDN's.
     "ninja",
+    "recoverybridge.organisations",
     "recoverybridge.directory",
     "recoverybridge.care",
     "recoverybridge.outcomes",

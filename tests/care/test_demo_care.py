@@ -7,7 +7,8 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 
 from recoverybridge.audit.models import AuditEvent
-from recoverybridge.care.models import Organisation, Person, Referral, ReferralOption
+from recoverybridge.care.models import Person, Referral, ReferralOption
+from recoverybridge.organisations.models import Organisation
 from tests.factories import make_meeting
 
 

@@ -13,7 +13,7 @@ from django.test import Client
 
 from recoverybridge.accounts.access import CARE_TEAM, OUTSIDE, evaluation_scope_for
 from recoverybridge.accounts.models import Membership, Role
-from recoverybridge.care.models import Organisation, OrganisationKind, Team
+from recoverybridge.organisations.models import Organisation, OrganisationKind, Team
 from tests.care_world import World, build_world, make_user
 
 # user -> (teams in scope, audience); the whole matrix written out.

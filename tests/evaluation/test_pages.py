@@ -36,14 +36,12 @@ from recoverybridge.care.models import (
     EpisodeEnd,
     EpisodeKind,
     MutualAidMilestone,
-    Organisation,
-    OrganisationKind,
     Person,
     ReferralTargetKind,
     SpiritualPreference,
-    Team,
 )
 from recoverybridge.directory.models import Fellowship
+from recoverybridge.organisations.models import Organisation, OrganisationKind, Team
 from recoverybridge.outcomes import actions as outcome_actions
 from recoverybridge.outcomes.models import TimePoint
 from tests.care_world import make_person, make_user

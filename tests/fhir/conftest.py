@@ -17,14 +17,12 @@ from recoverybridge.accounts.models import Membership, Role
 from recoverybridge.care.models import (
     Consent,
     ConsentPurpose,
-    Organisation,
-    OrganisationKind,
     Person,
     Referral,
     ReferralTargetKind,
     TaskStatus,
-    Team,
 )
+from recoverybridge.organisations.models import Organisation, OrganisationKind, Team
 from tests.factories import make_meeting
 
 

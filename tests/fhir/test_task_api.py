@@ -12,7 +12,8 @@ from django.utils import timezone
 from recoverybridge.audit.models import AuditAction, AuditEvent
 from recoverybridge.care import fhir
 from recoverybridge.care.api_tokens import hash_token
-from recoverybridge.care.models import Consent, Organisation, Referral, TaskStatus
+from recoverybridge.care.models import Consent, Referral, TaskStatus
+from recoverybridge.organisations.models import Organisation
 
 TASKS = "/api/v1/fhir/Task"
 
@@ -53,7 +54,10 @@ def test_issue_api_token_prints_a_token_once_and_stores_only_its_hash(lighthouse
     assert lighthouse.api_token_hash == hash_token(token)
     assert token not in lighthouse.api_token_hash
     assert (
-        AuditEvent.objects.filter(object_type="care.organisation", object_id=str(lighthouse.pk)).count() == 1
+        AuditEvent.objects.filter(
+            object_type="organisations.organisation", object_id=str(lighthouse.pk)
+        ).count()
+        == 1
     )
 
 

@@ -30,12 +30,11 @@ from recoverybridge.care.models import (
     ConsentPurpose,
     Contact,
     FollowUp,
-    Organisation,
     Person,
     Referral,
     TaskStatus,
-    Team,
 )
+from recoverybridge.organisations.models import Organisation, Team
 from recoverybridge.outcomes.models import CheckIn, Invitation, Response, ScheduledAssessment
 
 User = AbstractBaseUser | AnonymousUser

@@ -19,7 +19,7 @@ class Membership(models.Model):
     """A user works in a team with a role; one user may hold several."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    team = models.ForeignKey("care.Team", on_delete=models.CASCADE, related_name="memberships")
+    team = models.ForeignKey("organisations.Team", on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=24, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from recoverybridge.audit.middleware import current
 from recoverybridge.audit.models import AppendOnlyError, AuditEvent
-from recoverybridge.care.models import Organisation
+from recoverybridge.organisations.models import Organisation
 
 # Values of these fields never enter the trail: it records that they changed, not what they were.
 SENSITIVE_FIELDS = frozenset(

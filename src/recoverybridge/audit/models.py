@@ -38,7 +38,7 @@ class AuditEvent(models.Model):
     )
     # An organisation acting through its API token, when there is no user.
     actor_organisation = models.ForeignKey(
-        "care.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "organisations.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     action = models.CharField(_("action"), max_length=16, choices=AuditAction.choices)
     object_type = models.CharField(_("object type"), max_length=60)

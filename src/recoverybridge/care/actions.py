@@ -30,16 +30,15 @@ from recoverybridge.care.models import (
     Episode,
     FollowUp,
     MutualAidMilestone,
-    Organisation,
     Person,
     Referral,
     ReferralOption,
     ReferralTargetKind,
     RelatedPerson,
     TaskStatus,
-    Team,
 )
 from recoverybridge.directory.models import Fellowship, Meeting
+from recoverybridge.organisations.models import Organisation, Team
 
 Actor = AbstractBaseUser | AnonymousUser | None
 

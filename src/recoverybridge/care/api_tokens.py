@@ -12,7 +12,7 @@ from django.db import transaction
 
 from recoverybridge.audit.actions import record
 from recoverybridge.audit.models import AuditAction
-from recoverybridge.care.models import Organisation
+from recoverybridge.organisations.models import Organisation
 
 PREFIX = "rb_"
 

@@ -37,11 +37,11 @@ from recoverybridge.care.models import (
     Consent,
     ConsentPurpose,
     MutualAidMilestone,
-    Organisation,
     Referral,
     ReferralTargetKind,
     TaskStatus,
 )
+from recoverybridge.organisations.models import Organisation
 
 # Our own namespace for identifiers and codes. It names things; it need not resolve.
 SYSTEM_BASE = "https://recoverybridge.org/fhir"

@@ -33,7 +33,8 @@ from recoverybridge.care import fhir, states
 from recoverybridge.care.actions import set_business_status, set_referral_status
 from recoverybridge.care.api_tokens import organisation_for_token
 from recoverybridge.care.errors import ConsentRequired, InvalidTransition
-from recoverybridge.care.models import MutualAidMilestone, Organisation, Referral, TaskStatus
+from recoverybridge.care.models import MutualAidMilestone, Referral, TaskStatus
+from recoverybridge.organisations.models import Organisation
 
 FHIR_JSON = "application/fhir+json"
 # The audit detail of a Task listed or read by its receiving organisation.

@@ -21,17 +21,15 @@ from recoverybridge.care.models import (
     EpisodeKind,
     GroupGenderPreference,
     MutualAidMilestone,
-    Organisation,
-    OrganisationKind,
     Person,
     ReferralTargetKind,
     RelatedPerson,
     SpiritualPreference,
     TaskStatus,
-    Team,
 )
 from recoverybridge.directory.models import Fellowship
 from recoverybridge.directory.places import find_place
+from recoverybridge.organisations.models import Organisation, OrganisationKind, Team
 
 
 class DateInput(forms.DateInput):

@@ -1,4 +1,5 @@
-"""Care coordination: organisations, teams, people, consent, referrals, journeys.
+"""Care coordination: people, consent, referrals, journeys (organisations and teams are the
+ground floor's: `organisations`).
 
 Person records are health data (US 42 CFR Part 2, UK GDPR special category).
 Read them only through the scoped querysets in `accounts.access`, change them only
@@ -9,46 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-
-class OrganisationKind(models.TextChoices):
-    TREATMENT = "treatment", _("Treatment service")
-    PRIMARY_CARE = "primary_care", _("Primary care")
-    CRIMINAL_JUSTICE = "criminal_justice", _("Criminal justice")
-    HOUSING = "housing", _("Housing")
-    PEER_RECOVERY = "peer_recovery", _("Peer or recovery organisation")
-    COMMISSIONER = "commissioner", _("Commissioner")
-
-
-class Organisation(models.Model):
-    name = models.CharField(_("name"), max_length=200, unique=True)
-    kind = models.CharField(_("kind"), max_length=24, choices=OrganisationKind.choices)
-    area = models.CharField(_("area"), max_length=120, blank=True)
-    # SHA-256 of the organisation's API token for updating its referrals' tasks;
-    # the token itself is shown once and never stored.
-    api_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name = _("organisation")
-        verbose_name_plural = _("organisations")
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Team(models.Model):
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="teams")
-    name = models.CharField(_("name"), max_length=200)
-    area = models.CharField(_("area"), max_length=120, blank=True)
-
-    class Meta:
-        ordering = ["organisation__name", "name"]
-        verbose_name = _("team")
-        verbose_name_plural = _("teams")
-        constraints = [models.UniqueConstraint(fields=["organisation", "name"], name="unique_team_name")]
-
-    def __str__(self) -> str:
-        return f"{self.organisation.name} — {self.name}"
+from recoverybridge.organisations.models import Organisation, Team
 
 
 class SpiritualPreference(models.TextChoices):

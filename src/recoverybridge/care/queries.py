@@ -13,7 +13,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from recoverybridge.accounts import access
-from recoverybridge.care.models import Episode, EpisodeEnd, EpisodeKind, FollowUp, Person, Team
+from recoverybridge.care.models import Episode, EpisodeEnd, EpisodeKind, FollowUp, Person
+from recoverybridge.organisations.models import Team
 
 User = AbstractBaseUser | AnonymousUser
 

@@ -45,9 +45,9 @@ from recoverybridge.care.models import (
     ReferralTargetKind,
     SpiritualPreference,
     TaskStatus,
-    Team,
 )
 from recoverybridge.directory.models import AttendanceMode, Fellowship, Meeting, MeetingStatus
+from recoverybridge.organisations.models import Team
 from recoverybridge.outcomes import instruments, scoring
 from recoverybridge.outcomes.actions import add_months, value_sets
 from recoverybridge.outcomes.models import CheckIn, CollectionMode, Response, ResponseStatus, TimePoint

@@ -7,8 +7,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from recoverybridge.care.models import EpisodeKind, Team
+from recoverybridge.care.models import EpisodeKind
 from recoverybridge.evaluation import frame
+from recoverybridge.organisations.models import Team
 
 # Exposures a report may compare (referral to rehab is a funnel indicator, not a programme).
 TREATMENTS = ("peer_bridged", "referred_mutual_aid", "online_group")

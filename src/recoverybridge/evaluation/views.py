@@ -28,12 +28,13 @@ from django.views.decorators.http import require_GET
 
 from recoverybridge.accounts import access
 from recoverybridge.accounts.access import EvaluationScope
-from recoverybridge.care.models import Consent, ConsentPurpose, EpisodeKind, Team
+from recoverybridge.care.models import Consent, ConsentPurpose, EpisodeKind
 from recoverybridge.care.views import staff_page
 from recoverybridge.evaluation import cohorts, frame, reports
 from recoverybridge.evaluation.errors import EvaluationError
 from recoverybridge.evaluation.forms import ReportForm
 from recoverybridge.evaluation.suppression import SuppressionRule
+from recoverybridge.organisations.models import Team
 
 # Below this many consented episodes a comparison says nothing useful: a message, not a report.
 MIN_EPISODES = 10

@@ -187,7 +187,7 @@ class OutcomeSchedule(models.Model):
     of a journey. Organisations without one use the defaults."""
 
     organisation = models.OneToOneField(
-        "care.Organisation", on_delete=models.CASCADE, related_name="outcome_schedule"
+        "organisations.Organisation", on_delete=models.CASCADE, related_name="outcome_schedule"
     )
     months = models.JSONField(_("months from the start of a journey"), default=list)
     instruments = models.JSONField(_("instruments"), default=list)

@@ -7,7 +7,8 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from recoverybridge.accounts import access
-from recoverybridge.care.models import Person, Team
+from recoverybridge.care.models import Person
+from recoverybridge.organisations.models import Team
 from recoverybridge.outcomes.models import CheckIn, Response, ResponseStatus, ScheduledAssessment
 
 DEFAULT_WINDOW_DAYS = 7

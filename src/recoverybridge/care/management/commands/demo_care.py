@@ -25,15 +25,13 @@ from recoverybridge.care.models import (
     EpisodeEnd,
     EpisodeKind,
     MutualAidMilestone,
-    Organisation,
-    OrganisationKind,
     Person,
     ReferralTargetKind,
     SpiritualPreference,
     TaskStatus,
-    Team,
 )
 from recoverybridge.directory.models import Meeting, MeetingStatus
+from recoverybridge.organisations.models import Organisation, OrganisationKind, Team
 
 MARKER = "Harbour Recovery (demo)"
 # (organisation, kind, [(team, [(username, role)])])

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from recoverybridge.care.api_tokens import issue_api_token
-from recoverybridge.care.models import Organisation
+from recoverybridge.organisations.models import Organisation
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@ in the admin: they are read and changed only through the scoped, audited staff p
 
 from django.contrib import admin
 
-from recoverybridge.care.models import Organisation, Team
+from recoverybridge.organisations.models import Organisation, Team
 
 
 class TeamInline(admin.TabularInline):
