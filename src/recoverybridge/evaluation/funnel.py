@@ -37,9 +37,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from scipy.stats import binom, norm
 
-from recoverybridge.evaluation.errors import EvaluationError
-from recoverybridge.evaluation.suppression import SUPPRESSED, SuppressionRule, suppress_rates
-from recoverybridge.outcomes.charts import (
+from recoverybridge.charts import (
     FONT_SIZE,
     LINE_HEIGHT,
     WIDTH,
@@ -53,6 +51,8 @@ from recoverybridge.outcomes.charts import (
     x_tick_labels,
     y_axis_title,
 )
+from recoverybridge.evaluation.errors import EvaluationError
+from recoverybridge.evaluation.suppression import SUPPRESSED, SuppressionRule, suppress_rates
 
 # Two-sided coverage of the limits and the tail probabilities that make them.
 LEVELS = {"95": 0.95, "998": 0.998}
@@ -299,7 +299,7 @@ def release_funnel(
 
 # --- Drawing ------------------------------------------------------------------------------------
 
-# Drawn at the outcome charts' scale (see outcomes.charts): 360 units wide, text 14.
+# Drawn at the chart kit's scale (recoverybridge.charts.text): 360 units wide, text 14.
 PLOT_HEIGHT = 220
 TOP = 16
 RIGHT = 12

@@ -28,9 +28,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 from scipy import stats
 
-from recoverybridge.evaluation.errors import EvaluationError
-from recoverybridge.evaluation.frame import BY_NAME, label
-from recoverybridge.outcomes.charts import (
+from recoverybridge.charts import (
     AXIS_COLOUR,
     FONT_SIZE,
     GRID_COLOUR,
@@ -45,6 +43,8 @@ from recoverybridge.outcomes.charts import (
     x_tick_labels,
     y_axis_title,
 )
+from recoverybridge.evaluation.errors import EvaluationError
+from recoverybridge.evaluation.frame import BY_NAME, label
 
 CURVE_POINTS = 200
 MAX_GROUPS = 12
@@ -461,8 +461,8 @@ def cox(
 # ---------------------------------------------------------------------------------------------
 # The Kaplan-Meier chart.
 
-# Drawn at the outcome charts' scale (see outcomes.charts): 360 units wide, text 14. The plot is
-# tall enough for the y axis title in one line.
+# Drawn at the chart kit's scale (recoverybridge.charts.text): 360 units wide, text 14. The plot
+# is tall enough for the y axis title in one line.
 PLOT_HEIGHT = 240
 TOP = 16
 RIGHT = 12

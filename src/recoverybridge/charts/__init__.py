@@ -1,0 +1,91 @@
+"""The chart kit, on the ground floor: SVG charts drawn on the server, for any app to use.
+
+`Frame` draws what every chart has (an accessible <svg> with a title, a description, a grid and
+labelled axes) and scales values to its plot; a chart adds its own marks with the helpers of
+`style` and `text`. `lines` is the line chart of dated values (outcome trajectories).
+
+A plain package, not a Django app: it imports Django's utilities and the standard library only,
+never another recoverybridge module, so that every app can draw with it.
+"""
+
+from recoverybridge.charts.frame import (
+    LEGEND_ROW,
+    X_TICK_BASELINE,
+    Frame,
+    legend_rows,
+    plot_left,
+    y_axis_title,
+)
+from recoverybridge.charts.lines import Chart, Point, ReferenceLine, Row, Series, legend, render_svg
+from recoverybridge.charts.style import (
+    AXIS_COLOUR,
+    BLUE,
+    GREEN,
+    GRID_COLOUR,
+    INK,
+    PURPLE,
+    REFERENCE_COLOUR,
+    RUST,
+    SLATE,
+    STYLES,
+    WHITE,
+    halo,
+    line,
+    marker,
+    polyline,
+    stroke,
+)
+from recoverybridge.charts.text import FONT_SIZE, LINE_HEIGHT, WIDTH, fmt, text_lines, text_width, wrap
+from recoverybridge.charts.ticks import (
+    DATE_STEPS,
+    axis_top,
+    date_ticks,
+    nice_ticks,
+    place_x_labels,
+    x_tick_labels,
+)
+
+__all__ = [
+    "AXIS_COLOUR",
+    "BLUE",
+    "DATE_STEPS",
+    "FONT_SIZE",
+    "GREEN",
+    "GRID_COLOUR",
+    "INK",
+    "LEGEND_ROW",
+    "LINE_HEIGHT",
+    "PURPLE",
+    "REFERENCE_COLOUR",
+    "RUST",
+    "SLATE",
+    "STYLES",
+    "WHITE",
+    "WIDTH",
+    "X_TICK_BASELINE",
+    "Chart",
+    "Frame",
+    "Point",
+    "ReferenceLine",
+    "Row",
+    "Series",
+    "axis_top",
+    "date_ticks",
+    "fmt",
+    "halo",
+    "legend",
+    "legend_rows",
+    "line",
+    "marker",
+    "nice_ticks",
+    "place_x_labels",
+    "plot_left",
+    "polyline",
+    "render_svg",
+    "stroke",
+    "text_lines",
+    "text_width",
+    "wrap",
+    "x_tick_labels",
+    "y_axis_title",
+]
