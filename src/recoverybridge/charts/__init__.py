@@ -8,14 +8,7 @@ A plain package, not a Django app: it imports Django's utilities and the standar
 never another recoverybridge module, so that every app can draw with it.
 """
 
-from recoverybridge.charts.frame import (
-    LEGEND_ROW,
-    X_TICK_BASELINE,
-    Frame,
-    legend_rows,
-    plot_left,
-    y_axis_title,
-)
+from recoverybridge.charts.frame import Frame, legend_rows
 from recoverybridge.charts.lines import Chart, Point, ReferenceLine, Row, Series, legend, render_svg
 from recoverybridge.charts.style import (
     AXIS_COLOUR,
@@ -36,24 +29,15 @@ from recoverybridge.charts.style import (
     stroke,
 )
 from recoverybridge.charts.text import FONT_SIZE, LINE_HEIGHT, WIDTH, fmt, text_lines, text_width, wrap
-from recoverybridge.charts.ticks import (
-    DATE_STEPS,
-    axis_top,
-    date_ticks,
-    nice_ticks,
-    place_x_labels,
-    x_tick_labels,
-)
+from recoverybridge.charts.ticks import axis_top, date_ticks, nice_ticks, place_x_labels
 
 __all__ = [
     "AXIS_COLOUR",
     "BLUE",
-    "DATE_STEPS",
     "FONT_SIZE",
     "GREEN",
     "GRID_COLOUR",
     "INK",
-    "LEGEND_ROW",
     "LINE_HEIGHT",
     "PURPLE",
     "REFERENCE_COLOUR",
@@ -62,7 +46,6 @@ __all__ = [
     "STYLES",
     "WHITE",
     "WIDTH",
-    "X_TICK_BASELINE",
     "Chart",
     "Frame",
     "Point",
@@ -79,13 +62,10 @@ __all__ = [
     "marker",
     "nice_ticks",
     "place_x_labels",
-    "plot_left",
     "polyline",
     "render_svg",
     "stroke",
     "text_lines",
     "text_width",
     "wrap",
-    "x_tick_labels",
-    "y_axis_title",
 ]
