@@ -7,7 +7,7 @@ from xml.etree import ElementTree
 
 from django.utils import translation
 
-from recoverybridge.outcomes.charts import (
+from recoverybridge.charts import (
     Chart,
     Point,
     ReferenceLine,

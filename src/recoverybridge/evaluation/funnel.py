@@ -26,33 +26,40 @@ Input rows with a missing unit or a missing indicator (NaN: the question does no
 categories) are left out and listed in `Funnel.excluded`.
 """
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from scipy.stats import binom, norm
 
-from recoverybridge.evaluation.errors import EvaluationError
-from recoverybridge.evaluation.suppression import SUPPRESSED, SuppressionRule, suppress_rates
-from recoverybridge.outcomes.charts import (
+from recoverybridge.charts import (
+    AXIS_COLOUR,
+    BLUE,
     FONT_SIZE,
+    INK,
     LINE_HEIGHT,
+    RUST,
+    SLATE,
     WIDTH,
-    X_TICK_BASELINE,
+    Frame,
     axis_top,
+    fmt,
+    halo,
+    legend_rows,
+    line,
     nice_ticks,
-    plot_left,
+    polyline,
+    stroke,
     text_lines,
     text_width,
     wrap,
-    x_tick_labels,
-    y_axis_title,
 )
+from recoverybridge.evaluation.errors import EvaluationError
+from recoverybridge.evaluation.suppression import SUPPRESSED, SuppressionRule, suppress_rates
 
 # Two-sided coverage of the limits and the tail probabilities that make them.
 LEVELS = {"95": 0.95, "998": 0.998}
@@ -299,36 +306,27 @@ def release_funnel(
 
 # --- Drawing ------------------------------------------------------------------------------------
 
-# Drawn at the outcome charts' scale (see outcomes.charts): 360 units wide, text 14.
+# Drawn in the chart kit's frame, at its scale (recoverybridge.charts.text): 360 units wide, text 14.
 PLOT_HEIGHT = 220
-TOP = 16
-RIGHT = 12
-LEGEND_ROW = 22
-AXIS_COLOUR = "#4a5058"
-GRID_COLOUR = "#d5dae1"
-TARGET_COLOUR = "#1c1f23"
-LIMIT_95_COLOUR = "#0b5cab"
-LIMIT_998_COLOUR = "#8a3b00"
-INSIDE_COLOUR = "#4a5058"
-WATCH_COLOUR = "#0b5cab"
-OUTLIER_COLOUR = "#8a3b00"
+TARGET_COLOUR = INK
+LIMIT_95_COLOUR = BLUE
+LIMIT_998_COLOUR = RUST
+INSIDE_COLOUR = SLATE
+WATCH_COLOUR = BLUE
+OUTLIER_COLOUR = RUST
 MAX_LABELS = 12
 
 
-def _fmt(value: float) -> str:
-    return f"{value:.1f}".rstrip("0").rstrip(".")
-
-
 def _percent(value: float) -> str:
-    return f"{100 * value:.1f}".rstrip("0").rstrip(".")
+    return fmt(100 * value)
 
 
 def _point(kind: str, x: float, y: float) -> str:
     if kind == "inside":
-        return f'<circle cx="{_fmt(x)}" cy="{_fmt(y)}" r="3" fill="none" stroke="{INSIDE_COLOUR}" stroke-width="1.5"/>'
+        return f'<circle cx="{fmt(x)}" cy="{fmt(y)}" r="3" fill="none"{stroke(INSIDE_COLOUR, 1.5)}/>'
     if kind == "watch":
-        return f'<rect x="{_fmt(x - 4)}" y="{_fmt(y - 4)}" width="8" height="8" fill="{WATCH_COLOUR}"/>'
-    points = f"{_fmt(x)},{_fmt(y - 6)} {_fmt(x - 6)},{_fmt(y + 4)} {_fmt(x + 6)},{_fmt(y + 4)}"
+        return f'<rect x="{fmt(x - 4)}" y="{fmt(y - 4)}" width="8" height="8" fill="{WATCH_COLOUR}"/>'
+    points = f"{fmt(x)},{fmt(y - 6)} {fmt(x - 6)},{fmt(y + 4)} {fmt(x + 6)},{fmt(y + 4)}"
     return f'<polygon points="{points}" fill="{OUTLIER_COLOUR}"/>'
 
 
@@ -348,32 +346,32 @@ def render_funnel_svg(
     (e.g. ``release_funnel(f).hidden_units``) are left out of the picture. Show the numbers as a
     table beside it.
     """
-    cid = escape(chart_id)
     units = funnel.units[~funnel.units["unit"].isin(list(hide_units))]
     curves = funnel.curves
     prefix = "adj_" if funnel.overdispersed else ""
-    inner_h = PLOT_HEIGHT
     x_ticks = nice_ticks(0, float(max(funnel.units["n"].max(), 1)), 4)
     x_max = x_ticks[-1] if x_ticks[-1] >= funnel.units["n"].max() else float(funnel.units["n"].max())
+    shown_ticks = [tick for tick in x_ticks if tick <= x_max]
     # Up to the highest rate or the 99.8% limit at the smallest n, whichever is higher.
     tops = [funnel.p0, float(units["rate"].max()) if len(units) else 0.0]
     tops.append(float(curves[f"{prefix}upper_998"].iloc[0]))
     y_max = min(1.0, axis_top([max(tops) * 1.05], 0.01))
-    y_ticks = [tick for tick in nice_ticks(0, y_max, 5) if tick <= y_max]
-    y_labels = [f"{_percent(tick)}%" for tick in y_ticks]
-    y_title, title_right = y_axis_title(_("Rate"), TOP + inner_h / 2, inner_h)
-    left = plot_left(title_right, y_labels)
-    inner_w = WIDTH - left - RIGHT
-    base = TOP + inner_h
+    frame = Frame(
+        chart_id,
+        title,
+        desc,
+        css_class="chart funnel",
+        plot_height=PLOT_HEIGHT,
+        y_title=_("Rate"),
+        y_ticks=[(tick, f"{_percent(tick)}%") for tick in nice_ticks(0, y_max, 5) if tick <= y_max],
+        y_range=(0, y_max),
+        x_range=(0, x_max),
+        x_title=_("Number of episodes"),
+    )
+    x_of, y_of = frame.x_of, frame.y_of
 
-    def x_of(n: float) -> float:
-        return left + inner_w * n / x_max
-
-    def y_of(value: float) -> float:
-        return TOP + inner_h * (1 - min(max(value, 0.0), y_max) / y_max)
-
-    # Under the plot: tick labels, the x axis title, then the legend one entry a row and the note.
-    legend_width = WIDTH - left - 30 - 4
+    # Under the plot: the legend one entry a row and the note.
+    legend_width = WIDTH - frame.left - 30 - 4
     entries = [
         ("line", TARGET_COLOUR, "", _("Overall rate %(rate)s%%") % {"rate": _percent(funnel.p0)}),
         # xgettext:no-python-format
@@ -388,54 +386,24 @@ def render_funnel_svg(
     note_lines: list[str] = []
     if funnel.overdispersed:
         note = _("Limits widened for over-dispersion (phi %(phi)s)") % {"phi": f"{funnel.phi:.2f}"}
-        note_lines = wrap(note, WIDTH - left - RIGHT)
-    legend_top = base + 2 * LINE_HEIGHT + 32
-    note_top = legend_top + sum(LEGEND_ROW + LINE_HEIGHT * (len(lines) - 1) for lines in legend_lines)
+        note_lines = wrap(note, frame.width)
+    baselines, note_top = legend_rows(legend_lines, frame.below_axes)
     height = note_top + (LINE_HEIGHT * len(note_lines) + 4 if note_lines else 0)
 
-    out = [
-        f'<svg class="chart funnel" id="{cid}" role="img" viewBox="0 0 {WIDTH} {_fmt(height)}"'
-        f' aria-labelledby="{cid}-title {cid}-desc" focusable="false"'
-        f' font-family="system-ui, sans-serif" font-size="{FONT_SIZE}">',
-        f'<title id="{cid}-title">{escape(title)}</title>',
-        f'<desc id="{cid}-desc">{escape(desc)}</desc>',
-    ]
-    for tick, label in zip(y_ticks, y_labels, strict=True):
-        y = y_of(tick)
-        out.append(
-            f'<line x1="{left}" x2="{WIDTH - RIGHT}" y1="{_fmt(y)}" y2="{_fmt(y)}" stroke="{GRID_COLOUR}"/>'
-        )
-        out.append(
-            f'<text x="{left - 6}" y="{_fmt(y + 5)}" text-anchor="end" fill="{AXIS_COLOUR}">{label}</text>'
-        )
-    out.append(y_title)
-    out.append(f'<line x1="{left}" x2="{WIDTH - RIGHT}" y1="{base}" y2="{base}" stroke="{AXIS_COLOUR}"/>')
-    shown_ticks = [tick for tick in x_ticks if tick <= x_max]
-    for tick in shown_ticks:
-        x = x_of(tick)
-        out.append(
-            f'<line x1="{_fmt(x)}" x2="{_fmt(x)}" y1="{base}" y2="{base + 5}" stroke="{AXIS_COLOUR}"/>'
-        )
-    out.extend(x_tick_labels([(x_of(tick), f"{tick:g}") for tick in shown_ticks], base + X_TICK_BASELINE))
-    out.append(
-        f'<text x="{_fmt(left + inner_w / 2)}" y="{base + X_TICK_BASELINE + LINE_HEIGHT + 4}" text-anchor="middle"'
-        f' fill="{AXIS_COLOUR}">{escape(_("Number of episodes"))}</text>'
-    )
     # Target and limit curves.
-    out.append(
-        f'<line class="funnel-target" x1="{left}" x2="{WIDTH - RIGHT}" y1="{_fmt(y_of(funnel.p0))}"'
-        f' y2="{_fmt(y_of(funnel.p0))}" stroke="{TARGET_COLOUR}" stroke-width="2"/>'
-    )
+    target = y_of(funnel.p0)
+    out = [
+        line(frame.left, frame.right, target, target, stroke(TARGET_COLOUR, 2), ' class="funnel-target"'),
+    ]
     grid_x = [x_of(v) for v in curves["n"]]
     for key, colour, dash in (("95", LIMIT_95_COLOUR, "6 3"), ("998", LIMIT_998_COLOUR, "2 3")):
         for side in ("lower", "upper"):
-            points = " ".join(
-                f"{_fmt(x)},{_fmt(y_of(v))}"
-                for x, v in zip(grid_x, curves[f"{prefix}{side}_{key}"], strict=True)
-            )
             out.append(
-                f'<polyline class="funnel-limit" data-limit="{key}" points="{points}" fill="none"'
-                f' stroke="{colour}" stroke-width="1.5" stroke-dasharray="{dash}"/>'
+                polyline(
+                    [(x, y_of(v)) for x, v in zip(grid_x, curves[f"{prefix}{side}_{key}"], strict=True)],
+                    stroke(colour, 1.5, dash),
+                    f' class="funnel-limit" data-limit="{key}"',
+                )
             )
     # Points: inside first, so flagged ones are drawn on top.
     kinds = np.where(units["outlier"], "outlier", np.where(units["watch"], "watch", "inside"))
@@ -444,33 +412,20 @@ def render_funnel_svg(
         out.append(f'<g class="funnel-points" data-kind="{kind}">')
         out.extend(_point(kind, x_of(n), y_of(r)) for n, r in zip(chosen["n"], chosen["rate"], strict=True))
         out.append("</g>")
-    out.extend(_outlier_labels(units[kinds == "outlier"], x_of, y_of, left, base))
+    out.extend(_outlier_labels(units[kinds == "outlier"], frame))
     # The legend, one entry a row (long ones wrapped), so that it fits a phone's width too.
-    y = legend_top
-    for (kind, colour, dash, _text), lines in zip(entries, legend_lines, strict=True):
+    for (kind, colour, dash, _text), lines, y in zip(entries, legend_lines, baselines, strict=True):
         if kind == "line":
-            dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-            out.append(
-                f'<line x1="{left}" x2="{left + 24}" y1="{_fmt(y - 5)}" y2="{_fmt(y - 5)}"'
-                f' stroke="{colour}" stroke-width="2"{dash_attr}/>'
-            )
+            out.append(line(frame.left, frame.left + 24, y - 5, y - 5, stroke(colour, 2, dash)))
         else:
-            out.append(_point(kind, left + 12, y - 5))
-        out.append(text_lines(lines, left + 30, y, f' fill="{AXIS_COLOUR}"'))
-        y += LEGEND_ROW + LINE_HEIGHT * (len(lines) - 1)
+            out.append(_point(kind, frame.left + 12, y - 5))
+        out.append(text_lines(lines, frame.left + 30, y, f' fill="{AXIS_COLOUR}"'))
     if note_lines:
-        out.append(text_lines(note_lines, left, note_top, f' fill="{AXIS_COLOUR}"'))
-    out.append("</svg>")
-    return mark_safe("".join(out))  # noqa: S308  (every text above is escaped)
+        out.append(text_lines(note_lines, frame.left, note_top, f' fill="{AXIS_COLOUR}"'))
+    return frame.svg(out, height, [(tick, f"{tick:g}") for tick in shown_ticks])
 
 
-def _outlier_labels(
-    outliers: pd.DataFrame,
-    x_of: Callable[[float], float],
-    y_of: Callable[[float], float],
-    left: float,
-    base: float,
-) -> list[str]:
+def _outlier_labels(outliers: pd.DataFrame, frame: Frame) -> list[str]:
     """Names by the most extreme outliers (at most MAX_LABELS): above or below their point, to its
     right or left, wherever the name stays inside the plot and clear of the names already placed."""
     placed: list[tuple[float, float, float, float]] = []
@@ -481,7 +436,7 @@ def _outlier_labels(
             break
         text = str(label)
         width = text_width(text)
-        x, y = x_of(n), y_of(rate)
+        x, y = frame.x_of(n), frame.y_of(rate)
         for anchor, baseline in (
             ("start", y - 7),
             ("end", y - 7),
@@ -490,15 +445,18 @@ def _outlier_labels(
         ):
             start = x + 8 if anchor == "start" else x - 8 - width
             box = (start, baseline - FONT_SIZE, start + width, baseline + 4)
-            inside = left <= box[0] and box[2] <= WIDTH - 2 and box[1] >= 0 and box[3] <= base
+            inside = frame.left <= box[0] and box[2] <= WIDTH - 2 and box[1] >= 0 and box[3] <= frame.base
             if inside and not any(
                 box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed
             ):
                 placed.append(box)
                 out.append(
-                    f'<text x="{_fmt(x + 8 if anchor == "start" else x - 8)}" y="{_fmt(baseline)}"'
-                    f' text-anchor="{anchor}" fill="{OUTLIER_COLOUR}" stroke="#ffffff" stroke-width="3"'
-                    f' paint-order="stroke">{escape(text)}</text>'
+                    text_lines(
+                        [text],
+                        x + 8 if anchor == "start" else x - 8,
+                        baseline,
+                        f' text-anchor="{anchor}" fill="{OUTLIER_COLOUR}"{halo(3)}',
+                    )
                 )
                 break
     return out

@@ -23,28 +23,24 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from scipy import stats
 
-from recoverybridge.evaluation.errors import EvaluationError
-from recoverybridge.evaluation.frame import BY_NAME, label
-from recoverybridge.outcomes.charts import (
-    AXIS_COLOUR,
-    FONT_SIZE,
-    GRID_COLOUR,
-    LINE_HEIGHT,
+from recoverybridge.charts import (
     STYLES,
     WIDTH,
-    X_TICK_BASELINE,
+    Frame,
+    legend_rows,
+    line,
     nice_ticks,
-    plot_left,
+    polyline,
+    stroke,
     text_lines,
     wrap,
-    x_tick_labels,
-    y_axis_title,
 )
+from recoverybridge.evaluation.errors import EvaluationError
+from recoverybridge.evaluation.frame import BY_NAME, label
 
 CURVE_POINTS = 200
 MAX_GROUPS = 12
@@ -461,16 +457,9 @@ def cox(
 # ---------------------------------------------------------------------------------------------
 # The Kaplan-Meier chart.
 
-# Drawn at the outcome charts' scale (see outcomes.charts): 360 units wide, text 14. The plot is
-# tall enough for the y axis title in one line.
+# Drawn in the chart kit's frame, at its scale (recoverybridge.charts.text): 360 units wide, text
+# 14. The plot is tall enough for the y axis title in one line.
 PLOT_HEIGHT = 240
-TOP = 16
-RIGHT = 12
-LEGEND_ROW = 22
-
-
-def _n(value: float) -> str:
-    return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
 def render_km_svg(km: KaplanMeier, title: str, desc: str, chart_id: str = "km") -> SafeString:
@@ -480,74 +469,37 @@ def render_km_svg(km: KaplanMeier, title: str, desc: str, chart_id: str = "km") 
     (no style attributes or scripts, for the CSP). No counts are drawn: the page's table shows
     them after suppression.
     """
-    cid = escape(chart_id)
     last_day = max([1.0, *(g.curve.times[-1] for g in km.groups if g.curve.times)])
     x_ticks = nice_ticks(0, last_day, most=5)
-    x_max = max(x_ticks[-1], last_day)
-    inner_h = PLOT_HEIGHT
-    y_ticks = (0, 25, 50, 75, 100)
-    y_title, title_right = y_axis_title(str(SURVIVAL_AXIS), TOP + inner_h / 2, inner_h)
-    left = plot_left(title_right, [str(percent) for percent in y_ticks])
-    inner_w = WIDTH - left - RIGHT
-    base = TOP + inner_h
-    # The legend under the x axis title: one group a row, long names wrapped.
-    legend_top = base + 2 * LINE_HEIGHT + 32
-    legend_lines = [wrap(group.label, WIDTH - left - 40 - 4) for group in km.groups]
-    height = legend_top + sum(LEGEND_ROW + LINE_HEIGHT * (len(lines) - 1) for lines in legend_lines)
-
-    def x_of(day: float) -> float:
-        return left + inner_w * day / x_max
-
-    def y_of(survival: float) -> float:
-        return TOP + inner_h * (1 - min(max(survival, 0.0), 1.0))
-
-    out = [
-        f'<svg class="chart km-chart" id="{cid}" role="img" viewBox="0 0 {WIDTH} {height}"'
-        f' aria-labelledby="{cid}-title {cid}-desc" focusable="false"'
-        f' font-family="system-ui, sans-serif" font-size="{FONT_SIZE}">',
-        f'<title id="{cid}-title">{escape(title)}</title>',
-        f'<desc id="{cid}-desc">{escape(desc)}</desc>',
-    ]
-    for percent in y_ticks:
-        y = y_of(percent / 100)
-        out.append(
-            f'<line x1="{left}" x2="{WIDTH - RIGHT}" y1="{_n(y)}" y2="{_n(y)}" stroke="{GRID_COLOUR}"/>'
-            f'<text x="{left - 6}" y="{_n(y + 5)}" text-anchor="end" fill="{AXIS_COLOUR}">{percent}</text>'
-        )
-    out.append(y_title)
-    out.append(f'<line x1="{left}" x2="{WIDTH - RIGHT}" y1="{base}" y2="{base}" stroke="{AXIS_COLOUR}"/>')
-    for tick in x_ticks:
-        x = x_of(tick)
-        out.append(f'<line x1="{_n(x)}" x2="{_n(x)}" y1="{base}" y2="{base + 5}" stroke="{AXIS_COLOUR}"/>')
-    out.extend(x_tick_labels([(x_of(tick), f"{tick:g}") for tick in x_ticks], base + X_TICK_BASELINE))
-    out.append(
-        f'<text x="{_n(left + inner_w / 2)}" y="{base + X_TICK_BASELINE + LINE_HEIGHT + 4}" text-anchor="middle"'
-        f' fill="{AXIS_COLOUR}">{escape(str(DAYS_AXIS))}</text>'
+    frame = Frame(
+        chart_id,
+        title,
+        desc,
+        css_class="chart km-chart",
+        plot_height=PLOT_HEIGHT,
+        y_title=str(SURVIVAL_AXIS),
+        y_ticks=[(percent / 100, str(percent)) for percent in (0, 25, 50, 75, 100)],
+        y_range=(0, 1),
+        x_range=(0, max(x_ticks[-1], last_day)),
+        x_title=str(DAYS_AXIS),
     )
-    legend_y = legend_top
+    # The legend under the x axis title: one group a row, long names wrapped.
+    legend_lines = [wrap(group.label, WIDTH - frame.left - 40 - 4) for group in km.groups]
+    baselines, height = legend_rows(legend_lines, frame.below_axes)
+    out = []
     for index, group in enumerate(km.groups):
         colour, dash, _shape = STYLES[index % len(STYLES)]
-        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-        points: list[str] = []
-        previous_y: float | None = None
+        steps: list[tuple[float, float]] = []
         for day, survival in zip(group.curve.times, group.curve.survival, strict=True):
-            x, y = x_of(day), y_of(survival)
-            if previous_y is not None:
-                points.append(f"{_n(x)},{_n(previous_y)}")
-            points.append(f"{_n(x)},{_n(y)}")
-            previous_y = y
+            x, y = frame.x_of(day), frame.y_of(survival)
+            if steps:
+                steps.append((x, steps[-1][1]))
+            steps.append((x, y))
         out.append(f'<g class="chart-series" data-series="{index}">')
-        if len(points) > 1:
-            out.append(
-                f'<polyline points="{" ".join(points)}" fill="none" stroke="{colour}"'
-                f' stroke-width="2.5"{dash_attr}/>'
-            )
+        if len(steps) > 1:
+            out.append(polyline(steps, stroke(colour, 2.5, dash)))
         out.append("</g>")
-        out.append(
-            f'<line x1="{left}" x2="{left + 32}" y1="{legend_y - 5}" y2="{legend_y - 5}" stroke="{colour}"'
-            f' stroke-width="2.5"{dash_attr}/>'
-            + text_lines(legend_lines[index], left + 40, legend_y, f' fill="{colour}"')
-        )
-        legend_y += LEGEND_ROW + LINE_HEIGHT * (len(legend_lines[index]) - 1)
-    out.append("</svg>")
-    return mark_safe("".join(out))  # noqa: S308  (every text above is escaped)
+        y = baselines[index]
+        out.append(line(frame.left, frame.left + 32, y - 5, y - 5, stroke(colour, 2.5, dash)))
+        out.append(text_lines(legend_lines[index], frame.left + 40, y, f' fill="{colour}"'))
+    return frame.svg(out, height, [(tick, f"{tick:g}") for tick in x_ticks])

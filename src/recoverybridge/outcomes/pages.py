@@ -13,10 +13,10 @@ from django.utils.translation import gettext as _
 
 from recoverybridge.accounts import access
 from recoverybridge.care.models import Person
+from recoverybridge.charts import Chart, Point, ReferenceLine, Series, axis_top
 from recoverybridge.directory.models import AttendanceMode, Meeting
 from recoverybridge.directory.queries import MeetingSearch, search_meetings
 from recoverybridge.outcomes import instruments, queries
-from recoverybridge.outcomes.charts import Chart, Point, ReferenceLine, Series, axis_top
 from recoverybridge.outcomes.models import Invitation, Response, ScheduledAssessment
 
 BARC_THRESHOLD = 47
