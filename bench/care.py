@@ -402,7 +402,7 @@ def time_calls(call, runs: int) -> tuple[list[float], int]:
 def page_urls(person_ids: list[int]) -> tuple[str, list[str]] | None:
     from django.urls import NoReverseMatch, reverse
 
-    for dashboard, timeline in (("care:dashboard", "care:person"), ("staff:dashboard", "staff:person")):
+    for dashboard, timeline in (("workspace:dashboard", "care:person"), ("staff:dashboard", "staff:person")):
         try:
             return reverse(dashboard), [reverse(timeline, args=[pk]) for pk in person_ids]
         except NoReverseMatch:
@@ -463,9 +463,9 @@ def measure(runs: int) -> list[tuple[str, float, float, str]]:
         )
         return rows
     # Fallback: the read side the pages are built on.
-    from recoverybridge.accounts import access
     from recoverybridge.audit.models import AuditEvent
     from recoverybridge.care import queries
+    from recoverybridge.care.models import Person, Referral
 
     counts = []
     for user in workers:
@@ -473,9 +473,9 @@ def measure(runs: int) -> list[tuple[str, float, float, str]]:
         def dashboard_queries(user: object = user) -> None:
             queue = queries.work_queue(user, today=NOW.date())
             list(queue.overdue[:50]), list(queue.due_today), list(queue.upcoming[:50])
-            list(access.people_for(user).filter(navigator=user).order_by("family_name")[:50])
+            list(Person.objects.restrict(user).filter(navigator=user).order_by("family_name")[:50])
             list(
-                access.referrals_for(user)
+                Referral.objects.restrict(user)
                 .select_related("person", "meeting", "target_organisation")
                 .order_by("-authored_on")[:20]
             )
@@ -496,7 +496,7 @@ def measure(runs: int) -> list[tuple[str, float, float, str]]:
     for pk in people:
 
         def timeline_queries(pk: int = pk) -> None:
-            person = access.people_for(worker).get(pk=pk)
+            person = Person.objects.restrict(worker).get(pk=pk)
             list(person.episodes.all())
             list(
                 person.referrals.select_related("meeting__fellowship", "target_organisation").order_by(

@@ -39,8 +39,8 @@ def setup() -> str:
 def fill(people: int) -> str:
     from django.core.management import call_command
 
+    from recoverybridge.demo.evaluation import load_demo_evaluation
     from recoverybridge.directory.generate import generate_directory
-    from recoverybridge.evaluation.demo import load_demo_evaluation
 
     call_command("load_vocabulary", verbosity=0)
     generate_directory(300, 1)

@@ -59,7 +59,7 @@ def run_one(url: str, args: argparse.Namespace) -> None:
     from django.test import Client
     from django.test.utils import override_settings, setup_test_environment
 
-    from recoverybridge.care.api_tokens import issue_api_token
+    from recoverybridge.accounts.actions import issue_api_token
 
     build(args.people, args.referrals, args.audit, args.seed)
     setup_test_environment()

@@ -100,12 +100,12 @@ def setup_django(database_url: str) -> None:
 
 
 def timed_import(source, body: bytes) -> tuple[float, object]:
-    from recoverybridge.directory import actions
+    from recoverybridge.directory.actions import imports
     from recoverybridge.directory.feeds import loading, meeting_guide
 
     started = time.perf_counter()
     parsed = meeting_guide.parse(loading.decode_json(body, "bench feed"))
-    run = actions.import_feed(source, parsed)
+    run = imports.import_feed(source, parsed)
     return time.perf_counter() - started, run
 
 
@@ -114,14 +114,14 @@ def run_one(database_url: str, sizes: list[int], seed: int) -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from recoverybridge.directory import actions
+    from recoverybridge.directory.actions import imports
     from recoverybridge.directory.models import Fellowship, Meeting
 
     for size in sizes:
         call_command("flush", interactive=False, verbosity=0)
         call_command("migrate", verbosity=0)
         call_command("load_vocabulary", verbosity=0)
-        source = actions.register_feed_source(
+        source = imports.register_feed_source(
             "bench", "meeting-guide", "memory", fellowship=Fellowship.objects.get(slug="aa")
         )
         feed = synthetic_feed(size, seed)

@@ -43,10 +43,13 @@ INSTALLED_APPS = [
     # Listed so the API docs page serves its bundled Swagger UI files, not a CDN's.
     "ninja",
     "recoverybridge.organisations",
+    "recoverybridge.messaging",
     "recoverybridge.directory",
     "recoverybridge.care",
     "recoverybridge.outcomes",
     "recoverybridge.evaluation",
+    "recoverybridge.workspace",
+    "recoverybridge.demo",
     "recoverybridge.accounts",
     "recoverybridge.audit",
     "axes",

@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("recoverybridge.accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("staff/evaluation/", include("recoverybridge.evaluation.urls")),
+    path("staff/", include("recoverybridge.workspace.urls")),
     path("staff/", include("recoverybridge.care.urls")),
     path("", include("recoverybridge.outcomes.urls")),
     path("", include("recoverybridge.directory.urls")),

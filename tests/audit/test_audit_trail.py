@@ -15,8 +15,8 @@ from django.test import RequestFactory
 from recoverybridge.audit import actions as audit
 from recoverybridge.audit.middleware import AuditContextMiddleware
 from recoverybridge.audit.models import AppendOnlyError, AuditEvent
-from recoverybridge.audit.queries import export_csv, person_trail
 from recoverybridge.care import actions
+from recoverybridge.care.actions import export_audit_trail
 from recoverybridge.care.models import (
     AssistedStepKind,
     ConsentPurpose,
@@ -27,6 +27,7 @@ from recoverybridge.care.models import (
     ReferralTargetKind,
     TaskStatus,
 )
+from recoverybridge.care.queries import person_trail
 from recoverybridge.directory.models import Fellowship
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -190,7 +191,7 @@ def test_the_export_is_csv_of_the_managers_scope_and_is_itself_audited(world):
     actions.record_view(world.dave, world.quinn)
     actions.record_view(world.nina, world.rowan)
     out = io.StringIO()
-    assert export_csv(world.alice, out) == 1  # Pat only: Alice manages Detox
+    assert export_audit_trail(world.alice, out) == 1  # Pat only: Alice manages Detox
     rows = out.getvalue().splitlines()
     assert rows[0].startswith("at,action,actor")
     assert "RB-PAT00001" in rows[1] and "bob" in rows[1]
@@ -201,8 +202,8 @@ def test_the_export_is_csv_of_the_managers_scope_and_is_itself_audited(world):
     out = io.StringIO()
     # Sam manages both Harbour teams: Pat's and Quinn's views, not Rowan's (nor Alice's export,
     # which concerns no one person).
-    assert export_csv(world.sam, out, since=NOW - timedelta(days=3650)) == 2
+    assert export_audit_trail(world.sam, out, since=NOW - timedelta(days=3650)) == 2
     with pytest.raises(PermissionDenied):
-        export_csv(world.bob, io.StringIO())
+        export_audit_trail(world.bob, io.StringIO())
     with pytest.raises(PermissionDenied):
-        export_csv(world.alice, io.StringIO(), person=world.quinn)
+        export_audit_trail(world.alice, io.StringIO(), person=world.quinn)

@@ -6,7 +6,7 @@ import pytest
 
 from recoverybridge.accounts import access
 from recoverybridge.care import actions
-from recoverybridge.care.models import ConsentPurpose, ReferralTargetKind
+from recoverybridge.care.models import ConsentPurpose, FollowUp, Person, Referral, ReferralTargetKind
 
 # Pat is on the Detox team, Quinn on Harbour's Community team, Rowan at Bridge.
 # user: (role, people they may see)
@@ -31,7 +31,7 @@ CELLS = [(user, person) for user in SEES for person in PEOPLE]
 def test_people_for_and_can(world, username, person_name):
     user, person = world.user(username), world.person(person_name)
     allowed = person_name in SEES[username][1]
-    assert (person in access.people_for(user)) is allowed
+    assert (person in Person.objects.restrict(user)) is allowed
     assert access.can(user, "person.view", person) is allowed
     assert access.can(user, "person.change", person) is allowed
     assert access.can(user, "person.audit", person) is (person_name in AUDITS.get(username, set()))
@@ -39,18 +39,18 @@ def test_people_for_and_can(world, username, person_name):
 
 @pytest.mark.parametrize("username", list(SEES))
 def test_people_for_lists_exactly_the_allowed(world, username):
-    seen = {p.reference for p in access.people_for(world.user(username))}
+    seen = {p.reference for p in Person.objects.restrict(world.user(username))}
     assert seen == {world.person(name).reference for name in SEES[username][1]}
 
 
 def test_anonymous_and_inactive_users_see_nobody(world):
     from django.contrib.auth.models import AnonymousUser
 
-    assert not access.people_for(AnonymousUser()).exists()
+    assert not Person.objects.restrict(AnonymousUser()).exists()
     world.bob.is_active = False
     world.bob.save()
-    assert not access.people_for(world.bob).exists()
-    assert not access.referrals_for(world.bob).exists()
+    assert not Person.objects.restrict(world.bob).exists()
+    assert not Referral.objects.restrict(world.bob).exists()
 
 
 # A referral of Pat (Detox) to Bridge, with Pat's consent: visible to Pat's own teams and
@@ -66,17 +66,19 @@ def test_referrals_for_with_consent(world, username):
     )
     user = world.user(username)
     allowed = username in SEES_REFERRAL_TO_BRIDGE
-    assert (referral in access.referrals_for(user)) is allowed
+    assert (referral in Referral.objects.restrict(user)) is allowed
     assert access.can(user, "referral.view", referral) is allowed
     assert access.can(user, "referral.request", referral) is (username in {"alice", "bob", "carol", "sam"})
     assert access.can(user, "referral.perform", referral) is (username == "nina")
-    assert (referral in access.own_referrals_for(user)) is (username in {"alice", "bob", "carol", "sam"})
+    assert (referral in Referral.objects.restrict(user, "request")) is (
+        username in {"alice", "bob", "carol", "sam"}
+    )
 
 
 @pytest.mark.parametrize("username", list(SEES))
 def test_nothing_leaks_through_follow_ups(world, username):
     actions.create_referral(world.bob, world.pat, target_kind=ReferralTargetKind.FELLOWSHIP, fellowship=_aa())
-    visible = access.follow_ups_for(world.user(username))
+    visible = FollowUp.objects.restrict(world.user(username))
     assert visible.exists() is ("pat" in SEES[username][1])
 
 

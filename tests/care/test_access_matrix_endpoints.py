@@ -6,8 +6,8 @@ the allowed table must be refused, and a refusal must show nothing of the referr
 import pytest
 from django.core.cache import cache
 
+from recoverybridge.accounts.actions import issue_api_token
 from recoverybridge.care import actions
-from recoverybridge.care.api_tokens import issue_api_token
 from recoverybridge.care.models import ConsentPurpose, ReferralTargetKind
 from tests.care.test_access_matrix import SEES
 

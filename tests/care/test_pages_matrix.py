@@ -11,7 +11,7 @@ from django.test import Client
 
 from recoverybridge.audit.models import AuditAction, AuditEvent
 from recoverybridge.care import actions
-from recoverybridge.care.models import ReferralTargetKind
+from recoverybridge.care.models import Referral, ReferralTargetKind
 from recoverybridge.directory.models import Fellowship
 from tests.factories import make_meeting
 
@@ -170,15 +170,14 @@ def test_a_missing_person_looks_like_one_out_of_scope(world, client):
 
 @pytest.mark.parametrize("username", USERS)
 def test_dashboard_referrals_are_the_users_to_see(world, referrals, username):
-    """Recent referrals: exactly those of people in the user's scope, all within access.referrals_for."""
+    """Recent referrals: exactly those of people in the user's scope, all within what restrict lets them see."""
     from django.utils import timezone
 
-    from recoverybridge.accounts import access
-    from recoverybridge.care import pages
+    from recoverybridge.care import queries
 
     user = world.user(username)
-    shown = pages.dashboard(
+    shown = queries.dashboard(
         user, mine_only=False, search="", page=1, today=timezone.localdate()
     ).recent_referrals
-    assert set(shown) <= set(access.referrals_for(user))
+    assert set(shown) <= set(Referral.objects.restrict(user))
     assert {r.person.given_name.lower() for r in shown} == SEES[username]

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from recoverybridge.accounts import access
 from recoverybridge.audit.models import AuditAction, AuditEvent
-from recoverybridge.care import actions, pages
+from recoverybridge.care import actions, queries, states
 from recoverybridge.care.models import ConsentPurpose, Contact, EpisodeKind, ReferralTargetKind
 from recoverybridge.directory.models import Fellowship
 
@@ -86,7 +86,7 @@ def test_note_visibility_agrees_with_access_can(world, pats_record, username):
     actions.log_contact(
         world.alice, world.pat, kind="phone", at=timezone.now(), note="Alice's", confidential=True
     )
-    visible = pages.note_visibility(user, world.pat)
+    visible = queries.note_visibility(user, world.pat)
     for contact in Contact.objects.filter(person=world.pat):
         if access.can(user, "person.view", world.pat):
             assert visible(contact) is access.can(user, "contact.note", contact)
@@ -125,7 +125,7 @@ def test_the_audit_trail_and_its_export(world, client, pats_record):
 def test_the_referral_page_offers_only_allowed_transitions(world, client, pats_record):
     client.force_login(world.bob)
     body = client.get(f"/staff/referrals/{pats_record.pk}/").content.decode()
-    offered = set(access.allowed_statuses(world.bob, pats_record))
+    offered = set(states.allowed_statuses(world.bob, pats_record))
     assert offered
     for value in ("draft", "accepted", "requested", "rejected", "in-progress", "completed", "cancelled"):
         assert (f'<option value="{value}"' in body) is (value in offered)

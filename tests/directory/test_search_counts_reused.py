@@ -14,7 +14,7 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from recoverybridge.directory import editing
+from recoverybridge.directory.actions import changes
 from recoverybridge.directory.models import Attribute, Location, Meeting
 from recoverybridge.directory.queries import MeetingSearch, search_meetings
 from recoverybridge.directory.version import current_token
@@ -81,7 +81,7 @@ def test_an_editor_setting_the_moud_stance_counts_at_once(django_user_model):
     editor = django_user_model.objects.create_user("ed")
     assert warm(moud_friendly=True) == (1, {"in_person": 1}, {"secular": 1})
 
-    editing.set_moud_stance(
+    changes.set_moud_stance(
         meeting.pk, stance="welcoming", source="asked the secretary", verified_on=NOW.date(), editor=editor
     )
 

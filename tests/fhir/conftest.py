@@ -110,13 +110,13 @@ def referral(sam, navigators, alice, lighthouse, sams_consent, meeting):
 
 @pytest.fixture
 def lighthouse_token(lighthouse):
-    from recoverybridge.care.api_tokens import issue_api_token
+    from recoverybridge.accounts.actions import issue_api_token
 
     return issue_api_token(lighthouse)
 
 
 @pytest.fixture
 def beacon_token(beacon):
-    from recoverybridge.care.api_tokens import issue_api_token
+    from recoverybridge.accounts.actions import issue_api_token
 
     return issue_api_token(beacon)

@@ -12,8 +12,8 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 from fhir.resources.R4B.task import Task
 
 from recoverybridge.audit.models import AuditAction, AuditEvent
-from recoverybridge.care import fhir
-from recoverybridge.care.errors import ConsentRequired
+from recoverybridge.care import actions, fhir
+from recoverybridge.care.errors import ConsentRequired, NoRecipient
 from recoverybridge.care.models import Consent, MutualAidMilestone, Referral, TaskStatus
 
 BASE = "https://rb.test/api/v1/fhir/"
@@ -27,7 +27,7 @@ def resources(bundle):
 
 
 def export(referral, actor):
-    return fhir.export_referral(Referral.objects.get(pk=referral.pk), base_url=BASE, actor=actor)
+    return actions.export_referral(Referral.objects.get(pk=referral.pk), base_url=BASE, actor=actor)
 
 
 @pytest.mark.django_db
@@ -202,7 +202,7 @@ def test_consent_to_another_organisation_does_not_cover_lighthouse(referral, sam
 def test_a_referral_to_a_meeting_alone_has_nobody_to_export_to(referral, alice):
     Referral.objects.filter(pk=referral.pk).update(target_organisation=None)
 
-    with pytest.raises(fhir.NoRecipient):
+    with pytest.raises(NoRecipient):
         export(referral, alice)
 
 

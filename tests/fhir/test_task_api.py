@@ -9,9 +9,9 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
+from recoverybridge.accounts.access import hash_token
 from recoverybridge.audit.models import AuditAction, AuditEvent
 from recoverybridge.care import fhir
-from recoverybridge.care.api_tokens import hash_token
 from recoverybridge.care.models import Consent, Referral, TaskStatus
 from recoverybridge.organisations.models import Organisation
 

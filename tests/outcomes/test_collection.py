@@ -9,12 +9,12 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from recoverybridge.accounts import access
 from recoverybridge.audit.models import AuditAction, AuditEvent
 from recoverybridge.care import actions as care
 from recoverybridge.care.models import ConsentPurpose, EpisodeKind
 from recoverybridge.outcomes import actions, queries
 from recoverybridge.outcomes.models import (
+    CheckIn,
     CollectionMode,
     Invitation,
     InvitationKind,
@@ -68,14 +68,14 @@ def test_others_cannot_record_or_see_responses(world, name):
     actions.record_response(world.bob, world.pat, "barc-10", ALL_FIVES, now=NOW)
     with pytest.raises(PermissionDenied):
         actions.record_response(world.user(name), world.pat, "barc-10", ALL_FIVES, now=NOW)
-    assert not access.responses_for(world.user(name)).exists()
+    assert not Response.objects.restrict(world.user(name)).exists()
     assert queries.trajectory(world.user(name), world.pat).recovery_capital == []
 
 
 @pytest.mark.parametrize("name", ["bob", "carol", "alice", "sam"])
 def test_pats_team_and_service_manager_see_responses(world, name):
     actions.record_response(world.bob, world.pat, "barc-10", ALL_FIVES, now=NOW)
-    assert access.responses_for(world.user(name)).count() == 1
+    assert Response.objects.restrict(world.user(name)).count() == 1
     assert queries.trajectory(world.user(name), world.pat).recovery_capital == [(NOW, 50)]
 
 
@@ -235,11 +235,11 @@ def test_check_ins_visible_only_with_consent(world):
     assert check_in.mode == CollectionMode.SELF
     with pytest.raises(actions.InvitationUnusable):
         actions.check_in_through(token, mood=3, now=NOW)
-    assert not access.check_ins_for(world.bob, NOW).exists()
+    assert not CheckIn.objects.restrict(world.bob, now=NOW).exists()
     assert queries.trajectory(world.bob, world.pat).check_in_meetings == []
     care.give_consent(world.bob, world.pat, purpose=ConsentPurpose.CHECK_INS, given_at=NOW, now=NOW)
-    assert list(access.check_ins_for(world.bob)) == [check_in]
+    assert list(CheckIn.objects.restrict(world.bob)) == [check_in]
     assert queries.trajectory(world.bob, world.pat).check_in_meetings == [(NOW, 3)]
-    assert not access.check_ins_for(world.dave).exists()
+    assert not CheckIn.objects.restrict(world.dave).exists()
     with pytest.raises(ValueError, match="mood"):
         actions.record_check_in(world.bob, world.pat, mood=6, now=NOW)

@@ -20,7 +20,7 @@ def world(db) -> World:
     return build_world()
 
 
-def test_navigator_reminded_once_without_names(world):
+def test_navigator_reminded_once_without_names(world, django_capture_on_commit_callbacks):
     episode = care.start_episode(
         world.bob,
         world.pat,
@@ -30,7 +30,9 @@ def test_navigator_reminded_once_without_names(world):
         now=NOW,
     )
     actions.generate_schedule(world.bob, episode, now=NOW)
-    assert send_assessment_reminders.call("2025-01-02") == 1
+    # The e-mail leaves once the marking commits (here: when the test's transaction would).
+    with django_capture_on_commit_callbacks(execute=True):
+        assert send_assessment_reminders.call("2025-01-02") == 1
     (message,) = mail.outbox
     assert message.to == [world.bob.email]
     assert "4 outcome assessment(s) due" in message.subject  # baseline x 4 instruments

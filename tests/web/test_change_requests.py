@@ -11,7 +11,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
-from recoverybridge.directory import editing
+from recoverybridge.directory.actions import changes
 from recoverybridge.directory.models import ChangeRequest, Meeting
 from tests.factories import make_meeting
 
@@ -132,13 +132,13 @@ def test_editor_sets_moud_stance_with_source_and_date(client: Client, meeting, e
 
 
 def test_editing_functions_refuse_bad_values(meeting, eve):
-    change = editing.report_change(meeting, proposed={"weekday": 3}, message="Wednesday now")
-    with pytest.raises(editing.ReviewError):
-        editing.report_change(meeting, proposed={"fellowship": "aa"}, message="")
+    change = changes.report_change(meeting, proposed={"weekday": 3}, message="Wednesday now")
+    with pytest.raises(changes.ReviewError):
+        changes.report_change(meeting, proposed={"fellowship": "aa"}, message="")
     bogus = ChangeRequest.objects.create(meeting=meeting, proposed={"start_time": "half past"})
-    with pytest.raises(editing.ReviewError, match="not a time"):
-        editing.approve_change(bogus.pk, editor=eve)
-    editing.approve_change(change.pk, editor=eve)
+    with pytest.raises(changes.ReviewError, match="not a time"):
+        changes.approve_change(bogus.pk, editor=eve)
+    changes.approve_change(change.pk, editor=eve)
     meeting.refresh_from_db()
     assert meeting.weekday == 3
 

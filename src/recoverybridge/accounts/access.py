@@ -1,41 +1,39 @@
-"""The one place that decides who may see and do what with care records.
+"""Who may see and do what: the one access system, for staff, directory editors and anyone else.
 
-Every page, API endpoint and export reads people and referrals through `people_for` and
-`referrals_for`, and asks `can` before acting. Roles come from team memberships:
+This module sits on the ground floor and knows only what is there: users, their roles in teams
+(`Membership`), teams and organisations. It decides three kinds of question:
 
-- peer workers, clinicians and team managers see the people of their own teams;
-- service managers see every team of their organisation;
-- a receiving organisation sees a referral sent to it only while the person's consent to
-  that disclosure is active (revocation or expiry hides it at once);
-- commissioners see aggregates only, never records; directory editors and administrators
-  see no records at all (administrators manage users and organisations, not care);
-- evaluation reports (aggregates) are scoped by `evaluation_scope_for`: which teams' episodes
-  a user may analyse and whether the figures must be suppressed for an outside audience.
+- Records (`restrict`, `can`): every model that holds care records has a `RestrictedQuerySet`
+  that says how its rows reach a team (`team_path`) and, where a rule needs more (a referral
+  received under the person's consent, a confidential note), adds it in its own `rule`. Pages,
+  APIs and actions read `Model.objects.restrict(user, action)` and ask
+  `can(user, "person.view", person)`, which asks the object's own queryset. So this module
+  needs no import from the floors above, and a rule is written once, beside its model.
+- Teams and organisations (`teams_for`, `organisations_for`): which of them a user works in,
+  manages or receives referrals for.
+- Capabilities (`may`): whether to offer a whole part of the system (the directory editor's
+  review queue, evaluation reports, adding people), for pages and menus.
+
+Roles: peer workers, clinicians and team managers see the people of their own teams; service
+managers every team of their organisation; a receiving organisation sees a referral sent to it
+only while the person's consent covers it; commissioners see aggregates only, never records;
+directory editors and administrators see no records (administrators manage users and
+organisations, not care). Evaluation reports are scoped by `evaluation_scope_for`.
 """
 
-from collections.abc import Iterable
+import datetime
+import hashlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, TypeGuard
+from typing import Any, ClassVar, Generic, Self, TypeGuard, TypeVar
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
-from django.utils import timezone
+from django.contrib.auth.models import AnonymousUser, PermissionsMixin
+from django.db import models
+from django.db.models import Q, QuerySet
 
 from recoverybridge.accounts.models import Membership, Role
-from recoverybridge.care import states
-from recoverybridge.care.models import (
-    Consent,
-    ConsentPurpose,
-    Contact,
-    FollowUp,
-    Person,
-    Referral,
-    TaskStatus,
-)
 from recoverybridge.organisations.models import Organisation, Team
-from recoverybridge.outcomes.models import CheckIn, Invitation, Response, ScheduledAssessment
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -46,25 +44,32 @@ CARE_ROLES = CASELOAD_ROLES | {Role.SERVICE_MANAGER}
 MANAGER_ROLES = frozenset({Role.TEAM_MANAGER, Role.SERVICE_MANAGER})
 
 
-def _active(user: User | None) -> TypeGuard[AbstractBaseUser]:
+class UnknownAction(ValueError):
+    """A permission no rule answers: a programming mistake, never a quiet "no"."""
+
+
+def active(user: User | None) -> TypeGuard[AbstractBaseUser]:
     return user is not None and user.is_authenticated and user.is_active
 
 
 def memberships(user: User | None, roles: Iterable[str]) -> QuerySet[Membership]:
-    if not _active(user):
+    if not active(user):
         return Membership.objects.none()
     return Membership.objects.filter(user_id=user.pk, role__in=list(roles))
 
 
 def roles_of(user: User | None) -> set[str]:
-    if not _active(user):
+    if not active(user):
         return set()
     return set(Membership.objects.filter(user_id=user.pk).values_list("role", flat=True))
 
 
+# ---------------------------------------------------------------- teams and organisations
+
+
 def teams_for(user: User | None) -> QuerySet[Team]:
-    """Teams whose caseload the user may see."""
-    if not _active(user):
+    """Teams whose caseload the user may see and work with."""
+    if not active(user):
         return Team.objects.none()
     return Team.objects.filter(
         Q(pk__in=memberships(user, CASELOAD_ROLES).values("team_id"))
@@ -74,7 +79,7 @@ def teams_for(user: User | None) -> QuerySet[Team]:
 
 def managed_teams_for(user: User | None) -> QuerySet[Team]:
     """Teams whose work queue, performance and audit trail the user may see as a manager."""
-    if not _active(user):
+    if not active(user):
         return Team.objects.none()
     return Team.objects.filter(
         Q(pk__in=memberships(user, [Role.TEAM_MANAGER]).values("team_id"))
@@ -87,93 +92,95 @@ def organisations_for(user: User | None) -> QuerySet[Organisation]:
     return Organisation.objects.filter(pk__in=memberships(user, CARE_ROLES).values("team__organisation_id"))
 
 
-def people_for(user: User | None) -> QuerySet[Person]:
-    return Person.objects.filter(team__in=teams_for(user))
-
-
-def active_consents(now: datetime | None = None) -> QuerySet[Consent]:
-    now = now or timezone.now()
-    return Consent.objects.filter(
-        Q(given_at__lte=now),
-        Q(revoked_at__isnull=True) | Q(revoked_at__gt=now),
-        Q(expires_at__isnull=True) | Q(expires_at__gt=now),
+def managed_organisations_for(user: User | None) -> QuerySet[Organisation]:
+    """Organisations whose settings (such as the outcome schedule) the user may change."""
+    return Organisation.objects.filter(
+        pk__in=memberships(user, [Role.SERVICE_MANAGER]).values("team__organisation_id")
     )
 
 
-def referral_consents(now: datetime | None = None) -> QuerySet[Consent]:
-    """Active consents to refer, to be narrowed to a person and recipient."""
-    return active_consents(now).filter(purpose=ConsentPurpose.REFERRAL)
+# Organisations call the FHIR Task API with a bearer token of their own (accounts.actions).
+API_TOKEN_PREFIX = "rb_"  # noqa: S105 -- a prefix, not a secret
 
 
-def consent_covers(person: Person, recipient: Organisation, now: datetime | None = None) -> Consent | None:
-    """The newest active consent to disclose this person's referral to `recipient`, if any."""
-    return referral_consents(now).filter(person=person, recipient=recipient).order_by("-given_at").first()
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
-def disclosure_allowed(referral: Referral, now: datetime | None = None) -> bool:
-    """May this referral's details go to its target organisation now?"""
-    target = referral.target_organisation_id
-    if target is None or target == referral.team.organisation_id:
-        return True
-    return referral_consents(now).filter(person_id=referral.person_id, recipient_id=target).exists()
+def organisation_for_token(token: str) -> Organisation | None:
+    """The organisation an API token belongs to, if any (one indexed lookup)."""
+    if not token.startswith(API_TOKEN_PREFIX) or len(token) > 200:
+        return None
+    return Organisation.objects.filter(api_token_hash=hash_token(token)).first()
 
 
-def received_referrals(organisation_ids: Any, now: datetime | None = None) -> QuerySet[Referral]:
-    """Referrals sent to these organisations that they may see now: sent (not drafts), and
-    either internal or covered by an active consent to that recipient."""
-    covered = referral_consents(now).filter(
-        person_id=OuterRef("person_id"), recipient_id=OuterRef("target_organisation_id")
-    )
-    return (
-        Referral.objects.filter(target_organisation_id__in=organisation_ids)
-        .exclude(status=TaskStatus.DRAFT)
-        .filter(Q(team__organisation_id=F("target_organisation_id")) | Exists(covered))
-    )
+# Which teams a row must belong to for each plain action; a model's own `rule` adds others.
+TEAM_SCOPES: dict[str, Callable[[User | None], QuerySet[Team]]] = {
+    "view": teams_for,
+    "change": teams_for,
+    "manage": managed_teams_for,
+    "audit": managed_teams_for,
+}
+# The same questions about teams and organisations themselves (they are on this floor).
+GROUND_RULES: dict[tuple[str, str], Callable[[User | None], QuerySet[Any]]] = {
+    ("team", "view"): teams_for,
+    ("team", "add_people"): teams_for,
+    ("team", "manage"): managed_teams_for,
+    ("organisation", "receive"): organisations_for,
+    ("organisation", "manage"): managed_organisations_for,
+}
 
 
-def referrals_for(user: User | None, now: datetime | None = None) -> QuerySet[Referral]:
-    """The user's own teams' referrals, and those received by their organisation under consent."""
-    if not _active(user):
-        return Referral.objects.none()
-    received = received_referrals(organisations_for(user).values("pk"), now)
-    return Referral.objects.filter(Q(team__in=teams_for(user)) | Q(pk__in=received.values("pk")))
+# ---------------------------------------------------------------- records
+
+M = TypeVar("M", bound=models.Model)
 
 
-def own_referrals_for(user: User | None) -> QuerySet[Referral]:
-    """Referrals made by the user's own teams only (not those received): a plain team filter
-    that walks the (team, authored_on) index, for lists such as "recent referrals"."""
-    return Referral.objects.filter(team__in=teams_for(user))
+class RestrictedQuerySet(QuerySet[M], Generic[M]):
+    """A queryset that can narrow itself to the rows a user may see or act on.
+
+    Subclasses set `team_path`, the lookup from a row to the team that holds it ("team",
+    "person__team", "referral__team"), and override `rule` for actions beyond TEAM_SCOPES.
+    """
+
+    team_path: ClassVar[str] = ""
+
+    def restrict(
+        self, user: User | None, action: str = "view", *, now: datetime.datetime | None = None
+    ) -> Self:
+        """The rows `user` may `action` (an inactive or anonymous user: none)."""
+        if not active(user):
+            return self.none()
+        return self.filter(self.rule(user, action, now))
+
+    def rule(self, user: AbstractBaseUser, action: str, now: datetime.datetime | None) -> Q:
+        """The condition a row meets when `user` may `action` it."""
+        scope = TEAM_SCOPES.get(action)
+        if scope is None or not self.team_path:
+            raise UnknownAction(f"{self.model.__name__} has no rule for {action!r}")
+        return Q(**{f"{self.team_path}__in": scope(user)})
 
 
-def referrals_for_organisation(organisation: Organisation, now: datetime | None = None) -> QuerySet[Referral]:
-    """What an organisation acting through its API token may see: its received referrals only."""
-    return received_referrals([organisation.pk], now)
+def can(
+    user: User | None, permission: str, obj: models.Model, *, now: datetime.datetime | None = None
+) -> bool:
+    """Whether the user may do `permission` ("person.view", "referral.perform", "team.manage")
+    to `obj`; the noun names the object's model, the verb an action its queryset's rule knows."""
+    noun, _, action = permission.partition(".")
+    if noun != obj._meta.model_name:
+        raise UnknownAction(f"{permission!r} is not about a {obj._meta.model_name}")
+    if not active(user):
+        return False
+    ground = GROUND_RULES.get((noun, action))
+    if ground is not None:
+        return ground(user).filter(pk=obj.pk).exists()
+    queryset = type(obj)._default_manager.all()
+    if not isinstance(queryset, RestrictedQuerySet):
+        raise UnknownAction(f"{type(obj).__name__} has no access rules")
+    return queryset.restrict(user, action, now=now).filter(pk=obj.pk).exists()
 
 
-def follow_ups_for(user: User | None) -> QuerySet[FollowUp]:
-    return FollowUp.objects.filter(referral__team__in=teams_for(user))
-
-
-def responses_for(user: User | None) -> QuerySet[Response]:
-    """Outcome responses of the people the user may see (staff-entered and self-completed)."""
-    return Response.objects.filter(person__team__in=teams_for(user))
-
-
-def scheduled_assessments_for(user: User | None) -> QuerySet[ScheduledAssessment]:
-    return ScheduledAssessment.objects.filter(person__team__in=teams_for(user))
-
-
-def invitations_for(user: User | None) -> QuerySet[Invitation]:
-    return Invitation.objects.filter(person__team__in=teams_for(user))
-
-
-def check_ins_for(user: User | None, now: datetime | None = None) -> QuerySet[CheckIn]:
-    """A person's own check-ins reach their worker only under an active consent to share them."""
-    shared = active_consents(now).filter(purpose=ConsentPurpose.CHECK_INS, person_id=OuterRef("person_id"))
-    return CheckIn.objects.filter(person__team__in=teams_for(user)).filter(Exists(shared))
-
-
-# ---------------------------------------------------------------- evaluation
+# ---------------------------------------------------------------- capabilities
 
 # Who reads an evaluation report: its own care team (exact counts) or anyone else
 # (every count suppressed and rounded).
@@ -181,6 +188,28 @@ CARE_TEAM = "care_team"
 OUTSIDE = "outside"
 # Roles that may be given evaluation reports (a commissioner only once their organisation has an area).
 EVALUATION_ROLES = frozenset({Role.TEAM_MANAGER, Role.SERVICE_MANAGER, Role.COMMISSIONER, Role.ADMINISTRATOR})
+# Editors are made by the role, or by the "Directory editors" group an administrator assigns.
+REVIEW_PERMISSION = "directory.review_changerequest"
+
+
+def may(user: User | None, capability: str) -> bool:
+    """Whether to offer a part of the system to the user (one or two queries):
+
+    directory.review (the change-request queue and MOUD stances), evaluation.view (reports),
+    people.add (a caseload to add people to), teams.manage (a team's queue and completion).
+    """
+    if not active(user):
+        return False
+    if capability == "directory.review":
+        granted = isinstance(user, PermissionsMixin) and user.has_perm(REVIEW_PERMISSION)
+        return granted or memberships(user, [Role.DIRECTORY_EDITOR]).exists()
+    if capability == "evaluation.view":
+        return memberships(user, EVALUATION_ROLES).exists()
+    if capability == "people.add":
+        return teams_for(user).exists()
+    if capability == "teams.manage":
+        return managed_teams_for(user).exists()
+    raise UnknownAction(f"unknown capability {capability!r}")
 
 
 @dataclass(frozen=True)
@@ -202,7 +231,7 @@ def evaluation_scope_for(user: User | None) -> EvaluationScope:
     an outside audience. Several roles give the union, unsuppressed only if the user manages
     every team in it. Peer workers, clinicians and directory editors get none.
     """
-    if not _active(user):
+    if not active(user):
         return EvaluationScope(frozenset(), OUTSIDE)
     managed = set(memberships(user, [Role.TEAM_MANAGER]).values_list("team_id", flat=True))
     areas = (
@@ -222,78 +251,3 @@ def evaluation_scope_for(user: User | None) -> EvaluationScope:
     team_ids = managed | set(others.values_list("pk", flat=True))
     audience = CARE_TEAM if team_ids and team_ids <= managed else OUTSIDE
     return EvaluationScope(frozenset(team_ids), audience)
-
-
-def may_evaluate(user: User | None) -> bool:
-    """Whether to offer the evaluation pages (one query, for the navigation on every staff page)."""
-    return memberships(user, EVALUATION_ROLES).exists()
-
-
-# ---------------------------------------------------------------- actions
-
-
-def is_requester(user: User | None, referral: Referral) -> bool:
-    return teams_for(user).filter(pk=referral.team_id).exists()
-
-
-def is_performer(actor: User | Organisation | None, referral: Referral, now: datetime | None = None) -> bool:
-    if referral.target_organisation_id is None:
-        return not isinstance(actor, Organisation) and is_requester(actor, referral)
-    if isinstance(actor, Organisation):
-        return referrals_for_organisation(actor, now).filter(pk=referral.pk).exists()
-    return (
-        organisations_for(actor).filter(pk=referral.target_organisation_id).exists()
-        and received_referrals([referral.target_organisation_id], now).filter(pk=referral.pk).exists()
-    )
-
-
-def allowed_statuses(
-    actor: User | Organisation | None, referral: Referral, now: datetime | None = None
-) -> set[str]:
-    """The Task statuses this actor may move the referral to from where it is now."""
-    allowed: set[str] = set()
-    if not isinstance(actor, Organisation) and is_requester(actor, referral):
-        allowed |= states.REQUESTER_STATUSES
-    if is_performer(actor, referral, now):
-        allowed |= states.PERFORMER_STATUSES
-    return allowed & states.TRANSITIONS[referral.status]
-
-
-def can(user: User | None, permission: str, obj: Any) -> bool:
-    """Whether the user may do `permission` to `obj`:
-
-    person.create (obj: Team), person.view, person.change, person.audit (obj: Person),
-    contact.note (obj: Contact), referral.view, referral.request, referral.perform,
-    referral.disclose (obj: Referral), follow_up.complete (obj: FollowUp),
-    team.manage (obj: Team), check_ins.view (obj: Person).
-    """
-    if not _active(user):
-        return False
-    if permission == "person.create":
-        return teams_for(user).filter(pk=obj.pk).exists()
-    if permission in ("person.view", "person.change"):
-        return people_for(user).filter(pk=obj.pk).exists()
-    if permission == "person.audit":
-        return managed_teams_for(user).filter(pk=obj.team_id).exists()
-    if permission == "team.manage":
-        return managed_teams_for(user).filter(pk=obj.pk).exists()
-    if permission == "contact.note":
-        assert isinstance(obj, Contact)
-        if not obj.confidential:
-            return can(user, "person.view", obj.person)
-        return obj.worker_id == user.pk or managed_teams_for(user).filter(pk=obj.person.team_id).exists()
-    if permission == "referral.view":
-        return referrals_for(user).filter(pk=obj.pk).exists()
-    if permission == "referral.request":
-        return is_requester(user, obj)
-    if permission == "referral.perform":
-        return is_performer(user, obj)
-    if permission == "referral.disclose":
-        return referrals_for(user).filter(pk=obj.pk).exists() and disclosure_allowed(obj)
-    if permission == "check_ins.view":
-        shared = active_consents().filter(purpose=ConsentPurpose.CHECK_INS, person_id=obj.pk)
-        return people_for(user).filter(pk=obj.pk).exists() and shared.exists()
-    if permission == "follow_up.complete":
-        assert isinstance(obj, FollowUp)
-        return is_requester(user, obj.referral)
-    raise ValueError(f"unknown permission {permission!r}")

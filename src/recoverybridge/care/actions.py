@@ -16,13 +16,17 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
+from fhir.resources.R4B.bundle import Bundle
 
 from recoverybridge.accounts import access
+from recoverybridge.accounts.actors import Actor, deny, require, signed_in
 from recoverybridge.audit import actions as audit
+from recoverybridge.audit import queries as trail
 from recoverybridge.audit.models import AuditAction
-from recoverybridge.care import states
-from recoverybridge.care.errors import ConsentRequired, InvalidTransition
+from recoverybridge.care import fhir, queries, states
+from recoverybridge.care.errors import ConsentRequired, InvalidTransition, NoRecipient
 from recoverybridge.care.models import (
     AssistedStep,
     Consent,
@@ -39,8 +43,6 @@ from recoverybridge.care.models import (
 )
 from recoverybridge.directory.models import Fellowship, Meeting
 from recoverybridge.organisations.models import Organisation, Team
-
-Actor = AbstractBaseUser | AnonymousUser | None
 
 PERSON_FIELDS = (
     "given_name",
@@ -73,27 +75,6 @@ def _now(now: datetime.datetime | None) -> datetime.datetime:
     return now or timezone.now()
 
 
-def _user(actor: Actor) -> User:
-    if actor is None or not actor.is_authenticated or not actor.is_active:
-        raise PermissionDenied("Sign in first.")
-    assert isinstance(actor, User)
-    return actor
-
-
-def _deny(actor: Actor, obj: Any, person: Person | None, what: str) -> PermissionDenied:
-    """Record a refused attempt (in its own transaction, so it survives the refusal)."""
-    with transaction.atomic():
-        audit.record(actor, AuditAction.DENIED, obj, person=person, detail=what)
-    return PermissionDenied(f"You may not {what}.")
-
-
-def _require(actor: Actor, permission: str, obj: Any, person: Person | None, what: str) -> User:
-    user = _user(actor)
-    if not access.can(user, permission, obj):
-        raise _deny(user, obj, person, what)
-    return user
-
-
 def new_reference() -> str:
     """A pseudonymous reference such as RB-K3QF7ZQA: random, so it says nothing about the person."""
     return "RB-" + base64.b32encode(secrets.token_bytes(5)).decode("ascii")
@@ -103,7 +84,7 @@ def new_reference() -> str:
 
 
 def create_person(actor: Actor, team: Team, *, now: datetime.datetime | None = None, **fields: Any) -> Person:
-    user = _require(actor, "person.create", team, None, "add people to this team")
+    user = require(actor, "team.add_people", team, None, "add people to this team")
     unknown = set(fields) - set(PERSON_FIELDS)
     if unknown:
         raise TypeError(f"unknown person fields: {sorted(unknown)}")
@@ -131,12 +112,12 @@ def create_person(actor: Actor, team: Team, *, now: datetime.datetime | None = N
 def update_person(
     actor: Actor, person: Person, *, now: datetime.datetime | None = None, **fields: Any
 ) -> Person:
-    user = _require(actor, "person.change", person, person, "change this person")
+    user = require(actor, "person.change", person, person, "change this person")
     unknown = set(fields) - {*PERSON_FIELDS, "team"}
     if unknown:
         raise TypeError(f"unknown person fields: {sorted(unknown)}")
-    if "team" in fields and not access.can(user, "person.create", fields["team"]):
-        raise _deny(user, person, person, "move this person to that team")
+    if "team" in fields and not access.can(user, "team.add_people", fields["team"]):
+        raise deny(user, person, person, "move this person to that team")
     with transaction.atomic():
         person = Person.objects.select_for_update().get(pk=person.pk)
         before = audit.snapshot(person, fields)
@@ -159,7 +140,7 @@ def _check_link(user: User, person: Person, as_person: Person | None) -> None:
     if as_person.pk == person.pk:
         raise ValueError("a person cannot be their own related person")
     if not access.can(user, "person.view", as_person):
-        raise _deny(user, as_person, as_person, "link a related person to this record")
+        raise deny(user, as_person, as_person, "link a related person to this record")
 
 
 def add_related_person(
@@ -172,7 +153,7 @@ def add_related_person(
     as_person: Person | None = None,
     now: datetime.datetime | None = None,
 ) -> RelatedPerson:
-    user = _require(actor, "person.change", person, person, "change this person")
+    user = require(actor, "person.change", person, person, "change this person")
     _check_link(user, person, as_person)
     with transaction.atomic():
         related = RelatedPerson.objects.create(
@@ -195,7 +176,7 @@ def update_related_person(
     """Correct a related person's details, or link them to (or unlink them from) their own record.
     Raises RelatedPerson.DoesNotExist when someone else removed them meanwhile."""
     person = related.person
-    user = _require(actor, "person.change", person, person, "change this person")
+    user = require(actor, "person.change", person, person, "change this person")
     unknown = set(fields) - set(RELATED_PERSON_FIELDS)
     if unknown:
         raise TypeError(f"unknown related person fields: {sorted(unknown)}")
@@ -220,7 +201,7 @@ def remove_related_person(
     nothing refers to them. The DELETE event keeps who removed which one and when, with the old
     values (name and contact masked, as the trail always does). Removing twice changes nothing."""
     person = related.person
-    user = _require(actor, "person.change", person, person, "change this person")
+    user = require(actor, "person.change", person, person, "change this person")
     with transaction.atomic():
         current = RelatedPerson.objects.select_for_update().filter(pk=related.pk, person=person).first()
         if current is None:
@@ -254,7 +235,7 @@ def give_consent(
     expires_at: datetime.datetime | None = None,
     now: datetime.datetime | None = None,
 ) -> Consent:
-    user = _require(actor, "person.change", person, person, "record consent for this person")
+    user = require(actor, "person.change", person, person, "record consent for this person")
     given_at = given_at or _now(now)
     if expires_at is not None and expires_at <= given_at:
         raise ValueError("a consent must expire after it is given")
@@ -283,7 +264,7 @@ def give_consent(
 
 def revoke_consent(actor: Actor, consent: Consent, *, now: datetime.datetime | None = None) -> Consent:
     """Revoke from `now` on: from this moment nothing more is disclosed under it."""
-    user = _require(actor, "person.change", consent.person, consent.person, "revoke this consent")
+    user = require(actor, "person.change", consent.person, consent.person, "revoke this consent")
     now = _now(now)
     with transaction.atomic():
         consent = Consent.objects.select_for_update().get(pk=consent.pk)
@@ -322,7 +303,7 @@ def _consent_for(referral: Referral, now: datetime.datetime) -> Consent | None:
     target = referral.target_organisation
     if target is None or target.pk == referral.team.organisation_id:
         return None
-    consent = access.consent_covers(referral.person, target, now)
+    consent = Consent.objects.covering(referral.person, target, now)
     if consent is None:
         raise ConsentRequired(target.name)
     return consent
@@ -347,7 +328,7 @@ def create_referral(
     `submit=False` keeps it a draft (nothing disclosed, no follow-ups); otherwise it is
     requested at once, which needs consent when it goes to another organisation.
     """
-    user = _require(actor, "person.change", person, person, "refer this person")
+    user = require(actor, "person.change", person, person, "refer this person")
     now = _now(now)
     chosen_meetings = list(chosen)
     chosen_ids = {m.pk for m in chosen_meetings}
@@ -409,6 +390,15 @@ def create_referral(
     return referral
 
 
+def _visible(
+    organisation: Organisation | None, user: User | None, now: datetime.datetime
+) -> QuerySet[Referral]:
+    """The referrals an organisation (through its API token) or a user may see now."""
+    if organisation is not None:
+        return Referral.objects.received_by([organisation.pk], now)
+    return Referral.objects.restrict(user, "view", now=now)
+
+
 def set_referral_status(
     actor: AbstractBaseUser | AnonymousUser | Organisation | None,
     referral: Referral,
@@ -423,20 +413,15 @@ def set_referral_status(
     """
     now = _now(now)
     organisation = actor if isinstance(actor, Organisation) else None
-    user = None if organisation else _user(actor)  # type: ignore[arg-type]
+    user = None if organisation else signed_in(actor)  # type: ignore[arg-type]
     who = organisation or user
     with transaction.atomic():
         referral = Referral.objects.select_for_update().select_related("team", "person").get(pk=referral.pk)
-        visible = (
-            access.referrals_for_organisation(organisation, now)
-            if organisation
-            else access.referrals_for(user, now)
-        ).filter(pk=referral.pk)
-        if not visible.exists():
+        if not _visible(organisation, user, now).filter(pk=referral.pk).exists():
             raise PermissionDenied("This referral is not yours to update.")
         if status not in states.TRANSITIONS[referral.status]:
             raise InvalidTransition(f"A referral cannot go from {referral.status} to {status}.")
-        if status not in access.allowed_statuses(who, referral, now):
+        if status not in states.allowed_statuses(who, referral, now):
             side = (
                 "the receiving organisation" if status in states.PERFORMER_STATUSES else "the referring team"
             )
@@ -477,12 +462,13 @@ def set_business_status(
         raise ValueError(f"unknown milestone {milestone!r}")
     now = _now(now)
     organisation = actor if isinstance(actor, Organisation) else None
-    user = None if organisation else _user(actor)  # type: ignore[arg-type]
-    allowed = (
-        access.is_performer(organisation, referral, now)
-        if organisation
-        else access.is_requester(user, referral) or access.is_performer(user, referral, now)
-    )
+    user = None if organisation else signed_in(actor)  # type: ignore[arg-type]
+    if organisation:
+        allowed = Referral.objects.received_by([organisation.pk], now).filter(pk=referral.pk).exists()
+    else:
+        allowed = access.can(user, "referral.request", referral) or access.can(
+            user, "referral.perform", referral, now=now
+        )
     if not allowed:
         raise PermissionDenied("This referral is not yours to update.")
     if referral.status in (TaskStatus.DRAFT, TaskStatus.ENTERED_IN_ERROR):
@@ -516,7 +502,7 @@ def record_assisted_step(
     now: datetime.datetime | None = None,
 ) -> AssistedStep:
     """Introduced to a member, or accompanied to a meeting."""
-    user = _require(actor, "referral.request", referral, referral.person, "update this referral")
+    user = require(actor, "referral.request", referral, referral.person, "update this referral")
     with transaction.atomic():
         step = AssistedStep.objects.create(referral=referral, kind=kind, on=on, by=user, note=note)
         audit.record(
@@ -533,8 +519,8 @@ def record_assisted_step(
 def complete_follow_up(
     actor: Actor, follow_up: FollowUp, *, outcome: str = "", now: datetime.datetime | None = None
 ) -> FollowUp:
-    user = _require(
-        actor, "follow_up.complete", follow_up, follow_up.referral.person, "complete this follow-up"
+    user = require(
+        actor, "followup.complete", follow_up, follow_up.referral.person, "complete this follow-up"
     )
     now = _now(now)
     with transaction.atomic():
@@ -567,7 +553,7 @@ def start_episode(
     navigator: User | None = None,
     now: datetime.datetime | None = None,
 ) -> Episode:
-    user = _require(actor, "person.change", person, person, "change this person")
+    user = require(actor, "person.change", person, person, "change this person")
     with transaction.atomic():
         episode = Episode.objects.create(person=person, kind=kind, started_on=started_on, navigator=navigator)
         audit.record(
@@ -589,7 +575,7 @@ def end_episode(
     end_reason: str,
     now: datetime.datetime | None = None,
 ) -> Episode:
-    user = _require(actor, "person.change", episode.person, episode.person, "change this person")
+    user = require(actor, "person.change", episode.person, episode.person, "change this person")
     if ended_on < episode.started_on:
         raise ValueError("an episode cannot end before it starts")
     with transaction.atomic():
@@ -621,7 +607,7 @@ def log_contact(
     episode: Episode | None = None,
     now: datetime.datetime | None = None,
 ) -> Contact:
-    user = _require(actor, "person.change", person, person, "change this person")
+    user = require(actor, "person.change", person, person, "change this person")
     if episode is not None and episode.person_id != person.pk:
         raise ValueError("the episode belongs to someone else")
     with transaction.atomic():
@@ -654,12 +640,49 @@ def log_contact(
 # ---------------------------------------------------------------- reads that are audited
 
 
+def export_audit_trail(
+    actor: Actor,
+    out: trail.Writable,
+    *,
+    person: Person | None = None,
+    since: datetime.datetime | None = None,
+    until: datetime.datetime | None = None,
+) -> int:
+    """Write the audit events the user may see (one person's, or all their managed teams') as
+    CSV to `out`, and record the export in the trail. Returns the number of rows."""
+    user = signed_in(actor)
+    if person is not None:
+        events = queries.person_trail(user, person)
+    elif access.may(user, "teams.manage"):
+        events = queries.audited_events(user)
+    else:
+        raise PermissionDenied("Only managers may export the audit trail.")
+    if since is not None:
+        events = events.filter(at__gte=since)
+    if until is not None:
+        events = events.filter(at__lt=until)
+    with transaction.atomic():
+        count = events.count()
+        audit.record(
+            user,
+            AuditAction.EXPORT,
+            None,
+            object_type="audit.auditevent",
+            person=person,
+            changes={"since": {"new": since}, "until": {"new": until}},
+            detail=f"audit export, {count} events",
+        )
+    exported = events.select_related("actor", "actor_organisation").order_by("at", "id")[:count]
+    trail.write_csv(out, exported, queries.references_of(events))
+    return count
+
+
 def record_view(
     user: Actor, person: Person, *, detail: str = "", now: datetime.datetime | None = None
 ) -> None:
     """Call when a page shows a person's record: checks access and writes the VIEW event.
     Raises PermissionDenied (and records the attempt) when the user may not see them."""
-    staff = _require(user, "person.view", person, person, "see this person")
+    staff = require(user, "person.view", person, person, "see this person")
     with transaction.atomic():
         audit.record(staff, AuditAction.VIEW, person, detail=detail, at=_now(now))
 
@@ -668,7 +691,7 @@ def record_print(
     user: Actor, person: Person, *, detail: str = "", now: datetime.datetime | None = None
 ) -> None:
     """Call when a person's record (e.g. the take-away options list) is printed or downloaded."""
-    staff = _require(user, "person.view", person, person, "print this person's record")
+    staff = require(user, "person.view", person, person, "print this person's record")
     with transaction.atomic():
         audit.record(staff, AuditAction.PRINT, person, detail=detail, at=_now(now))
 
@@ -684,15 +707,10 @@ def record_disclosure(
     Refuses, with ConsentRequired, when no active consent covers the recipient any more."""
     now = _now(now)
     organisation = actor if isinstance(actor, Organisation) else None
-    user = None if organisation else _user(actor)  # type: ignore[arg-type]
-    visible = (
-        access.referrals_for_organisation(organisation, now)
-        if organisation
-        else access.referrals_for(user, now)
-    )
-    if not visible.filter(pk=referral.pk).exists():
+    user = None if organisation else signed_in(actor)  # type: ignore[arg-type]
+    if not _visible(organisation, user, now).filter(pk=referral.pk).exists():
         raise PermissionDenied("This referral is not yours to export.")
-    if not access.disclosure_allowed(referral, now):
+    if not Referral.objects.disclosable(now).filter(pk=referral.pk).exists():
         assert referral.target_organisation is not None
         raise ConsentRequired(referral.target_organisation.name)
     with transaction.atomic():
@@ -705,3 +723,66 @@ def record_disclosure(
             detail=detail,
             at=now,
         )
+
+
+# The audit detail of a Task listed or read by its receiving organisation.
+TASK_READ = "FHIR Task read by the receiving organisation"
+
+
+def record_task_reads(
+    organisation: Organisation, referrals: Iterable[Referral], *, now: datetime.datetime | None = None
+) -> None:
+    """The receiving organisation read these Tasks (through its API token): one VIEW event each,
+    as a read of each would write, in one INSERT at one instant (a list page of 50 is one query)."""
+    at = _now(now)
+    audit.record_many(
+        audit.event(
+            None,
+            AuditAction.VIEW,
+            referral,
+            person=referral.person_id,
+            actor_organisation=organisation,
+            detail=TASK_READ,
+            at=at,
+        )
+        for referral in referrals
+    )
+
+
+def export_referral(
+    referral: Referral,
+    *,
+    base_url: str,
+    actor: Any = None,
+    actor_organisation: Organisation | None = None,
+) -> Bundle:
+    """The referral as a Bundle for its receiving organisation, with an audit row of the export.
+
+    An export is a disclosure outside RecoveryBridge, so it needs the person's active
+    consent to refer to that organisation (even an organisation's own internal referral
+    is not exported without one). Refusals raise NoRecipient or ConsentRequired and are
+    audited as denied.
+    """
+    recipient = referral.target_organisation
+    given = Consent.objects.covering(referral.person, recipient) if recipient is not None else None
+    if recipient is None or given is None:
+        audit.record(
+            actor,
+            AuditAction.DENIED,
+            referral,
+            person=referral.person_id,
+            actor_organisation=actor_organisation,
+            detail="FHIR export refused: "
+            + ("no receiving organisation" if recipient is None else "no active consent"),
+        )
+        if recipient is None:
+            raise NoRecipient("This referral goes to no organisation, so there is nobody to export it to.")
+        raise ConsentRequired(recipient.name)
+    bundle = fhir.referral_bundle(referral, given, base_url)
+    # The core's disclosure action checks visibility and consent again and writes the export row.
+    record_disclosure(
+        actor_organisation or actor,
+        referral,
+        detail=f"FHIR Bundle (ServiceRequest, Task, Consent {given.pk}) for organisation {recipient.pk}",
+    )
+    return bundle

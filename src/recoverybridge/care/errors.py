@@ -16,3 +16,7 @@ class ConsentRequired(PermissionDenied):
 
 class InvalidTransition(ValueError):
     """The referral cannot move to that status from where it is, or not by this actor."""
+
+
+class NoRecipient(ValueError):
+    """The referral goes to no organisation (a meeting or group only), so there is nobody to export to."""

@@ -28,11 +28,6 @@ from fhir.resources.R4B.consent import Consent as FhirConsent
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from fhir.resources.R4B.task import Task
 
-from recoverybridge.accounts.access import consent_covers
-from recoverybridge.audit.actions import record
-from recoverybridge.audit.models import AuditAction
-from recoverybridge.care.actions import record_disclosure
-from recoverybridge.care.errors import ConsentRequired
 from recoverybridge.care.models import (
     Consent,
     ConsentPurpose,
@@ -260,46 +255,3 @@ def referral_bundle(referral: Referral, given: Consent, base_url: str) -> Bundle
             ],
         }
     )
-
-
-class NoRecipient(ValueError):
-    """The referral goes to no organisation (a meeting or group only), so there is nobody to export to."""
-
-
-def export_referral(
-    referral: Referral,
-    *,
-    base_url: str,
-    actor: Any = None,
-    actor_organisation: Organisation | None = None,
-) -> Bundle:
-    """The referral as a Bundle for its receiving organisation, with an audit row of the export.
-
-    An export is a disclosure outside RecoveryBridge, so it needs the person's active
-    consent to refer to that organisation (even an organisation's own internal referral
-    is not exported without one). Refusals raise NoRecipient or ConsentRequired and are
-    audited as denied.
-    """
-    recipient = referral.target_organisation
-    given = consent_covers(referral.person, recipient) if recipient is not None else None
-    if recipient is None or given is None:
-        record(
-            actor,
-            AuditAction.DENIED,
-            referral,
-            person=referral.person_id,
-            actor_organisation=actor_organisation,
-            detail="FHIR export refused: "
-            + ("no receiving organisation" if recipient is None else "no active consent"),
-        )
-        if recipient is None:
-            raise NoRecipient("This referral goes to no organisation, so there is nobody to export it to.")
-        raise ConsentRequired(recipient.name)
-    bundle = referral_bundle(referral, given, base_url)
-    # The core's disclosure action checks visibility and consent again and writes the export row.
-    record_disclosure(
-        actor_organisation or actor,
-        referral,
-        detail=f"FHIR Bundle (ServiceRequest, Task, Consent {given.pk}) for organisation {recipient.pk}",
-    )
-    return bundle

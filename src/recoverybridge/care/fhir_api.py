@@ -8,7 +8,6 @@ Errors are FHIR OperationOutcome resources. Repeated bad tokens from one address
 are refused for a while (429) before the token is even looked at.
 """
 
-import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -20,25 +19,24 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
 from ninja import Query, Router
 from ninja.security import HttpBearer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from recoverybridge.accounts.access import allowed_statuses, referrals_for, referrals_for_organisation
-from recoverybridge.audit.actions import event, record_many
-from recoverybridge.audit.models import AuditAction, AuditEvent
+from recoverybridge.accounts.access import organisation_for_token
 from recoverybridge.care import fhir, states
-from recoverybridge.care.actions import set_business_status, set_referral_status
-from recoverybridge.care.api_tokens import organisation_for_token
-from recoverybridge.care.errors import ConsentRequired, InvalidTransition
+from recoverybridge.care.actions import (
+    export_referral,
+    record_task_reads,
+    set_business_status,
+    set_referral_status,
+)
+from recoverybridge.care.errors import ConsentRequired, InvalidTransition, NoRecipient
 from recoverybridge.care.models import MutualAidMilestone, Referral, TaskStatus
 from recoverybridge.organisations.models import Organisation
 
 FHIR_JSON = "application/fhir+json"
-# The audit detail of a Task listed or read by its receiving organisation.
-TASK_READ = "FHIR Task read by the receiving organisation"
 
 
 @dataclass(frozen=True)
@@ -230,7 +228,7 @@ def _task_bundle(
 
 
 def _received(organisation: Organisation) -> QuerySet[Referral]:
-    return referrals_for_organisation(organisation).select_related(
+    return Referral.objects.received_by([organisation.pk]).select_related(
         "person", "team__organisation", "target_organisation"
     )
 
@@ -267,25 +265,8 @@ def list_tasks(
         referrals = referrals.filter(status__in=wanted)
     total = referrals.count()
     page = list(referrals.order_by("authored_on", "pk")[offset : offset + count])
-    # One audit row per Task listed, as a read of each would write, in one INSERT at one instant.
-    now = timezone.now()
-    record_many(_task_read(organisation, referral, now) for referral in page)
+    record_task_reads(organisation, page)
     return fhir_response(_task_bundle(request, page, total, offset, count))
-
-
-def _task_read(
-    organisation: Organisation, referral: Referral, at: datetime.datetime | None = None
-) -> AuditEvent:
-    """The audit event of the receiving organisation reading one Task."""
-    return event(
-        None,
-        AuditAction.VIEW,
-        referral,
-        person=referral.person_id,
-        actor_organisation=organisation,
-        detail=TASK_READ,
-        at=at,
-    )
 
 
 @router.get(
@@ -301,7 +282,7 @@ def read_task(request: HttpRequest, task_id: str) -> HttpResponse:
     referral = _received(organisation).filter(pk=pk).first() if pk is not None else None
     if referral is None:
         return outcome(404, "not-found", f"No Task {task_id} for this organisation.")
-    record_many([_task_read(organisation, referral)])
+    record_task_reads(organisation, [referral])
     return fhir_response(fhir.task(referral))
 
 
@@ -395,7 +376,7 @@ def update_task(request: HttpRequest, task_id: str) -> HttpResponse:
                 f"Only the referring team may set a Task to {status!r}.",
                 expression="Task.status",
             )
-        if status not in allowed_statuses(organisation, referral):
+        if status not in states.allowed_statuses(organisation, referral):
             return outcome(
                 409,
                 "business-rule",
@@ -439,9 +420,9 @@ def export_bundle(request: HttpRequest, referral_id: str) -> HttpResponse:
     caller: Caller = request.auth  # type: ignore[attr-defined]
     pk = _task_id(referral_id)
     visible = (
-        referrals_for_organisation(caller.organisation)
+        Referral.objects.received_by([caller.organisation.pk])
         if caller.organisation is not None
-        else referrals_for(caller.user)
+        else Referral.objects.restrict(caller.user)
     )
     referral = (
         visible.select_related(
@@ -455,12 +436,12 @@ def export_bundle(request: HttpRequest, referral_id: str) -> HttpResponse:
     if referral is None:
         return outcome(404, "not-found", f"No referral {referral_id} for this caller.")
     try:
-        bundle = fhir.export_referral(
+        bundle = export_referral(
             referral, base_url=fhir_base(request), actor=caller.user, actor_organisation=caller.organisation
         )
     except ConsentRequired as refusal:
         return outcome(403, "forbidden", str(refusal.args[0] if refusal.args else refusal))
-    except fhir.NoRecipient as refusal:
+    except NoRecipient as refusal:
         return outcome(409, "business-rule", str(refusal))
     except PermissionDenied:
         return outcome(404, "not-found", f"No referral {referral_id} for this caller.")

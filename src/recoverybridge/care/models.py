@@ -1,16 +1,152 @@
 """Care coordination: people, consent, referrals, journeys (organisations and teams are the
 ground floor's: `organisations`).
 
-Person records are health data (US 42 CFR Part 2, UK GDPR special category).
-Read them only through the scoped querysets in `accounts.access`, change them only
-through `care.actions` (which writes the audit row in the same transaction).
+Person records are health data (US 42 CFR Part 2, UK GDPR special category). Read them
+only through `Model.objects.restrict(user, action)` (the access rule of each model is its
+queryset's, below), change them only through `care.actions` (which writes the audit row in
+the same transaction).
 """
 
+import datetime
+from typing import Generic, TypeVar
+
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from recoverybridge.accounts.access import RestrictedQuerySet, managed_teams_for, organisations_for, teams_for
 from recoverybridge.organisations.models import Organisation, Team
+
+# ---------------------------------------------------------------- who may see what (see accounts.access)
+
+
+class PersonQuerySet(RestrictedQuerySet["Person"]):
+    """view and change: the person's team is one of the user's caseloads; audit: a team the user
+    manages; check_ins: view, while the person's consent to share their check-ins is active."""
+
+    team_path = "team"
+
+    def rule(self, user: AbstractBaseUser, action: str, now: datetime.datetime | None) -> Q:
+        if action == "check_ins":
+            shared = Consent.objects.active(now).filter(
+                purpose=ConsentPurpose.CHECK_INS, person_id=OuterRef("pk")
+            )
+            return Q(team__in=teams_for(user)) & Q(Exists(shared))
+        return super().rule(user, action, now)
+
+
+M = TypeVar("M", bound=models.Model)
+
+
+class PersonRecordQuerySet(RestrictedQuerySet[M], Generic[M]):
+    """Rows of a person's record (episodes, related people, outcomes): as the person."""
+
+    team_path = "person__team"
+
+
+class RelatedPersonQuerySet(PersonRecordQuerySet["RelatedPerson"]):
+    pass
+
+
+class EpisodeQuerySet(PersonRecordQuerySet["Episode"]):
+    pass
+
+
+class ConsentQuerySet(RestrictedQuerySet["Consent"]):
+    team_path = "person__team"
+
+    def active(self, now: datetime.datetime | None = None) -> "ConsentQuerySet":
+        """Given by `now`, and neither revoked nor expired then."""
+        now = now or timezone.now()
+        return self.filter(
+            Q(given_at__lte=now),
+            Q(revoked_at__isnull=True) | Q(revoked_at__gt=now),
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now),
+        )
+
+    def to_refer(self, now: datetime.datetime | None = None) -> "ConsentQuerySet":
+        """Active consents to refer, to be narrowed to a person and recipient."""
+        return self.active(now).filter(purpose=ConsentPurpose.REFERRAL)
+
+    def covering(
+        self, person: "Person", recipient: Organisation, now: datetime.datetime | None = None
+    ) -> "Consent | None":
+        """The newest active consent to disclose this person's referral to `recipient`, if any."""
+        return self.to_refer(now).filter(person=person, recipient=recipient).order_by("-given_at").first()
+
+
+class ReferralQuerySet(RestrictedQuerySet["Referral"]):
+    """view: the user's own teams' referrals, and those received by their organisation under
+    consent; request: own teams' only (the requester's side); perform: the receiving side (the
+    referring team itself when there is no receiving organisation); disclose: view, while the
+    details may go to the target organisation."""
+
+    team_path = "team"
+
+    def received_by(
+        self, organisation_ids: object, now: datetime.datetime | None = None
+    ) -> "ReferralQuerySet":
+        """Referrals sent to these organisations that they may see now: sent (not drafts), and
+        either internal or covered by an active consent to that recipient."""
+        covered = Consent.objects.to_refer(now).filter(
+            person_id=OuterRef("person_id"), recipient_id=OuterRef("target_organisation_id")
+        )
+        return (
+            self.filter(target_organisation_id__in=organisation_ids)
+            .exclude(status=TaskStatus.DRAFT)
+            .filter(Q(team__organisation_id=F("target_organisation_id")) | Exists(covered))
+        )
+
+    def disclosable(self, now: datetime.datetime | None = None) -> "ReferralQuerySet":
+        """Referrals whose details may go to their target organisation now: none, their own, or
+        one the person's active consent covers."""
+        covered = Consent.objects.to_refer(now).filter(
+            person_id=OuterRef("person_id"), recipient_id=OuterRef("target_organisation_id")
+        )
+        return self.filter(
+            Q(target_organisation__isnull=True)
+            | Q(team__organisation_id=F("target_organisation_id"))
+            | Exists(covered)
+        )
+
+    def rule(self, user: AbstractBaseUser, action: str, now: datetime.datetime | None) -> Q:
+        own = Q(team__in=teams_for(user))
+        received = Referral.objects.received_by(organisations_for(user).values("pk"), now).values("pk")
+        if action == "view":
+            return own | Q(pk__in=received)
+        if action == "request":
+            return own
+        if action == "perform":
+            return (own & Q(target_organisation__isnull=True)) | Q(pk__in=received)
+        if action == "disclose":
+            return (own | Q(pk__in=received)) & Q(pk__in=Referral.objects.disclosable(now).values("pk"))
+        return super().rule(user, action, now)
+
+
+class FollowUpQuerySet(RestrictedQuerySet["FollowUp"]):
+    """view and complete: the referral is one of the user's own teams' (the requester's work)."""
+
+    team_path = "referral__team"
+
+    def rule(self, user: AbstractBaseUser, action: str, now: datetime.datetime | None) -> Q:
+        return super().rule(user, "view" if action == "complete" else action, now)
+
+
+class ContactQuerySet(RestrictedQuerySet["Contact"]):
+    """note: whether the user may read the contact's note. An open note goes with the person's
+    record; a confidential one only to its author and the managers of the person's team."""
+
+    team_path = "person__team"
+
+    def rule(self, user: AbstractBaseUser, action: str, now: datetime.datetime | None) -> Q:
+        if action == "note":
+            return Q(confidential=False, person__team__in=teams_for(user)) | Q(
+                Q(worker_id=user.pk) | Q(person__team__in=managed_teams_for(user)), confidential=True
+            )
+        return super().rule(user, action, now)
 
 
 class SpiritualPreference(models.TextChoices):
@@ -73,6 +209,8 @@ class Person(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = PersonQuerySet.as_manager()
+
     class Meta:
         ordering = ["family_name", "given_name"]
         verbose_name = _("person")
@@ -94,6 +232,8 @@ class RelatedPerson(models.Model):
     as_person = models.ForeignKey(
         Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="related_as"
     )
+
+    objects = RelatedPersonQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("related person")
@@ -131,6 +271,8 @@ class Consent(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
+
+    objects = ConsentQuerySet.as_manager()
 
     class Meta:
         ordering = ["-given_at"]
@@ -205,6 +347,8 @@ class Referral(models.Model):
     authored_on = models.DateTimeField(_("referred on"))
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ReferralQuerySet.as_manager()
+
     class Meta:
         ordering = ["-authored_on"]
         verbose_name = _("referral")
@@ -264,6 +408,8 @@ class FollowUp(models.Model):
     outcome = models.TextField(_("outcome"), blank=True)
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
 
+    objects = FollowUpQuerySet.as_manager()
+
     class Meta:
         ordering = ["due_on"]
         verbose_name = _("follow-up")
@@ -300,6 +446,8 @@ class Episode(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
+    objects = EpisodeQuerySet.as_manager()
+
     class Meta:
         ordering = ["-started_on"]
         verbose_name = _("episode")
@@ -335,6 +483,8 @@ class Contact(models.Model):
     note = models.TextField(_("note"), blank=True)
     # Confidential notes are shown only to their author and the team's managers.
     confidential = models.BooleanField(_("confidential"), default=False)
+
+    objects = ContactQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at"]

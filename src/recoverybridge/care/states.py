@@ -6,7 +6,14 @@ completes. A referral to a meeting or group has no receiving organisation, so th
 referring team records the performer's steps as the person reports them.
 """
 
-from recoverybridge.care.models import TaskStatus
+import datetime
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+
+from recoverybridge.accounts import access
+from recoverybridge.care.models import Referral, TaskStatus
+from recoverybridge.organisations.models import Organisation
 
 S = TaskStatus
 
@@ -28,3 +35,22 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.COMPLETED: frozenset({S.ENTERED_IN_ERROR}),
     S.ENTERED_IN_ERROR: frozenset(),
 }
+
+
+def allowed_statuses(
+    actor: AbstractBaseUser | AnonymousUser | Organisation | None,
+    referral: Referral,
+    now: datetime.datetime | None = None,
+) -> set[str]:
+    """The Task statuses this actor (a user, or an organisation through its API token) may move
+    the referral to from where it is now."""
+    allowed: set[str] = set()
+    if isinstance(actor, Organisation):
+        if Referral.objects.received_by([actor.pk], now).filter(pk=referral.pk).exists():
+            allowed |= PERFORMER_STATUSES
+    else:
+        if access.can(actor, "referral.request", referral):
+            allowed |= REQUESTER_STATUSES
+        if access.can(actor, "referral.perform", referral, now=now):
+            allowed |= PERFORMER_STATUSES
+    return allowed & TRANSITIONS[referral.status]

@@ -11,9 +11,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from recoverybridge.care.models import Referral, ReferralTargetKind
-from recoverybridge.care.pages import referral_options
+from recoverybridge.care.queries import referral_options
 from recoverybridge.directory.models import AttendanceMode
-from recoverybridge.directory.views import schedule_text
+from recoverybridge.directory.timing import schedule_text
 
 MUTUAL_AID = {ReferralTargetKind.MEETING, ReferralTargetKind.FELLOWSHIP}
 

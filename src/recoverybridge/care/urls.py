@@ -7,8 +7,6 @@ from recoverybridge.care import views
 app_name = "care"
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
-    path("queue/", views.work_queue, name="queue"),
     path("follow-ups/<int:follow_up_id>/done/", views.complete_follow_up, name="complete_follow_up"),
     path("people/new/", views.add_person, name="add_person"),
     path("people/<int:person_id>/", views.person, name="person"),

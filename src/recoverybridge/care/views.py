@@ -1,15 +1,12 @@
-"""Staff pages: dashboard, work queue, person timeline, the forms that change a record, and the
-referral wizard. Thin: reads come from care.pages (scoped through accounts.access), every
-change goes through care.actions. A person outside the user's scope is a 404, never a 403,
+"""Staff pages of care: the person timeline, the forms that change a record, a referral and the
+referral wizard. Thin: reads come from care.queries (scoped with `restrict`), every change goes
+through care.actions. A person outside the user's scope is a 404, never a 403,
 so a page never tells whether someone exists."""
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -18,12 +15,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from recoverybridge.accounts import access
-from recoverybridge.audit import queries as audit_queries
-from recoverybridge.care import actions, pages
+from recoverybridge.accounts.shortcuts import in_scope_or_404, staff_page
+from recoverybridge.care import actions, queries, states
 from recoverybridge.care.errors import ConsentRequired, InvalidTransition
 from recoverybridge.care.forms import (
     MUTUAL_AID,
@@ -42,7 +38,6 @@ from recoverybridge.care.forms import (
 )
 from recoverybridge.care.models import (
     ConsentPurpose,
-    Episode,
     Person,
     Referral,
     ReferralTargetKind,
@@ -51,33 +46,16 @@ from recoverybridge.care.models import (
 )
 from recoverybridge.care.takeaway import takeaway_pdf
 from recoverybridge.care.wizard import options_for
-from recoverybridge.directory.models import Meeting, MeetingStatus
-from recoverybridge.outcomes import pages as outcome_pages
-
-View = Callable[..., HttpResponse]
-
-
-def staff_page(view: View) -> View:
-    """Signed in, never cached by the browser or a proxy (these pages hold health data)."""
-
-    @wraps(view)
-    @login_required
-    @never_cache
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _person(request: HttpRequest, person_id: int) -> Person:
-    person = pages.person_in_scope(request.user, person_id)
-    if person is None:
-        raise Http404
-    return person
+    return in_scope_or_404(
+        Person.objects.select_related("team__organisation", "navigator"), request, person_id
+    )
 
 
 def _referral(request: HttpRequest, referral_id: int) -> Referral:
-    referral = pages.referral_in_scope(request.user, referral_id)
+    referral = queries.referral_in_scope(request.user, referral_id)
     if referral is None:
         raise Http404
     return referral
@@ -98,42 +76,17 @@ def _status(form: Any) -> int:
     return 400 if form.is_bound and form.errors else 200
 
 
-# ---------------------------------------------------------------- dashboard and queue
-
-
-@staff_page
-@require_GET
-def dashboard(request: HttpRequest) -> HttpResponse:
-    mine = request.GET.get("show") != "team"
-    data = pages.dashboard(
-        request.user,
-        mine_only=mine,
-        search=request.GET.get("q", ""),
-        page=request.GET.get("page"),
-        today=timezone.localdate(),
-    )
-    due = outcome_pages.due_assessments(request.user, timezone.localdate(), limit=pages.DASHBOARD_QUEUE_ROWS)
-    return render(
-        request, "care/dashboard.html", {"data": data, "today": timezone.localdate(), "due_assessments": due}
-    )
-
-
-@staff_page
-@require_GET
-def work_queue(request: HttpRequest) -> HttpResponse:
-    context = pages.work_queue_page(request.user, timezone.localdate())
-    context["due_assessments"] = outcome_pages.due_assessments(request.user, timezone.localdate(), limit=200)
-    return render(request, "care/queue.html", {**context, "today": timezone.localdate()})
+# ---------------------------------------------------------------- follow-ups
 
 
 @staff_page
 @require_POST
 def complete_follow_up(request: HttpRequest, follow_up_id: int) -> HttpResponse:
-    follow_up = pages.follow_up_in_scope(request.user, follow_up_id)
+    follow_up = queries.follow_up_in_scope(request.user, follow_up_id)
     if follow_up is None:
         raise Http404
     form = FollowUpForm(request.POST)
-    back = _next_url(request, reverse("care:queue"))
+    back = _next_url(request, reverse("workspace:queue"))
     if not form.is_valid():
         messages.error(request, _("The outcome is too long: keep it under 2,000 characters."))
         return HttpResponseRedirect(back)
@@ -149,7 +102,7 @@ def complete_follow_up(request: HttpRequest, follow_up_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def add_person(request: HttpRequest) -> HttpResponse:
     teams = access.teams_for(request.user)
-    if not teams.exists():
+    if not access.may(request.user, "people.add"):
         raise PermissionDenied(_("Only members of a care team may add people."))
     form = PersonForm(request.POST or None, teams=teams)
     if request.method == "POST" and form.is_valid():
@@ -163,7 +116,7 @@ def add_person(request: HttpRequest) -> HttpResponse:
             "form": form,
             "title": _("Add a person"),
             "submit": _("Add person"),
-            "back": reverse("care:dashboard"),
+            "back": reverse("workspace:dashboard"),
         },
         status=_status(form),
     )
@@ -174,7 +127,7 @@ def add_person(request: HttpRequest) -> HttpResponse:
 def person(request: HttpRequest, person_id: int) -> HttpResponse:
     person = _person(request, person_id)
     actions.record_view(request.user, person, detail="timeline")
-    timeline = pages.timeline(request.user, person)
+    timeline = queries.timeline(request.user, person)
     context = {"t": timeline, "person": person, "today": timezone.localdate()}
     return render(request, "care/person.html", context)
 
@@ -199,7 +152,7 @@ def edit_person(request: HttpRequest, person_id: int) -> HttpResponse:
 def add_related_person(request: HttpRequest, person_id: int) -> HttpResponse:
     person = _person(request, person_id)
     data = request.POST if request.method == "POST" else None
-    form = RelatedPersonForm(data, person=person, people=access.people_for(request.user))
+    form = RelatedPersonForm(data, person=person, people=Person.objects.restrict(request.user))
     if form.is_bound and form.is_valid():
         actions.add_related_person(request.user, person, **form.cleaned_data)
         messages.success(request, _("Related person added."))
@@ -210,7 +163,7 @@ def add_related_person(request: HttpRequest, person_id: int) -> HttpResponse:
 
 def _related(person: Person, related_id: int) -> RelatedPerson:
     """One of this person's related people; another person's is a 404 like a missing one."""
-    related = person.related_people.filter(pk=related_id).first()
+    related = queries.related_person_of(person, related_id)
     if related is None:
         raise Http404
     related.person = person  # already scoped and loaded; the actions check access on it again
@@ -223,7 +176,9 @@ def edit_related_person(request: HttpRequest, person_id: int, related_id: int) -
     person = _person(request, person_id)
     related = _related(person, related_id)
     data = request.POST if request.method == "POST" else None
-    form = RelatedPersonForm(data, person=person, people=access.people_for(request.user), related=related)
+    form = RelatedPersonForm(
+        data, person=person, people=Person.objects.restrict(request.user), related=related
+    )
     if form.is_bound and form.is_valid():
         try:
             actions.update_related_person(request.user, related, **form.cleaned_data)
@@ -250,7 +205,7 @@ def remove_related_person(request: HttpRequest, person_id: int, related_id: int)
     actions.record_view(request.user, person, detail=f"remove related person {related.pk}")
     linked = None
     if related.as_person_id is not None:
-        linked = access.people_for(request.user).filter(pk=related.as_person_id).first()
+        linked = queries.person_in_scope(request.user, related.as_person_id)
     context = {"person": person, "related": related, "linked": linked, "back": _person_url(person)}
     return render(request, "care/related_remove.html", context)
 
@@ -259,7 +214,7 @@ def remove_related_person(request: HttpRequest, person_id: int, related_id: int)
 @require_GET
 def person_audit(request: HttpRequest, person_id: int) -> HttpResponse:
     person = _person(request, person_id)
-    events = audit_queries.person_trail(request.user, person)  # PermissionDenied unless a manager
+    events = queries.person_trail(request.user, person)  # PermissionDenied unless a manager
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     return render(request, "care/audit.html", {"person": person, "page": page})
 
@@ -270,7 +225,7 @@ def person_audit_export(request: HttpRequest, person_id: int) -> HttpResponse:
     person = _person(request, person_id)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="audit-{person.reference}.csv"'
-    audit_queries.export_csv(request.user, response, person=person)
+    actions.export_audit_trail(request.user, response, person=person)
     return response
 
 
@@ -295,7 +250,7 @@ def give_consent(request: HttpRequest, person_id: int) -> HttpResponse:
 @require_POST
 def revoke_consent(request: HttpRequest, person_id: int, consent_id: int) -> HttpResponse:
     person = _person(request, person_id)
-    consent = person.consents.filter(pk=consent_id).first()
+    consent = queries.consent_of(person, consent_id)
     if consent is None:
         raise Http404
     actions.revoke_consent(request.user, consent)
@@ -319,7 +274,7 @@ def start_episode(request: HttpRequest, person_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def end_episode(request: HttpRequest, person_id: int, episode_id: int) -> HttpResponse:
     person = _person(request, person_id)
-    episode = Episode.objects.filter(person=person, pk=episode_id, ended_on__isnull=True).first()
+    episode = queries.open_episode_of(person, episode_id)
     if episode is None:
         raise Http404
     form = EndEpisodeForm(request.POST or None, episode=episode, initial={"ended_on": timezone.localdate()})
@@ -335,7 +290,7 @@ def end_episode(request: HttpRequest, person_id: int, episode_id: int) -> HttpRe
 @require_http_methods(["GET", "POST"])
 def log_contact(request: HttpRequest, person_id: int) -> HttpResponse:
     person = _person(request, person_id)
-    episodes = person.episodes.order_by("-started_on")
+    episodes = queries.episodes_of(person)
     initial = {"at": timezone.localtime().replace(second=0, microsecond=0)}
     form = ContactForm(request.POST or None, episodes=episodes, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -367,7 +322,7 @@ def referral(request: HttpRequest, referral_id: int) -> HttpResponse:
     """One referral: its options, steps and follow-ups, with the forms that move it on."""
     referral = _referral(request, referral_id)
     user = request.user
-    allowed = access.allowed_statuses(user, referral)
+    allowed = states.allowed_statuses(user, referral)
     which = request.POST.get("form", "") if request.method == "POST" else ""
 
     def bound(name: str) -> Any:
@@ -400,9 +355,9 @@ def referral(request: HttpRequest, referral_id: int) -> HttpResponse:
     context = {
         "referral": referral,
         "person": referral.person,
-        "options": pages.referral_options(referral),
-        "steps": list(referral.assisted_steps.select_related("by").order_by("-on", "-pk")),
-        "follow_ups": list(referral.follow_ups.select_related("assigned_to").order_by("due_on", "pk")),
+        "options": queries.referral_options(referral),
+        "steps": queries.assisted_steps(referral),
+        "follow_ups": queries.follow_ups_of(referral),
         "forms": forms,
         "show_milestones": referral.target_kind in MUTUAL_AID
         and referral.status not in (TaskStatus.DRAFT, TaskStatus.ENTERED_IN_ERROR),
@@ -461,12 +416,7 @@ def refer(request: HttpRequest, person_id: int) -> HttpResponse:
 
     presented_ids = _meeting_ids(request.POST.getlist("presented"))
     chosen_ids = [pk for pk in _meeting_ids(request.POST.getlist("chosen")) if pk in presented_ids]
-    meetings = {
-        m.pk: m
-        for m in Meeting.objects.filter(pk__in=presented_ids, status=MeetingStatus.ACTIVE).select_related(
-            "fellowship"
-        )
-    }
+    meetings = queries.active_meetings(presented_ids)
     presented = [meetings[pk] for pk in presented_ids if pk in meetings]
     chosen = [meetings[pk] for pk in chosen_ids if pk in meetings]
     choices = [(m.pk, f"{m.name} ({m.fellowship.name})") for m in chosen]
@@ -514,11 +464,7 @@ def refer(request: HttpRequest, person_id: int) -> HttpResponse:
             else:
                 messages.success(request, _("Referral sent. Follow-ups are in your work queue."))
             return HttpResponseRedirect(reverse("care:referral", args=[created.pk]))
-    consents = [
-        c.recipient
-        for c in access.referral_consents().filter(person=person).select_related("recipient")
-        if c.recipient is not None
-    ]
+    consents = queries.consented_recipients(person)
     context = {
         "person": person,
         "form": form,

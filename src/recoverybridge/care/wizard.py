@@ -27,7 +27,7 @@ from recoverybridge.care.models import (
 )
 from recoverybridge.directory.models import Approach, AttendanceMode, Fellowship, MoudStance
 from recoverybridge.directory.queries import Hit, MeetingSearch, SearchResult, search_meetings
-from recoverybridge.directory.views import schedule_text
+from recoverybridge.directory.timing import schedule_text
 
 # How many options the step shows before parity adds the approaches still missing.
 SHOWN = 8

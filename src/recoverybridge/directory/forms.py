@@ -16,18 +16,10 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from recoverybridge.directory.editing import EDITABLE_FIELDS
+from recoverybridge.directory.actions.changes import EDITABLE_FIELDS
 from recoverybridge.directory.models import Approach, Attribute, Fellowship, MoudStance
+from recoverybridge.directory.timing import WEEKDAYS
 
-WEEKDAYS = [
-    ("0", _("Sunday")),
-    ("1", _("Monday")),
-    ("2", _("Tuesday")),
-    ("3", _("Wednesday")),
-    ("4", _("Thursday")),
-    ("5", _("Friday")),
-    ("6", _("Saturday")),
-]
 WHEN_CHOICES = [
     ("", _("Any day")),
     ("now", _("Starting soon (next hour)")),

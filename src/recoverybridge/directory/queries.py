@@ -58,6 +58,8 @@ from recoverybridge.directory.models import (
     Approach,
     AttendanceMode,
     Attribute,
+    ChangeRequest,
+    ChangeRequestStatus,
     Fellowship,
     Location,
     Meeting,
@@ -798,3 +800,23 @@ def _facets(
             FacetValue(m.value, str(AttendanceMode(m.value).label), by_mode[m.value]) for m in SearchMode
         ],
     }
+
+
+# ---------------------------------------------------------------- reported changes
+
+
+def pending_changes() -> QuerySet[ChangeRequest]:
+    """Reported changes waiting for an editor, oldest first."""
+    return (
+        ChangeRequest.objects.filter(status=ChangeRequestStatus.PENDING)
+        .select_related("meeting", "meeting__fellowship")
+        .order_by("created_at")
+    )
+
+
+def recent_reviews(count: int = 20) -> list[ChangeRequest]:
+    return list(
+        ChangeRequest.objects.exclude(status=ChangeRequestStatus.PENDING)
+        .select_related("meeting", "reviewed_by")
+        .order_by("-reviewed_at")[:count]
+    )

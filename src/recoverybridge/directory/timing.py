@@ -1,4 +1,4 @@
-"""When a weekly meeting next happens.
+"""When a weekly meeting next happens, and how its times read.
 
 A meeting is a weekday (0 = Sunday, as in Meeting Guide) and a wall-clock start
 in its own IANA zone. Its instants come from `zoneinfo`:
@@ -16,7 +16,15 @@ in its own IANA zone. Its instants come from `zoneinfo`:
 
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.utils.formats import date_format, time_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+if TYPE_CHECKING:
+    from recoverybridge.directory.models import Meeting
 
 IN_PROGRESS_GRACE = timedelta(minutes=10)
 WEEK = timedelta(days=7)
@@ -168,3 +176,42 @@ def wall_clock_window(zone_name: str, start: datetime, end: datetime) -> tuple[d
     if not steady_offset(tz, start, end):
         return None
     return start.astimezone(tz).replace(tzinfo=None), end.astimezone(tz).replace(tzinfo=None)
+
+
+# ---------------------------------------------------------------- how times read
+
+# Meeting Guide's weekday numbers (0 = Sunday) with their names, for forms and texts.
+WEEKDAYS = [
+    ("0", gettext_lazy("Sunday")),
+    ("1", gettext_lazy("Monday")),
+    ("2", gettext_lazy("Tuesday")),
+    ("3", gettext_lazy("Wednesday")),
+    ("4", gettext_lazy("Thursday")),
+    ("5", gettext_lazy("Friday")),
+    ("6", gettext_lazy("Saturday")),
+]
+
+
+def schedule_text(meeting: "Meeting") -> str:
+    """ "Every Thursday at 7 p.m.": the weekly schedule in the meeting's own wall clock."""
+    if meeting.weekday is None or meeting.start_time is None:
+        return _("By appointment: contact the group for times.")
+    day = str(dict(WEEKDAYS)[str(meeting.weekday)])
+    start = time_format(meeting.start_time, "TIME_FORMAT")
+    if meeting.end_time:
+        end = time_format(meeting.end_time, "TIME_FORMAT")
+        return _("Every %(day)s, %(start)s to %(end)s") % {"day": day, "start": start, "end": end}
+    return _("Every %(day)s at %(start)s") % {"day": day, "start": start}
+
+
+def when_text(moment: datetime, tz: ZoneInfo, now: datetime) -> str:
+    """ "Today, 7 p.m." / "Hoy, 19:00": the day relative to now, both in `tz`, formatted per locale."""
+    local = moment.astimezone(tz)
+    today = now.astimezone(tz).date()
+    if local.date() == today:
+        day = _("Today")
+    elif local.date() == today + timedelta(days=1):
+        day = _("Tomorrow")
+    else:
+        day = f"{date_format(local, 'l')} {date_format(local, 'MONTH_DAY_FORMAT')}"
+    return f"{day}, {time_format(local, 'TIME_FORMAT')}"

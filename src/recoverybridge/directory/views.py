@@ -1,6 +1,6 @@
 """Public pages of the meeting finder, and the directory editors' review pages. Thin:
 the search is queries.search_meetings (as for the API), places come from
-places.py, every state change goes through editing.py."""
+places.py, every state change goes through actions.changes."""
 
 import hashlib
 from collections.abc import Callable
@@ -13,23 +13,23 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format, time_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from pydantic import ValidationError
 
-from recoverybridge.directory import editing
+from recoverybridge.accounts import access
+from recoverybridge.directory import queries
+from recoverybridge.directory.actions import changes
 from recoverybridge.directory.errors import InvalidParameter
 from recoverybridge.directory.forms import (
-    WEEKDAYS,
     MoudStanceForm,
     ReportChangeForm,
     ReviewForm,
@@ -39,14 +39,13 @@ from recoverybridge.directory.models import (
     Approach,
     AttendanceMode,
     ChangeRequest,
-    ChangeRequestStatus,
     Fellowship,
     Meeting,
     MoudStance,
 )
 from recoverybridge.directory.places import find_place
 from recoverybridge.directory.queries import Hit, MeetingSearch, SearchResult, meetings_by_id, search_meetings
-from recoverybridge.directory.timing import next_occurrence, zone
+from recoverybridge.directory.timing import next_occurrence, schedule_text, when_text, zone
 
 # Scripts and styles only from our own origin; images may also come from the map tile server.
 CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:{tiles}; " + (
@@ -85,19 +84,6 @@ def viewer_zone(request: HttpRequest) -> ZoneInfo | None:
         return None
     resolved = zone(name)
     return resolved if resolved.key == name else None
-
-
-def when_text(moment: datetime, tz: ZoneInfo, now: datetime) -> str:
-    """ "Today, 7 p.m." / "Hoy, 19:00": the day relative to now, both in `tz`, formatted per locale."""
-    local = moment.astimezone(tz)
-    today = now.astimezone(tz).date()
-    if local.date() == today:
-        day = _("Today")
-    elif local.date() == today + timedelta(days=1):
-        day = _("Tomorrow")
-    else:
-        day = f"{date_format(local, 'l')} {date_format(local, 'MONTH_DAY_FORMAT')}"
-    return f"{day}, {time_format(local, 'TIME_FORMAT')}"
 
 
 @dataclass
@@ -312,17 +298,6 @@ def _meeting_or_404(meeting_id: int) -> Meeting:
     return meeting
 
 
-def schedule_text(meeting: Meeting) -> str:
-    if meeting.weekday is None or meeting.start_time is None:
-        return _("By appointment: contact the group for times.")
-    day = str(dict(WEEKDAYS)[str(meeting.weekday)])
-    start = time_format(meeting.start_time, "TIME_FORMAT")
-    if meeting.end_time:
-        end = time_format(meeting.end_time, "TIME_FORMAT")
-        return _("Every %(day)s, %(start)s to %(end)s") % {"day": day, "start": start, "end": end}
-    return _("Every %(day)s at %(start)s") % {"day": day, "start": start}
-
-
 @content_security_policy
 def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
     meeting = _meeting_or_404(meeting_id)
@@ -350,7 +325,7 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
         "attributes": [(a.get_category_display(), a.name_in(language)) for a in attributes],
         "moud_label": MoudStance(meeting.moud_stance).label,
         "ics_url": reverse("api:meeting_ics", kwargs={"meeting_id": meeting.pk}),
-        "can_edit": request.user.has_perm("directory.review_changerequest"),
+        "can_edit": access.may(request.user, "directory.review"),
     }
     return render(request, "directory/meeting.html", context)
 
@@ -384,7 +359,7 @@ def report_change(request: HttpRequest, meeting_id: int) -> HttpResponse:
                 form.add_error(None, _("You have sent several reports in the last hour. Please try later."))
                 status = 429
             else:
-                editing.report_change(
+                changes.report_change(
                     meeting,
                     proposed=form.proposed(),
                     message=form.cleaned_data["message"],
@@ -410,24 +385,26 @@ def which_group(request: HttpRequest) -> HttpResponse:
 
 # ---------------------------------------------------------------- editors
 
-editor_required = permission_required("directory.review_changerequest", raise_exception=False)
+
+def editor_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Directory editors only (access.may decides); anyone else is sent to sign in."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not access.may(request.user, "directory.review"):
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 @content_security_policy
 @editor_required
 def editor_queue(request: HttpRequest) -> HttpResponse:
-    pending = ChangeRequest.objects.filter(status=ChangeRequestStatus.PENDING).select_related(
-        "meeting", "meeting__fellowship"
-    )
-    recent = (
-        ChangeRequest.objects.exclude(status=ChangeRequestStatus.PENDING)
-        .select_related("meeting", "reviewed_by")
-        .order_by("-reviewed_at")[:20]
-    )
     return render(
         request,
         "directory/editor/queue.html",
-        {"pending": pending.order_by("created_at"), "recent": recent},
+        {"pending": queries.pending_changes(), "recent": queries.recent_reviews()},
     )
 
 
@@ -447,18 +424,18 @@ def editor_review(request: HttpRequest, change_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             if form.cleaned_data["decision"] == "approve":
-                editing.approve_change(change.pk, editor=request.user, note=form.cleaned_data["note"])
+                changes.approve_change(change.pk, editor=request.user, note=form.cleaned_data["note"])
                 messages.success(request, _("Change approved and applied."))
             else:
-                editing.reject_change(change.pk, editor=request.user, note=form.cleaned_data["note"])
+                changes.reject_change(change.pk, editor=request.user, note=form.cleaned_data["note"])
                 messages.success(request, _("Change rejected."))
             return HttpResponseRedirect(reverse("directory:editor_queue"))
-        except editing.ReviewError as error:
+        except changes.ReviewError as error:
             form.add_error(None, str(error))
     rows = [
         (_field_label(name), getattr(change.meeting, name, ""), value)
         for name, value in change.proposed.items()
-        if name in editing.EDITABLE_FIELDS
+        if name in changes.EDITABLE_FIELDS
     ]
     status = 400 if form.errors else 200
     return render(
@@ -479,8 +456,8 @@ def editor_moud(request: HttpRequest, meeting_id: int) -> HttpResponse:
     form = MoudStanceForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            editing.set_moud_stance(meeting.pk, editor=request.user, **form.cleaned_data)
-        except editing.ReviewError as error:
+            changes.set_moud_stance(meeting.pk, editor=request.user, **form.cleaned_data)
+        except changes.ReviewError as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, _("MOUD stance saved."))

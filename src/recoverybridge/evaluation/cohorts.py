@@ -8,7 +8,7 @@ counts, never a person. Without an actor nothing is audited: that is for the com
 the benchmark, never for a page.
 
 Privacy. Only episodes of people with an active Consent of purpose "evaluation" at `now`
-(given on or before it, not revoked, not expired: `accounts.access.active_consents`) are
+(given on or before it, not revoked, not expired: `Consent.objects.active`) are
 included; the others are counted in `Cohort.n_without_consent`, nothing more. The frame holds no
 name, date of birth, contact detail, free text or person id: age in years instead of the date
 of birth, and labels for the units. An empty `team_ids` means every team: a page must pass the
@@ -97,11 +97,11 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from recoverybridge.accounts.access import active_consents
 from recoverybridge.audit import actions as audit
 from recoverybridge.audit.models import AuditAction, AuditEvent
 from recoverybridge.care.models import (
     AssistedStep,
+    Consent,
     ConsentPurpose,
     EpisodeEnd,
     EpisodeKind,
@@ -213,7 +213,9 @@ class Cohort:
 
 def evaluation_consented(now: datetime.datetime) -> QuerySet[Any]:
     """Active evaluation consents, to correlate with a person (OuterRef("person_id"))."""
-    return active_consents(now).filter(purpose=ConsentPurpose.EVALUATION, person_id=OuterRef("person_id"))
+    return Consent.objects.active(now).filter(
+        purpose=ConsentPurpose.EVALUATION, person_id=OuterRef("person_id")
+    )
 
 
 def build_cohort(
@@ -228,7 +230,7 @@ def build_cohort(
     today = pd.Timestamp(timezone.localdate(now))
 
     # As of `now`: records dated later (a cohort rebuilt for a past date) are not seen.
-    matching = EpisodeModel.objects.filter(started_on__lte=today.date())
+    matching: QuerySet[Any] = EpisodeModel.objects.filter(started_on__lte=today.date())
     if spec.episode_kinds:
         matching = matching.filter(kind__in=spec.episode_kinds)
     if spec.started_from:

@@ -28,8 +28,8 @@ from django.views.decorators.http import require_GET
 
 from recoverybridge.accounts import access
 from recoverybridge.accounts.access import EvaluationScope
+from recoverybridge.accounts.shortcuts import staff_page
 from recoverybridge.care.models import Consent, ConsentPurpose, EpisodeKind
-from recoverybridge.care.views import staff_page
 from recoverybridge.evaluation import cohorts, frame, reports
 from recoverybridge.evaluation.errors import EvaluationError
 from recoverybridge.evaluation.forms import ReportForm

@@ -1,6 +1,6 @@
 """Every change to outcome records: one function each, one transaction each, with its audit row
 in the same transaction (as `care.actions`). Staff actions check access through
-`accounts.access`; self-completion has no user, so its audit rows have no actor and say
+`accounts.actors.require`; self-completion has no user, so its audit rows have no actor and say
 "self-completion" — and never carry answers.
 
 Pass `now=` to control the clock (tests, imports); it defaults to the current time.
@@ -17,10 +17,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from recoverybridge.accounts import access
-from recoverybridge.accounts.models import Role
+from recoverybridge.accounts.actors import Actor, deny, require, signed_in
 from recoverybridge.audit import actions as audit
 from recoverybridge.audit.models import AuditAction
-from recoverybridge.care.actions import Actor, _deny, _require, _user
 from recoverybridge.care.models import Episode, Person
 from recoverybridge.directory.models import Fellowship, Meeting
 from recoverybridge.outcomes import instruments, scoring
@@ -127,7 +126,7 @@ def record_response(
     scheduled time point fulfils that open scheduled assessment (or the one given).
     InvalidAnswers names each item that is wrong; nothing is saved then.
     """
-    user = _require(actor, "person.change", person, person, "record outcomes for this person")
+    user = require(actor, "person.change", person, person, "record outcomes for this person")
     instrument = instruments.get(instrument_id, version)
     if time_point not in TimePoint.values:
         raise ValueError(f"unknown time point {time_point!r}")
@@ -175,7 +174,7 @@ def update_response(
     now: datetime.datetime | None = None,
 ) -> Response:
     """Carry on with an in-progress response (answers replace the saved ones)."""
-    user = _require(
+    user = require(
         actor, "person.change", response.person, response.person, "record outcomes for this person"
     )
     at = _now(now)
@@ -227,7 +226,7 @@ def create_invitation(
 ) -> tuple[Invitation, str]:
     """A single-use link for the person; returns the invitation and the raw token, which is
     shown once (only its SHA-256 is stored)."""
-    user = _require(actor, "person.change", person, person, "send this person a link")
+    user = require(actor, "person.change", person, person, "send this person a link")
     version = ""
     if kind == InvitationKind.QUESTIONNAIRE:
         if scheduled is not None:
@@ -269,7 +268,7 @@ def revoke_invitation(
     actor: Actor, invitation: Invitation, *, now: datetime.datetime | None = None
 ) -> Invitation:
     person = invitation.person
-    user = _require(actor, "person.change", person, person, "revoke this link")
+    user = require(actor, "person.change", person, person, "revoke this link")
     at = _now(now)
     with transaction.atomic():
         invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
@@ -391,10 +390,9 @@ def set_schedule(
     now: datetime.datetime | None = None,
 ) -> OutcomeSchedule:
     """Set an organisation's schedule (its service managers only)."""
-    user = _user(actor)
-    managers = access.memberships(user, [Role.SERVICE_MANAGER])
-    if not managers.filter(team__organisation_id=organisation_id).exists():
-        raise _deny(user, None, None, "change this organisation's outcome schedule")
+    user = signed_in(actor)
+    if not access.managed_organisations_for(user).filter(pk=organisation_id).exists():
+        raise deny(user, None, None, "change this organisation's outcome schedule")
     months = sorted(set(months))
     unknown = [m for m in months if m not in MONTHS_TIME_POINT]
     if unknown:
@@ -426,7 +424,7 @@ def generate_schedule(
     """Schedule the organisation's instruments at its months from the start of the journey.
     Running it again adds only what is missing."""
     person = episode.person
-    user = _require(actor, "person.change", person, person, "schedule outcomes for this person")
+    user = require(actor, "person.change", person, person, "schedule outcomes for this person")
     months, instrument_ids = schedule_for(person.team.organisation_id)
     at = _now(now)
     with transaction.atomic():
@@ -461,7 +459,7 @@ def generate_schedule(
 def cancel_schedule(actor: Actor, episode: Episode, *, now: datetime.datetime | None = None) -> int:
     """Cancel the journey's assessments not yet done (e.g. the episode ended early)."""
     person = episode.person
-    user = _require(actor, "person.change", person, person, "schedule outcomes for this person")
+    user = require(actor, "person.change", person, person, "schedule outcomes for this person")
     at = _now(now)
     with transaction.atomic():
         cancelled = ScheduledAssessment.objects.filter(
@@ -533,7 +531,7 @@ def record_check_in(
     now: datetime.datetime | None = None,
 ) -> CheckIn:
     """A check-in the person gave their worker in person or by phone."""
-    user = _require(actor, "person.change", person, person, "record a check-in for this person")
+    user = require(actor, "person.change", person, person, "record a check-in for this person")
     at = _now(now)
     with transaction.atomic():
         check_in = _create_check_in(

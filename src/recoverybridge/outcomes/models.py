@@ -5,13 +5,43 @@ Instruments themselves are not rows: they are versioned FHIR Questionnaire files
 `outcomes/questionnaires/`, loaded by `outcomes.instruments`. A response stores the
 instrument id *and* version it was answered in, so a new version never changes old ones.
 
-Like care records, read these only through `accounts.access` and change them only through
-`outcomes.actions`.
+Like care records, read these only through `Model.objects.restrict(user, action)` (the rules
+are the querysets' below: a person's outcomes go with their record) and change them only
+through `outcomes.actions`.
 """
 
+import datetime
+
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
+
+from recoverybridge.care.models import Consent, ConsentPurpose, PersonRecordQuerySet
+
+
+class ResponseQuerySet(PersonRecordQuerySet["Response"]):
+    pass
+
+
+class ScheduledAssessmentQuerySet(PersonRecordQuerySet["ScheduledAssessment"]):
+    pass
+
+
+class InvitationQuerySet(PersonRecordQuerySet["Invitation"]):
+    pass
+
+
+class CheckInQuerySet(PersonRecordQuerySet["CheckIn"]):
+    """A person's own check-ins reach their worker only under an active consent to share them."""
+
+    def rule(self, user: AbstractBaseUser, action: str, now: datetime.datetime | None) -> Q:
+        shared = Consent.objects.active(now).filter(
+            purpose=ConsentPurpose.CHECK_INS, person_id=OuterRef("person_id")
+        )
+        return super().rule(user, action, now) & Q(Exists(shared))
+
 
 DEFAULT_SCHEDULE_MONTHS = [0, 1, 3, 6, 12]
 DEFAULT_SCHEDULE_INSTRUMENTS = ["barc-10", "substance-use-28", "social-network", "mutual-help"]
@@ -88,6 +118,8 @@ class Response(models.Model):
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ResponseQuerySet.as_manager()
+
     class Meta:
         ordering = ["-started_at"]
         verbose_name = _("outcome response")
@@ -124,6 +156,8 @@ class ScheduledAssessment(models.Model):
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScheduledAssessmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["due_on", "instrument"]
@@ -173,6 +207,8 @@ class Invitation(models.Model):
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
 
+    objects = InvitationQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("self-completion link")
@@ -205,7 +241,7 @@ class OutcomeSchedule(models.Model):
 
 class CheckIn(models.Model):
     """A brief check-in by the person. Their worker sees it only under an active consent with
-    purpose "check_ins" (see `accounts.access.check_ins_for`)."""
+    purpose "check_ins" (see `CheckInQuerySet`)."""
 
     person = models.ForeignKey("care.Person", on_delete=models.CASCADE, related_name="check_ins")
     at = models.DateTimeField(_("when"))
@@ -222,6 +258,8 @@ class CheckIn(models.Model):
     invitation = models.ForeignKey(
         Invitation, on_delete=models.SET_NULL, null=True, blank=True, related_name="check_ins"
     )
+
+    objects = CheckInQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at"]

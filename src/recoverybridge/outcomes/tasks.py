@@ -1,15 +1,12 @@
 """Background tasks of outcomes, run by `manage.py db_worker` (django-tasks database backend)."""
 
 import datetime
-from collections import defaultdict
 
 from django.contrib.auth.models import User
-from django.core.mail import send_mail
 from django.utils import timezone
 from django_tasks import task
 
-from recoverybridge.accounts import access
-from recoverybridge.care.tasks import _work_queue_url
+from recoverybridge.messaging.digests import Due, send_reminder_digests
 from recoverybridge.outcomes.models import ScheduledAssessment
 from recoverybridge.outcomes.queries import DEFAULT_WINDOW_DAYS
 
@@ -29,48 +26,33 @@ def reminders_due(today: datetime.date) -> list[ScheduledAssessment]:
     )
 
 
+def _in_scope(worker: User, ids: list[int]) -> set[int]:
+    return set(ScheduledAssessment.objects.restrict(worker).filter(pk__in=ids).values_list("pk", flat=True))
+
+
+def _mark_reminded(ids: list[int]) -> None:
+    ScheduledAssessment.objects.filter(pk__in=ids).update(reminder_sent_at=timezone.now())
+
+
 @task()
 def send_assessment_reminders(today: str | None = None) -> int:
     """E-mail each worker the outcome assessments due for their people, once each: only
     pseudonymous references, instrument and date, and a link to the work queue. Returns the
     number of e-mails sent."""
     day = datetime.date.fromisoformat(today) if today else timezone.localdate()
-    by_worker: dict[int, list[ScheduledAssessment]] = defaultdict(list)
-    workers: dict[int, User] = {}
-    for scheduled in reminders_due(day):
-        worker = scheduled.episode.navigator or scheduled.person.navigator
+    due = []
+    for a in reminders_due(day):
+        worker = a.episode.navigator or a.person.navigator
         if worker is None:
             continue
-        workers[worker.pk] = worker
-        by_worker[worker.pk].append(scheduled)
-    sent = 0
-    link = _work_queue_url()
-    for worker_id, assessments in by_worker.items():
-        worker = workers[worker_id]
-        # Someone who has left the team is not sent their old caseload.
-        in_scope = set(
-            access.scheduled_assessments_for(worker)
-            .filter(pk__in=[a.pk for a in assessments])
-            .values_list("pk", flat=True)
-        )
-        assessments = [a for a in assessments if a.pk in in_scope]
-        if not assessments or not worker.email or not worker.is_active:
-            continue
-        lines = [
+        line = (
             f"- {a.person.reference}: {a.instrument} ({a.get_time_point_display()}) due {a.due_on:%d %b %Y}"
-            + (" (overdue)" if a.due_on < day else "")
-            for a in assessments
-        ]
-        send_mail(
-            subject=f"RecoveryBridge: {len(assessments)} outcome assessment(s) due",
-            message="\n".join(
-                ["Outcome assessments due for your people:", "", *lines, "", f"Open your work queue: {link}"]
-            ),
-            from_email=None,
-            recipient_list=[worker.email],
         )
-        ScheduledAssessment.objects.filter(pk__in=[a.pk for a in assessments]).update(
-            reminder_sent_at=timezone.now()
-        )
-        sent += 1
-    return sent
+        due.append(Due(a.pk, worker, line + (" (overdue)" if a.due_on < day else "")))
+    return send_reminder_digests(
+        due,
+        in_scope=_in_scope,
+        mark_reminded=_mark_reminded,
+        subject=lambda count: f"RecoveryBridge: {count} outcome assessment(s) due",
+        heading="Outcome assessments due for your people:",
+    )

@@ -1,4 +1,4 @@
-"""Outcome pages. Thin: reads through outcomes.queries and accounts.access, every change
+"""Outcome pages. Thin: reads through outcomes.queries, every change
 through outcomes.actions, every answer checked by the scoring engine.
 
 Staff pages live under /staff/ (a person outside the user's scope is a 404, as on the care
@@ -24,11 +24,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from recoverybridge.accounts import access
+from recoverybridge.accounts.shortcuts import in_scope_or_404, staff_page
 from recoverybridge.care import actions as care_actions
 from recoverybridge.care.models import Person
-from recoverybridge.care.views import _person, staff_page
 from recoverybridge.directory.models import Fellowship
-from recoverybridge.outcomes import actions, instruments, pages, queries
+from recoverybridge.outcomes import actions, instruments, queries
 from recoverybridge.outcomes.actions import InvitationUnusable
 from recoverybridge.outcomes.forms import (
     AnswerForm,
@@ -55,6 +55,12 @@ def _fellowships() -> list[tuple[str, str]]:
     return fellowship_choices(list(Fellowship.objects.order_by("name").values_list("slug", "name")))
 
 
+def _person(request: HttpRequest, person_id: int) -> Person:
+    return in_scope_or_404(
+        Person.objects.select_related("team__organisation", "navigator"), request, person_id
+    )
+
+
 def _outcomes_url(person: Person) -> str:
     return reverse("outcomes:person", args=[person.pk])
 
@@ -68,7 +74,7 @@ def person_outcomes(request: HttpRequest, person_id: int) -> HttpResponse:
     """Trajectories as charts with their numbers, responses, open links and what is due."""
     person = _person(request, person_id)
     care_actions.record_view(request.user, person, detail="outcomes")
-    context = pages.person_outcomes(request.user, person, now=timezone.now())
+    context = queries.person_outcomes(request.user, person, now=timezone.now())
     return render(request, "outcomes/person.html", {"person": person, "o": context})
 
 
@@ -85,7 +91,7 @@ def enter_response(request: HttpRequest, person_id: int, instrument_id: str) -> 
     language = translation.get_language() or "en"
     resume = _in_progress(request, person, instrument_id)
     instrument = _instrument(instrument_id, resume.instrument_version if resume else None)
-    scheduled = pages.scheduled_in_scope(request.user, person, request.GET.get("scheduled", ""))
+    scheduled = queries.scheduled_in_scope(request.user, person, request.GET.get("scheduled", ""))
     initial = {"time_point": scheduled.time_point if scheduled else (resume.time_point if resume else None)}
     data = request.POST if request.method == "POST" else None
     meta = StaffEntryForm(data, initial={k: v for k, v in initial.items() if v})
@@ -163,7 +169,7 @@ def send_link(request: HttpRequest, person_id: int) -> HttpResponse:
     latest = instruments.registry().latest()
     language = translation.get_language() or "en"
     choices = [(i.id, i.title(language)) for i in latest]
-    scheduled = pages.scheduled_in_scope(request.user, person, request.GET.get("scheduled", ""))
+    scheduled = queries.scheduled_in_scope(request.user, person, request.GET.get("scheduled", ""))
     initial: dict[str, Any] = {"language": person.preferred_language or "en"}
     if scheduled is not None:
         initial["instrument"] = scheduled.instrument
@@ -207,7 +213,7 @@ def send_link(request: HttpRequest, person_id: int) -> HttpResponse:
 @require_POST
 def revoke_link(request: HttpRequest, person_id: int, invitation_id: int) -> HttpResponse:
     person = _person(request, person_id)
-    invitation = access.invitations_for(request.user).filter(person=person, pk=invitation_id).first()
+    invitation = Invitation.objects.restrict(request.user).filter(person=person, pk=invitation_id).first()
     if invitation is None:
         raise Http404
     actions.revoke_invitation(request.user, invitation)
@@ -223,7 +229,7 @@ def revoke_link(request: HttpRequest, person_id: int, invitation_id: int) -> Htt
 def team_completion(request: HttpRequest) -> HttpResponse:
     """Completion of scheduled assessments per team, for its managers (inside the care team:
     no small-number suppression)."""
-    if not access.managed_teams_for(request.user).exists():
+    if not access.may(request.user, "teams.manage"):
         raise PermissionDenied(_("Only team and service managers see completion rates."))
     today = timezone.localdate()
     rows = queries.team_completion(request.user, today)
@@ -400,7 +406,7 @@ def thanks(request: HttpRequest) -> HttpResponse:
 
 
 def _check_in(request: HttpRequest, token: str, invitation: Invitation, language: str) -> HttpResponse:
-    meetings = pages.check_in_meetings(invitation.person, now=timezone.now())
+    meetings = queries.check_in_meetings(invitation.person, now=timezone.now())
     with translation.override(language):
         form = CheckInForm(request.POST if request.method == "POST" else None, meetings=meetings)
         if request.method == "POST" and form.is_valid():

@@ -2,7 +2,7 @@
 
 A parser turns a decoded feed (Meeting Guide JSON, BMLT, HSDS) into
 MeetingRecords plus Rejections (records it cannot use, with the reason); the
-import pipeline (`directory.actions.import_feed`) resolves time zones, maps
+import pipeline (`directory.actions.imports.import_feed`) resolves time zones, maps
 codes to attributes, derives the attendance mode, deduplicates and writes.
 A feed that cannot be read at all raises FeedError.
 """

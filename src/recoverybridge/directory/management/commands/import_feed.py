@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.validators import validate_slug
 from tqdm import tqdm
 
-from recoverybridge.directory import actions
+from recoverybridge.directory.actions import imports
 from recoverybridge.directory.feeds import loading, normalise
 from recoverybridge.directory.feeds.records import FeedError
 from recoverybridge.directory.models import Attribute, AttributeCategory, Fellowship, ImportRun, ImportStatus
@@ -33,14 +33,14 @@ class Command(BaseCommand):
         try:
             parsed = loading.read_feed(options["format"], options["location"], formats=options["formats"])
         except FeedError as error:
-            actions.record_failed_import(source, str(error))
+            imports.record_failed_import(source, str(error))
             raise CommandError(f"Import of {source.name} failed: {error}") from error
 
         show = not options["no_progress"] and sys.stderr.isatty()
         with tqdm(
             total=len(parsed.records), unit=" meetings", file=sys.stderr, disable=not show, leave=False
         ) as bar:
-            run = actions.import_feed(source, parsed, progress=bar.update)
+            run = imports.import_feed(source, parsed, progress=bar.update)
         self.report(run)
         if run.status == ImportStatus.FAILED:
             raise CommandError(f"Import of {source.name} failed: {run.message}")
@@ -68,7 +68,7 @@ class Command(BaseCommand):
         ):
             raise CommandError(f"--language {language}: no language attribute with this ISO 639-1 code")
         try:
-            return actions.register_feed_source(
+            return imports.register_feed_source(
                 options["source"],
                 options["format"],
                 options["location"],

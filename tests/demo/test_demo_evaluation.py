@@ -10,8 +10,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from recoverybridge.care.models import Person, Referral
+from recoverybridge.demo.evaluation import REFERENCE_PREFIX, load_demo_evaluation
 from recoverybridge.evaluation.cohorts import CohortSpec, build_cohort
-from recoverybridge.evaluation.demo import REFERENCE_PREFIX, load_demo_evaluation
 from tests.factories import make_meeting
 
 NOW = timezone.make_aware(datetime.datetime(2025, 6, 30, 12, 0))

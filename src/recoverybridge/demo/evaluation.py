@@ -29,7 +29,6 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from recoverybridge.care.management.commands.demo_care import FAMILY, GIVEN, MARKER
 from recoverybridge.care.models import (
     AssistedStep,
     AssistedStepKind,
@@ -46,6 +45,7 @@ from recoverybridge.care.models import (
     SpiritualPreference,
     TaskStatus,
 )
+from recoverybridge.demo.management.commands.demo_care import FAMILY, GIVEN, MARKER
 from recoverybridge.directory.models import AttendanceMode, Fellowship, Meeting, MeetingStatus
 from recoverybridge.organisations.models import Team
 from recoverybridge.outcomes import instruments, scoring

@@ -9,9 +9,9 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand
 
+from recoverybridge.demo.evaluation import load_demo_evaluation
 from recoverybridge.directory.generate import FEED_NAME, generate_directory
 from recoverybridge.directory.models import MeetingSource
-from recoverybridge.evaluation.demo import load_demo_evaluation
 
 # Real Meeting Guide feeds in ../shared/data/feeds/meeting-guide: file stem -> fellowship.
 SHARED_FEEDS = {"sussexaa": "aa", "al-anon": "al-anon", "eda": "eda", "kc": "aa"}

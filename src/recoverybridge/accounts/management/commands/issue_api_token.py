@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from recoverybridge.care.api_tokens import issue_api_token
+from recoverybridge.accounts.actions import issue_api_token
 from recoverybridge.organisations.models import Organisation
 
 

@@ -1,0 +1,12 @@
+"""The staff workspace, under /staff/."""
+
+from django.urls import path
+
+from recoverybridge.workspace import views
+
+app_name = "workspace"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("queue/", views.work_queue, name="queue"),
+]
