@@ -18,3 +18,21 @@ def _default_language():
     translation.deactivate()
     yield
     translation.deactivate()
+
+
+@pytest.fixture(scope="session")
+def collected_static(tmp_path_factory):
+    """Static files collected as production collects them (manage.py collectstatic), once per
+    run, into a folder of their own: production settings refuse to start without them."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = tmp_path_factory.mktemp("static")
+    env = {**os.environ, "SECRET_KEY": "test-only", "DEBUG": "0", "STATIC_ROOT": str(root)}
+    manage = Path(__file__).resolve().parents[1] / "manage.py"
+    subprocess.run(  # noqa: S603 -- our own manage.py with fixed arguments
+        [sys.executable, str(manage), "collectstatic", "--no-input", "-v0"], env=env, check=True
+    )
+    return root

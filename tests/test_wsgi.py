@@ -17,8 +17,9 @@ print(any(obj is views.search for obj in gc.get_objects()))
 """
 
 
-def test_views_are_loaded_before_the_freeze_so_full_collections_skip_them():
+def test_views_are_loaded_before_the_freeze_so_full_collections_skip_them(collected_static):
     env = {
+        "STATIC_ROOT": str(collected_static),
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "recoverybridge.settings",
         "SECRET_KEY": "test-only-not-secret",

@@ -10,17 +10,19 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+import tzdata
 from asgiref.sync import iscoroutinefunction
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.urls import URLPattern, URLResolver, reverse
 from django.utils.datastructures import MultiValueDict
 from django.views.decorators.csrf import csrf_exempt
-from ninja import NinjaAPI, Router
+from ninja import Field, NinjaAPI, Router, Schema
 from ninja.errors import ValidationError
 from ninja.parser import Parser
 
 from recoverybridge.directory.errors import InvalidParameter, NotFound
+from recoverybridge.directory.version import current_token
 
 
 class OneValueEach(Parser):
@@ -101,6 +103,27 @@ def invalid_parameter(request: HttpRequest, exc: InvalidParameter) -> HttpRespon
     return _errors(request, [{"parameter": exc.parameter, "reason": exc.reason}], 400)
 
 
+class MetaOut(Schema):
+    api_version: str
+    time_zone_database: str = Field(
+        description="IANA release of the zone database every time is computed with"
+    )
+    directory_version: int | None = Field(description="changes whenever any meeting changes")
+
+
+meta = Router(tags=["meta"])
+
+
+@meta.get("/meta", response=MetaOut, summary="About this service")
+def about(request: HttpRequest) -> dict[str, object]:
+    return {
+        "api_version": api.version,
+        "time_zone_database": tzdata.IANA_VERSION,
+        "directory_version": current_token(),
+    }
+
+
+api.add_router("v1/", meta)
 api.add_router("v1/", "recoverybridge.directory.api.router")
 api.add_router("v1/feeds/", "recoverybridge.directory.export_api.router")
 api.add_router("v1/fhir/", "recoverybridge.care.fhir_api.router")

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "recoverybridge.evaluation",
     "recoverybridge.workspace",
     "recoverybridge.demo",
+    "recoverybridge.operations",
     "recoverybridge.accounts",
     "recoverybridge.audit",
     "axes",
@@ -242,7 +243,9 @@ CACHES = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # No token, and no query string that can carry personal data, in any log line.
+    "filters": {"redact": {"()": "recoverybridge.operations.logs.Redact"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # WeasyPrint logs every rendering step at INFO.
     "loggers": {"weasyprint": {"level": "WARNING"}},

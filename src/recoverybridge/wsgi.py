@@ -1,11 +1,20 @@
 import gc
 import os
 
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
 from django.core.wsgi import get_wsgi_application
 from django.urls import get_resolver
 
+from recoverybridge.operations.checks import COLLECTED
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "recoverybridge.settings")
 application = get_wsgi_application()
+
+# gunicorn runs no system checks: refuse to start on the ones that would break every page.
+_errors = [message for message in checks.run_checks(tags=[COLLECTED]) if message.is_serious()]
+if _errors:
+    raise ImproperlyConfigured("\n".join(f"{error.msg} {error.hint}" for error in _errors))
 
 # Everything loaded at start-up (modules, URL patterns, templates) is long-lived: freezing it
 # keeps the collector's full passes to what requests allocate. A dense search builds tens of

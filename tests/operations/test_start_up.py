@@ -1,0 +1,52 @@
+"""Production settings refuse to start without collected static files (a clear message at
+start-up, not a 500 on every page), and `check --deploy` is clean with the documented
+production settings."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start(static_root: Path) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "SECRET_KEY": "test-only",
+        "DEBUG": "0",
+        "STATIC_ROOT": str(static_root),
+        "PYTHONPATH": str(ROOT / "src"),
+    }
+    return subprocess.run(
+        [sys.executable, "-c", "import recoverybridge.wsgi"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_production_refuses_to_start_without_collected_static_files(tmp_path):
+    refused = start(tmp_path / "empty")
+    assert refused.returncode != 0
+    assert "Static files have not been collected" in refused.stderr
+    assert "collectstatic" in refused.stderr
+
+
+def test_production_starts_once_they_are_collected(collected_static):
+    started = start(collected_static)
+    assert started.returncode == 0, started.stderr
+
+
+def test_manage_check_names_the_missing_static_files(tmp_path):
+    env = {**os.environ, "SECRET_KEY": "test-only", "DEBUG": "0", "STATIC_ROOT": str(tmp_path)}
+    checked = subprocess.run(  # noqa: S603
+        [sys.executable, str(ROOT / "manage.py"), "check"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode != 0
+    assert "operations.E001" in checked.stderr
