@@ -29,6 +29,10 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set in the environment when DEBUG is off.")
     # Only for local development: a key that is useless anywhere else.
     SECRET_KEY = "insecure-development-key-set-SECRET_KEY-in-production"  # noqa: S105
+# Seals the audit trail's tamper-evident chain (audit.chain). Keep it apart from the database
+# (and its backups): whoever holds both could reseal a rewritten trail. Changing it breaks the
+# chain from then on, so set it once. Defaults to SECRET_KEY.
+AUDIT_CHAIN_KEY = os.environ.get("AUDIT_CHAIN_KEY", "") or SECRET_KEY
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")

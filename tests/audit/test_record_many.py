@@ -14,7 +14,11 @@ from recoverybridge.audit.middleware import AuditContextMiddleware
 from recoverybridge.audit.models import AppendOnlyError, AuditAction, AuditEvent
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-FIELDS = [field.attname for field in AuditEvent._meta.concrete_fields if field.attname != "id"]
+# Every field but the row's id and its place in the chain (seq, seal), which follow the order of
+# writing; tests/audit/test_chain.py checks those.
+FIELDS = [
+    field.attname for field in AuditEvent._meta.concrete_fields if field.attname not in ("id", "seq", "seal")
+]
 
 
 def row(event):

@@ -1,5 +1,6 @@
 """Writing the audit trail. Call `record` inside the transaction of the change it describes,
-so the change and its audit row are committed together or not at all."""
+so the change and its audit row are committed together or not at all. Every event is sealed
+into the tamper-evident chain as it is written (audit.chain)."""
 
 import datetime
 import decimal
@@ -8,9 +9,10 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser, User
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
+from recoverybridge.audit import chain
 from recoverybridge.audit.middleware import current
 from recoverybridge.audit.models import AppendOnlyError, AuditEvent
 from recoverybridge.organisations.models import Organisation
@@ -140,16 +142,22 @@ def record(
         object_id=object_id,
         at=at,
     )
-    built.save(force_insert=True)
+    with transaction.atomic():
+        chain.seal([built])
+        built.save(force_insert=True)
     return built
 
 
 def record_many(events: Iterable[AuditEvent]) -> list[AuditEvent]:
     """Append events built by `event` in one INSERT (a list page audits every row it shows).
-    The rows are those `record` would write one by one: nothing else happens on insert (no
-    signal, sequence or chaining trigger; the database triggers refuse only UPDATE and DELETE).
-    Give the events one `at` for one read. All are written or none; they come back with ids."""
+    The rows are those `record` would write one by one, sealed into the chain in the same order
+    (no signal fires on insert; the database triggers refuse only UPDATE and DELETE). Give the
+    events one `at` for one read. All are written or none; they come back with ids."""
     built = list(events)
     if any(item.pk is not None for item in built):
         raise AppendOnlyError("audit events cannot be changed")
-    return AuditEvent.objects.bulk_create(built)
+    if not built:
+        return []
+    with transaction.atomic():
+        chain.seal(built)
+        return AuditEvent.objects.bulk_create(built)

@@ -50,6 +50,10 @@ class AuditEvent(models.Model):
     # {"field": {"old": ..., "new": ...}}, sensitive values masked.
     changes = models.JSONField(_("changes"), default=dict, blank=True)
     detail = models.CharField(_("detail"), max_length=255, blank=True)
+    # The event's place in the tamper-evident chain and the chain's seal up to it (audit.chain);
+    # empty for events written before the chain began.
+    seq = models.BigIntegerField(_("sequence"), null=True, blank=True)
+    seal = models.CharField(_("seal"), max_length=64, null=True, blank=True)  # noqa: DJ001 -- see 0005
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -57,7 +61,10 @@ class AuditEvent(models.Model):
         ordering = ["-at", "-id"]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
-        indexes = [models.Index(fields=["person_id", "at"], name="audit_person_at")]
+        indexes = [
+            models.Index(fields=["person_id", "at"], name="audit_person_at"),
+            models.Index(fields=["seq"], name="audit_seq"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type} {self.object_id}"
@@ -69,3 +76,17 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("audit events cannot be deleted")
+
+
+class ChainHead(models.Model):
+    """The last seal of the chain (one row): every append locks it, so events are sealed one at a
+    time, in order, whichever process writes them."""
+
+    seq = models.BigIntegerField(default=0)
+    seal = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("audit chain head")
+
+    def __str__(self) -> str:
+        return f"audit chain at {self.seq}"
