@@ -12,7 +12,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "recoverybridge.settings")
 application = get_wsgi_application()
 
 # gunicorn runs no system checks: refuse to start on the ones that would break every page.
-_errors = [message for message in checks.run_checks(tags=[COLLECTED]) if message.is_serious()]
+_errors = [
+    message
+    for message in checks.run_checks(tags=[COLLECTED], include_deployment_checks=True)
+    if message.is_serious()
+]
 if _errors:
     raise ImproperlyConfigured("\n".join(f"{error.msg} {error.hint}" for error in _errors))
 

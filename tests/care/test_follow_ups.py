@@ -93,10 +93,10 @@ def test_reminders_run_on_the_real_task_queue():
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_enqueue_reminders_command_queues_the_task():
+def test_enqueue_daily_command_queues_the_reminders():
     from django_tasks_db.models import DBTaskResult
 
-    call_command("enqueue_reminders", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("enqueue_daily", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert (
         DBTaskResult.objects.filter(task_path="recoverybridge.care.tasks.send_follow_up_reminders").count()
         == 1

@@ -39,10 +39,10 @@ def test_production_starts_once_they_are_collected(collected_static):
     assert started.returncode == 0, started.stderr
 
 
-def test_manage_check_names_the_missing_static_files(tmp_path):
+def test_check_deploy_names_the_missing_static_files_and_migrate_is_not_stopped(tmp_path):
     env = {**os.environ, "SECRET_KEY": "test-only", "DEBUG": "0", "STATIC_ROOT": str(tmp_path)}
     checked = subprocess.run(  # noqa: S603
-        [sys.executable, str(ROOT / "manage.py"), "check"],
+        [sys.executable, str(ROOT / "manage.py"), "check", "--deploy"],
         env=env,
         capture_output=True,
         text=True,
@@ -50,3 +50,13 @@ def test_manage_check_names_the_missing_static_files(tmp_path):
     )
     assert checked.returncode != 0
     assert "operations.E001" in checked.stderr
+    # Deploying migrates before collecting static files: migrate is not stopped by it.
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'deploy.sqlite3'}"
+    migrated = subprocess.run(  # noqa: S603
+        [sys.executable, str(ROOT / "manage.py"), "migrate", "-v0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert migrated.returncode == 0, migrated.stderr

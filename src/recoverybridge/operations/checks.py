@@ -20,7 +20,9 @@ MANIFEST_STORAGES = (
 COLLECTED = "collected_static"
 
 
-@checks.register(COLLECTED)
+# A deployment check: migrate (which runs before collectstatic when deploying) must not be stopped
+# by it; `check --deploy` and the WSGI start-up run it.
+@checks.register(COLLECTED, deploy=True)
 def static_files_collected(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
     if settings.STORAGES["staticfiles"]["BACKEND"] not in MANIFEST_STORAGES:
         return []

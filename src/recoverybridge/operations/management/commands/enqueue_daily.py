@@ -1,0 +1,22 @@
+"""Queue the day's background work; run once a day from cron or a systemd timer. The `db_worker`
+process does it."""
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from recoverybridge.care.tasks import send_follow_up_reminders
+from recoverybridge.messaging.tasks import deliver_pending_messages
+from recoverybridge.operations.tasks import verify_audit_chain
+from recoverybridge.outcomes.tasks import send_assessment_reminders
+
+DAILY = (send_follow_up_reminders, send_assessment_reminders, deliver_pending_messages, verify_audit_chain)
+
+
+class Command(BaseCommand):
+    help = "Queue the daily tasks: reminders, messages still pending, the audit chain's check."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        for daily in DAILY:
+            result = daily.enqueue()
+            self.stdout.write(f"Queued {daily.name} as task {result.id}.")
