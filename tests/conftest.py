@@ -18,3 +18,15 @@ def _default_language():
     translation.deactivate()
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _texts_in_memory(settings):
+    """Text messages go to sms.outbox (django-sms's in-memory backend), emptied for each test, as
+    pytest-django does for e-mail; a test of the Twilio backend points it at a local server."""
+    import sms
+
+    settings.SMS_BACKEND = "locmem"
+    sms.outbox = []
+    yield
+    sms.outbox = []

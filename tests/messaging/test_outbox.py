@@ -74,6 +74,9 @@ def test_a_failed_delivery_stays_pending_and_is_tried_again(settings):
     assert message.sent_at is None
     assert (message.attempts, message.last_error) == (1, "ConnectionRefusedError")
 
+    assert outbox.deliver_pending() == 0  # not before its retry is due (MESSAGE_RETRY_SECONDS)
+    Message.objects.update(not_before=None)
+
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     assert outbox.deliver_pending() == 1
     assert [m.to for m in mail.outbox] == [["bob@example.org"]]
