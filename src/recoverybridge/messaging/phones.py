@@ -53,6 +53,18 @@ def readable(number: str) -> str:
         return number
 
 
+def example() -> tuple[str, str]:
+    """A mobile number of PHONE_REGION as people write it there, and with its country code, for
+    a form's error message: ("07400 123456", "+44 7400 123456") for GB."""
+    sample = phonenumbers.example_number_for_type(settings.PHONE_REGION, PhoneNumberType.MOBILE)
+    if sample is None:
+        return "", "+44 7400 123456"
+    return (
+        phonenumbers.format_number(sample, PhoneNumberFormat.NATIONAL),
+        phonenumbers.format_number(sample, PhoneNumberFormat.INTERNATIONAL),
+    )
+
+
 def masked(number: str) -> str:
     """Only the last three digits, for pages that confirm which number a text went to."""
     digits = [c for c in number if c.isdigit()]
