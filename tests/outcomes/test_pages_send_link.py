@@ -13,6 +13,7 @@ from recoverybridge.audit.models import AuditAction, AuditEvent
 from recoverybridge.care import actions as care_actions
 from recoverybridge.messaging import optout
 from recoverybridge.messaging.models import Message
+from recoverybridge.messaging.segments import count
 from recoverybridge.outcomes.models import Invitation, InvitationKind
 from tests.care_world import build_world
 from tests.outcomes.pages_world import client_for
@@ -86,7 +87,10 @@ def test_a_check_in_link_by_text(world, django_capture_on_commit_callbacks):
     assert Invitation.objects.get().kind == InvitationKind.CHECK_IN
     [text] = sms.outbox
     assert text.recipients == ["+447911123456"]
-    assert text.body.startswith("Su enlace privado para contar cómo le va.")
+    # In Spanish, with its link, it would take three UCS-2 segments; without its accents it is
+    # GSM-7 and takes two.
+    assert text.body.startswith("Su enlace privado para contar como le va. Funciona una vez, hasta el ")
+    assert count(text.body).count == 2 and count(text.body).encoding == "GSM-7"
 
 
 def test_not_sending_it_sends_nothing(world):
