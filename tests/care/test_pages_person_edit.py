@@ -120,7 +120,9 @@ def test_an_unchanged_place_keeps_its_coordinates(world, client):
     )
     assert response.status_code == 302
     pat = Person.objects.get(pk=world.pat.pk)
-    assert pat.phone == "+441273000000" and pat.postcode == "BN7 1AA" and pat.latitude == pytest.approx(50.873)
+    assert (
+        pat.phone == "+441273000000" and pat.postcode == "BN7 1AA" and pat.latitude == pytest.approx(50.873)
+    )
 
 
 def test_saving_without_a_change_writes_no_change_event(world, client):
@@ -278,7 +280,9 @@ def test_an_old_number_on_record_does_not_block_other_changes(world, client):
     Person.objects.filter(pk=world.pat.pk).update(phone="ask at reception")
     world.pat.refresh_from_db()
     client.force_login(world.bob)
-    response = client.post(f"/staff/people/{world.pat.pk}/edit/", details(world, world.pat, family_name="Exemplar"))
+    response = client.post(
+        f"/staff/people/{world.pat.pk}/edit/", details(world, world.pat, family_name="Exemplar")
+    )
     assert response.status_code == 302
     pat = Person.objects.get(pk=world.pat.pk)
     assert (pat.family_name, pat.phone) == ("Exemplar", "ask at reception")

@@ -12,7 +12,7 @@ from django_tasks_db.models import DBTaskResult
 
 from recoverybridge.messaging import optout, outbox
 from recoverybridge.messaging.models import Message, MessageKind
-from tests.messaging.twilio_server import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, twilio  # noqa: F401
+from tests.messaging.twilio_server import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, twilio  # noqa: F401  (fixture)
 
 NUMBER = "+447911123456"
 
@@ -96,8 +96,11 @@ def test_twilios_own_stop_list_becomes_ours(twilio, django_capture_on_commit_cal
 @pytest.mark.django_db
 @pytest.mark.parametrize(("status", "code"), [(500, 20500), (503, 20503), (429, 20429)])
 def test_a_passing_error_stays_pending_with_a_retry_queued(
-    twilio, status, code, django_capture_on_commit_callbacks
-):  # noqa: F811
+    twilio,  # noqa: F811
+    status,
+    code,
+    django_capture_on_commit_callbacks,
+):
     twilio.refuse(status, code)
     before = timezone.now()
     message = send(django_capture_on_commit_callbacks)

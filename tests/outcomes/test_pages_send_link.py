@@ -33,7 +33,8 @@ def test_without_consent_nothing_is_offered_and_the_page_says_why(world):
     assert "It cannot be sent to them from here:" in html
     assert "Text message: no consent recorded for messages this way." in html
     assert "E-mail: no consent recorded for messages this way." in html
-    assert f'href="/staff/people/{world.pat.pk}/consent/"' in html
+    back = f"/staff/people/{world.pat.pk}/outcomes/links/new/"  # and back here after
+    assert f'href="/staff/people/{world.pat.pk}/consent/?purpose=messages_by_text&amp;next={back}"' in html
     assert "Create the link" in html
 
 
@@ -81,7 +82,8 @@ def test_a_check_in_link_by_text(world, django_capture_on_commit_callbacks):
     consent(world, "messages_by_text")
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(world.bob).post(
-            URL.format(world.pat.pk), {"what": "check_in", "language": "es", "valid_days": "7", "send_by": "sms"}
+            URL.format(world.pat.pk),
+            {"what": "check_in", "language": "es", "valid_days": "7", "send_by": "sms"},
         )
     assert response.status_code == 200
     assert Invitation.objects.get().kind == InvitationKind.CHECK_IN
@@ -119,7 +121,9 @@ def test_the_link_is_shown_with_a_copy_button_and_to_read_out(world):
     groups = " ".join(token[i : i + 4] for i in range(0, len(token), 4))
     assert f"http://localhost:8000/q/ {groups} /" in html
     assert "<summary>Read it out</summary>" in html
-    assert "<script" not in html.split("</head>", 1)[1] and "style=" not in html  # CSP: no inline script or style
+    assert (
+        "<script" not in html.split("</head>", 1)[1] and "style=" not in html
+    )  # CSP: no inline script or style
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
