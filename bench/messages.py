@@ -26,8 +26,14 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
 NAMES = {
     "short name": ("en", "Lewes SMART"),
-    "long name": ("en", "Thursday Night Big Book Step Study and Speaker Meeting of the Lewes and District Intergroup"),
-    "long Spanish name, Spanish text": ("es", "Grupo Esperanza - Sesión de la mañana «Solo por hoy» para recién llegados"),
+    "long name": (
+        "en",
+        "Thursday Night Big Book Step Study and Speaker Meeting of the Lewes and District Intergroup",
+    ),
+    "long Spanish name, Spanish text": (
+        "es",
+        "Grupo Esperanza - Sesión de la mañana «Solo por hoy» para recién llegados",
+    ),
     "Cyrillic name": ("en", "Медицинская группа поддержки выздоровления"),
 }
 
@@ -48,7 +54,12 @@ def writing(runs: int) -> None:
     print("## Writing a meeting's text\n")
     print("| meeting | p50 µs | p95 µs | segments | encoding |\n|---|---:|---:|---:|---|")
     for label, (language, name) in NAMES.items():
-        context = {"meeting": name, "when": "every Thursday, 7:30 p.m.", "where": "Ringmer Village Hall", "link": link}
+        context = {
+            "meeting": name,
+            "when": "every Thursday, 7:30 p.m.",
+            "where": "Ringmer Village Hall",
+            "link": link,
+        }
         times = []
         for _ in range(runs):
             started = time.perf_counter()
@@ -65,14 +76,14 @@ def sending(runs: int, vendor: str) -> None:
     from django.conf import settings
     from django.test import Client
     from django.test.utils import override_settings
-
-    from recoverybridge.care import actions
-    from recoverybridge.messaging.models import Message
     from tests.care_world import build_world
     from tests.messaging import twilio_server
 
+    from recoverybridge.care import actions
+    from recoverybridge.messaging.models import Message
+
     state = twilio_server.TwilioServer()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), twilio_server._handler(state))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), twilio_server.handler_for(state))
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     world = build_world()
@@ -85,13 +96,19 @@ def sending(runs: int, vendor: str) -> None:
         "TWILIO_ACCOUNT_SID": twilio_server.ACCOUNT_SID,
         "TWILIO_AUTH_TOKEN": twilio_server.AUTH_TOKEN,
         "DEFAULT_FROM_SMS": twilio_server.FROM_NUMBER,
-        "STORAGES": {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}},
+        "STORAGES": {
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        },
     }
     url = f"/staff/people/{world.pat.pk}/outcomes/links/new/"
     form = {"what": "questionnaire:barc-10", "language": "en", "valid_days": "14", "send_by": "sms"}
     print(f"\n## Send a link by text ({vendor}, local Twilio-like server)\n")
     print("| provider | runs | p50 ms | p95 ms | texts sent |\n|---|---:|---:|---:|---:|")
-    for label, hang, n in [("answers at once", 0.0, runs), ("does not answer (SMS_TIMEOUT_SECONDS=2)", 30.0, 3)]:
+    for label, hang, n in [
+        ("answers at once", 0.0, runs),
+        ("does not answer (SMS_TIMEOUT_SECONDS=2)", 30.0, 3),
+    ]:
         with override_settings(**twilio, SMS_TIMEOUT_SECONDS=2):
             client.post(url, form)  # warm
             Message.objects.all().delete()
@@ -104,7 +121,9 @@ def sending(runs: int, vendor: str) -> None:
                 times.append((time.perf_counter() - started) * 1000)
                 assert response.status_code == 200, response.status_code
         p50, p95 = percentiles(times)
-        print(f"| {label} | {n} | {p50:.1f} | {p95:.1f} | {Message.objects.filter(sent_at__isnull=False).count()} |")
+        print(
+            f"| {label} | {n} | {p50:.1f} | {p95:.1f} | {Message.objects.filter(sent_at__isnull=False).count()} |"
+        )
     server.shutdown()
 
 

@@ -50,7 +50,7 @@ class TwilioServer:
         self.answers.append(("hang", seconds))
 
 
-def _handler(server_state: TwilioServer) -> type[BaseHTTPRequestHandler]:
+def handler_for(server_state: TwilioServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args: object) -> None:  # quiet
             pass
@@ -117,7 +117,7 @@ def twilio(settings):
     """Texts go to Twilio's API, here a local server; SMS_TIMEOUT_SECONDS is short, so a hang is a
     timeout."""
     state = TwilioServer()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(state))
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

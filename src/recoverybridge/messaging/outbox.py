@@ -34,6 +34,9 @@ from recoverybridge.messaging.sms_backends import TWILIO_UNSUBSCRIBED, ProviderE
 # A message that failed this often is given up, for a person to look at.
 MAX_ATTEMPTS = 5
 
+# The channels as the audit trail names them: in English whatever the language of the request.
+AUDIT_NAMES = {Channel.EMAIL: "E-mail", Channel.SMS: "Text message"}
+
 # Sent with `message=`; a receiver returns a reason (a short text, nothing personal) to hold
 # the message back for good, or "" to let it go.
 before_delivery = Signal()
@@ -101,7 +104,7 @@ def _record(message: Message, action: str, what: str, now: datetime.datetime) ->
         message,
         person=message.person_id,
         changes={"channel": {"new": message.channel}, "kind": {"new": message.kind}},
-        detail=f"{message.get_channel_display()} {what}",
+        detail=f"{AUDIT_NAMES[message.channel]} {what}",
         at=now,
     )
 
