@@ -63,7 +63,7 @@ def make_person(team: Team, reference: str, given_name: str, **fields: object) -
         "family_name": "Example",
         "date_of_birth": date(1985, 4, 1),
         "email": f"{given_name.lower()}@example.net",
-        "phone": "+44 7700 900000",
+        "phone": "+447911123456",
         "postcode": "BN7 1AA",
         "latitude": 50.873,
         "longitude": 0.009,

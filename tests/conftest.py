@@ -36,3 +36,15 @@ def collected_static(tmp_path_factory):
         [sys.executable, str(manage), "collectstatic", "--no-input", "-v0"], env=env, check=True
     )
     return root
+
+
+@pytest.fixture(autouse=True)
+def _texts_in_memory(settings):
+    """Text messages go to sms.outbox (django-sms's in-memory backend), emptied for each test, as
+    pytest-django does for e-mail; a test of the Twilio backend points it at a local server."""
+    import sms
+
+    settings.SMS_BACKEND = "locmem"
+    sms.outbox = []
+    yield
+    sms.outbox = []

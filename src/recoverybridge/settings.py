@@ -229,6 +229,27 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "RecoveryBridge <norep
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+# Messages to people (docs/messaging.md). Text messages go through a django-sms backend:
+# "console" (printed), "file" (one file per batch in SMS_FILE_PATH), "locmem" (tests) or
+# "twilio" (Twilio's REST API), or a dotted path to another. The demo writes them to var/sms/.
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "file" if DEBUG else "twilio")
+SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", str(PROJECT_DIR / "var" / "sms"))
+# The number (+447700900123) or Messaging Service SID (MG...) texts are sent from.
+DEFAULT_FROM_SMS = os.environ.get("SMS_FROM", "")
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+TWILIO_API_URL = os.environ.get("TWILIO_API_URL", "https://api.twilio.com")
+# A page waits at most this long for the provider; a slower answer is retried by the worker.
+SMS_TIMEOUT_SECONDS = float(os.environ.get("SMS_TIMEOUT_SECONDS", "5"))
+# A text is kept to this many segments (153 GSM-7 characters, or 67 others, each).
+SMS_MAX_SEGMENTS = int(os.environ.get("SMS_MAX_SEGMENTS", "2"))
+# Where a phone number written without its country code is read (ISO 3166 code).
+PHONE_REGION = os.environ.get("PHONE_REGION", "GB")
+# The first retry of a failed message waits this long; each next one twice as long.
+MESSAGE_RETRY_SECONDS = int(os.environ.get("MESSAGE_RETRY_SECONDS", "60"))
+# The key of the hashes STOP replies are kept under. Set it apart from SECRET_KEY in production,
+# so that changing SECRET_KEY does not forget who asked for no more texts.
+SMS_NUMBER_KEY = os.environ.get("SMS_NUMBER_KEY", "") or SECRET_KEY
 # Background tasks (reminder e-mails) queue in the database: no extra server; `manage.py db_worker` runs them.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 # "default" is each process's own memory (Django's default). "evaluation" keeps built evaluation

@@ -9,6 +9,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("recoverybridge.accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("sms/", include("recoverybridge.messaging.urls")),
     path("staff/evaluation/", include("recoverybridge.evaluation.urls")),
     path("staff/", include("recoverybridge.workspace.urls")),
     path("staff/", include("recoverybridge.care.urls")),

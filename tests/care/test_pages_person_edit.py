@@ -120,7 +120,9 @@ def test_an_unchanged_place_keeps_its_coordinates(world, client):
     )
     assert response.status_code == 302
     pat = Person.objects.get(pk=world.pat.pk)
-    assert pat.phone == "01273 000000" and pat.postcode == "BN7 1AA" and pat.latitude == pytest.approx(50.873)
+    assert (
+        pat.phone == "+441273000000" and pat.postcode == "BN7 1AA" and pat.latitude == pytest.approx(50.873)
+    )
 
 
 def test_saving_without_a_change_writes_no_change_event(world, client):
@@ -239,3 +241,61 @@ def test_adding_a_related_person_out_of_scope_is_a_404(world, client, username, 
     response = client.post(f"/staff/people/{person.pk}/related/new/", RELATED)
     assert response.status_code == 404
     assert not RelatedPerson.objects.exists()
+
+
+# ---------------------------------------------------------------- phone numbers
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("07400 123456", "+447400123456"),
+        ("+44 (0)7400 123456", "+447400123456"),
+        ("0044 7400 123 456", "+447400123456"),
+        ("+1 (201) 555-0123", "+12015550123"),
+        ("", ""),
+    ],
+)
+def test_a_phone_number_is_kept_in_one_form(world, client, typed, stored):
+    client.force_login(world.bob)
+    response = client.post(f"/staff/people/{world.pat.pk}/edit/", details(world, world.pat, phone=typed))
+    assert response.status_code == 302
+    assert Person.objects.get(pk=world.pat.pk).phone == stored
+
+
+@pytest.mark.parametrize("typed", ["12345", "07400 12345", "call me", "+44 7700 900000"])
+def test_a_number_that_cannot_be_dialled_is_refused_with_an_example(world, client, typed):
+    client.force_login(world.bob)
+    before = changes()
+    response = client.post(f"/staff/people/{world.pat.pk}/edit/", details(world, world.pat, phone=typed))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "This is not a phone number that can be dialled." in html
+    assert "like 07400 123456, or with its country code, like +44 7400 123456" in html
+    assert f'value="{typed}"' in html  # what was typed is still there to correct
+    assert changes() == before and Person.objects.get(pk=world.pat.pk).phone == "+447911123456"
+
+
+def test_an_old_number_on_record_does_not_block_other_changes(world, client):
+    Person.objects.filter(pk=world.pat.pk).update(phone="ask at reception")
+    world.pat.refresh_from_db()
+    client.force_login(world.bob)
+    response = client.post(
+        f"/staff/people/{world.pat.pk}/edit/", details(world, world.pat, family_name="Exemplar")
+    )
+    assert response.status_code == 302
+    pat = Person.objects.get(pk=world.pat.pk)
+    assert (pat.family_name, pat.phone) == ("Exemplar", "ask at reception")
+
+
+def test_the_person_page_reads_the_number_and_says_how_messages_can_reach_them(world, client):
+    from recoverybridge.care import actions
+    from recoverybridge.messaging import optout
+
+    actions.give_consent(world.bob, world.pat, purpose="messages_by_email")
+    optout.set_opted_out("+447911123456", True, "STOP")
+    client.force_login(world.bob)
+    html = client.get(f"/staff/people/{world.pat.pk}/").content.decode()
+    assert "+44 7911 123456" in html
+    assert "Text messages: no (they replied STOP to our texts," in html
+    assert "E-mail: yes" in html

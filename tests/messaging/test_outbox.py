@@ -74,7 +74,29 @@ def test_a_failed_delivery_stays_pending_and_is_tried_again(settings):
     assert message.sent_at is None
     assert (message.attempts, message.last_error) == (1, "ConnectionRefusedError")
 
+    assert outbox.deliver_pending() == 0  # not before its retry is due (MESSAGE_RETRY_SECONDS)
+    Message.objects.update(not_before=None)
+
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     assert outbox.deliver_pending() == 1
     assert [m.to for m in mail.outbox] == [["bob@example.org"]]
     assert outbox.deliver_pending() == 0  # sent messages are not sent again
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_deliver_messages_command_sends_what_is_due(settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", closed_port()
+    outbox.send_email(["bob@example.org"], "Subject", "Body")
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    out = StringIO()
+    call_command("deliver_messages", stdout=out)
+    assert out.getvalue() == "Delivered 0 message(s).\n"  # its retry is not due yet
+    Message.objects.update(not_before=None)
+    call_command("deliver_messages", stdout=out)
+    assert out.getvalue().endswith("Delivered 1 message(s).\n")
+    assert [m.to for m in mail.outbox] == [["bob@example.org"]]

@@ -36,11 +36,11 @@ def test_bob_sends_a_link_and_sees_it_once(world):
     assert page.status_code == 200
     response = bob.post(
         f"/staff/people/{world.pat.pk}/outcomes/links/new/",
-        {"kind": "questionnaire", "instrument": "barc-10", "language": "es", "valid_days": "7"},
+        {"what": "questionnaire:barc-10", "language": "es", "valid_days": "7"},
     )
     assert response.status_code == 200
     html = response.content.decode()
-    found = re.search(r'value="(http://testserver/q/([^/"]+)/)"', html)
+    found = re.search(r'value="(http://localhost:8000/q/([^/"]+)/)"', html)
     assert found, html
     token = found.group(2)
     invitation = Invitation.objects.get()
@@ -60,18 +60,19 @@ def test_sending_needs_an_instrument_and_scope(world):
     bob = client_for(world.bob)
     response = bob.post(
         f"/staff/people/{world.pat.pk}/outcomes/links/new/",
-        {"kind": "questionnaire", "language": "en", "valid_days": "7"},
+        {"language": "en", "valid_days": "7"},
     )
     assert response.status_code == 400 and not Invitation.objects.exists()
+    assert "Choose the questionnaire to send, or the check-in." in response.content.decode()
     response = bob.post(
         f"/staff/people/{world.pat.pk}/outcomes/links/new/",
-        {"kind": "nonsense", "language": "xx", "valid_days": "999"},
+        {"what": "questionnaire:nonsense", "language": "xx", "valid_days": "999"},
     )
     assert response.status_code == 400
     for user in ("dave", "nina"):
         response = client_for(world.user(user)).post(
             f"/staff/people/{world.pat.pk}/outcomes/links/new/",
-            {"kind": "questionnaire", "instrument": "barc-10", "language": "en", "valid_days": "7"},
+            {"what": "questionnaire:barc-10", "language": "en", "valid_days": "7"},
         )
         assert response.status_code == 404
     assert not Invitation.objects.exists()

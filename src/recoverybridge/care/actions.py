@@ -8,7 +8,8 @@ Pass `now=` to control the clock (tests, imports); it defaults to the current ti
 import base64
 import datetime
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -27,6 +28,7 @@ from recoverybridge.audit import queries as trail
 from recoverybridge.audit.models import AuditAction
 from recoverybridge.care import fhir, queries, states
 from recoverybridge.care.errors import ConsentRequired, InvalidTransition, NoRecipient
+from recoverybridge.care.messages import Refusal, channel_states, person_zone
 from recoverybridge.care.models import (
     AssistedStep,
     Consent,
@@ -42,6 +44,8 @@ from recoverybridge.care.models import (
     TaskStatus,
 )
 from recoverybridge.directory.models import Fellowship, Meeting
+from recoverybridge.messaging import outbox, texts
+from recoverybridge.messaging.models import Channel, Message
 from recoverybridge.organisations.models import Organisation, Team
 
 PERSON_FIELDS = (
@@ -282,6 +286,88 @@ def revoke_consent(actor: Actor, consent: Consent, *, now: datetime.datetime | N
             at=now,
         )
     return consent
+
+
+# ---------------------------------------------------------------- messages to the person
+
+
+@dataclass(frozen=True)
+class Sending:
+    """What became of a message: queued (`message`, delivered after the commit) or refused."""
+
+    channel: str
+    kind: str
+    message: Message | None
+    refusal: str  # a care.messages.Refusal, or ""
+
+    @property
+    def state(self) -> str:
+        """pending, sent or failed as the outbox has it now (it may have changed since the send)."""
+        if self.message is None:
+            return "refused"
+        self.message.refresh_from_db(fields=["sent_at", "failed_at"])
+        return self.message.state
+
+    @property
+    def refusal_text(self) -> str:
+        return str(Refusal(self.refusal).label) if self.refusal else ""
+
+
+def send_message(
+    actor: Actor,
+    person: Person,
+    *,
+    channel: str,
+    kind: str,
+    context: Mapping[str, str | datetime.datetime],
+    language: str | None = None,
+    now: datetime.datetime | None = None,
+) -> Sending:
+    """Send the person a message of `kind` (messaging.texts) by `channel`, filled in from
+    `context` (a link, a date, a meeting: never their name), in their language and time zone.
+
+    Refused, without raising, when they have not consented to that channel, have no usable
+    number or address, or replied STOP: the refusal is audited and returned. Otherwise the
+    message is queued in this transaction and leaves once it commits (so a caller's change that
+    rolls back sends nothing). Either way the audit row names the person, channel and kind,
+    never the body or the address."""
+    user = require(actor, "person.change", person, person, "send this person a message")
+    now = _now(now)
+    state = channel_states(person, now)[Channel(channel)]
+    changes = {"channel": {"new": channel}, "kind": {"new": kind}}
+    if state.refusal:
+        with transaction.atomic():
+            audit.record(
+                user,
+                AuditAction.DENIED,
+                None,
+                object_type="messaging.message",
+                person=person,
+                changes=changes,
+                detail=f"{channel} message not sent: {state.refusal}",
+                at=now,
+            )
+        return Sending(channel, kind, None, state.refusal)
+    text = texts.render(
+        kind, channel, context, language or person.preferred_language or "en", person_zone(person)
+    )
+    with transaction.atomic():
+        if channel == Channel.SMS:
+            message = outbox.send_sms(state.address, text.body, kind=kind, person_id=person.pk)
+        else:
+            [message] = outbox.send_email(
+                [state.address], text.subject, text.body, kind=kind, person_id=person.pk
+            )
+        audit.record(
+            user,
+            AuditAction.DISCLOSE,
+            message,
+            person=person,
+            changes=changes,
+            detail=f"{channel} message queued",
+            at=now,
+        )
+    return Sending(channel, kind, message, "")
 
 
 # ---------------------------------------------------------------- referrals

@@ -29,6 +29,7 @@ from recoverybridge.care.models import (
 )
 from recoverybridge.directory.models import Fellowship
 from recoverybridge.directory.places import find_place
+from recoverybridge.messaging import phones
 from recoverybridge.organisations.models import Organisation, OrganisationKind, Team
 
 
@@ -73,7 +74,13 @@ class PersonForm(StaffForm):
     family_name = forms.CharField(label=_("Family name"), max_length=120, required=False)
     date_of_birth = forms.DateField(label=_("Date of birth"), required=False, widget=DateInput())
     email = forms.EmailField(label=_("Email"), required=False)
-    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    phone = forms.CharField(
+        label=_("Phone"),
+        max_length=40,
+        required=False,
+        help_text=_("A mobile number lets them get texts, if they agree to it."),
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
     place = forms.CharField(
         label=_("Town or postcode"),
         max_length=120,
@@ -102,6 +109,23 @@ class PersonForm(StaffForm):
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = teams.select_related("organisation")  # type: ignore[attr-defined]
         self.fields["navigator"].queryset = _users_of(teams)  # type: ignore[attr-defined]
+
+    def clean_phone(self) -> str:
+        """The number in E.164 form (+447400123456), whichever way it was typed."""
+        typed = self.cleaned_data["phone"].strip()
+        if not typed:
+            return ""
+        try:
+            return phones.normalise(typed)
+        except phones.InvalidNumber:
+            local, international = phones.example()
+            raise forms.ValidationError(
+                _(
+                    "This is not a phone number that can be dialled. Type it with its area code, "
+                    "like %(local)s, or with its country code, like %(international)s."
+                )
+                % {"local": local, "international": international}
+            ) from None
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -164,7 +188,7 @@ class PersonEditForm(PersonForm):
             "family_name": person.family_name,
             "date_of_birth": person.date_of_birth,
             "email": person.email,
-            "phone": person.phone,
+            "phone": phones.readable(person.phone),
             "place": person.postcode,
             "preferred_language": person.preferred_language,
             "spiritual_preference": person.spiritual_preference,
@@ -174,6 +198,14 @@ class PersonEditForm(PersonForm):
             "navigator": person.navigator_id,
         }
         super().__init__(*args, teams=teams, initial=initial, **kwargs)
+
+    def clean_phone(self) -> str:
+        # An unchanged number is kept as it is on record, even one written before numbers were
+        # checked: fixing it is not the price of changing something else.
+        typed = self.cleaned_data["phone"].strip()
+        if typed in (self.person.phone, phones.readable(self.person.phone)):
+            return self.person.phone
+        return super().clean_phone()
 
     def locate(self, place_text: str) -> tuple[float | None, float | None] | None:
         # An unchanged place keeps the coordinates on record, even one the gazetteer lacks now.
@@ -274,7 +306,15 @@ def recipients() -> QuerySet[Organisation]:
 
 
 class ConsentForm(StaffForm):
-    purpose = forms.ChoiceField(label=_("Purpose"), choices=ConsentPurpose.choices)
+    purpose = forms.ChoiceField(
+        label=_("Purpose"),
+        choices=ConsentPurpose.choices,
+        help_text=_(
+            "Messages by text or e-mail: private links to answer questions or check in, and the "
+            "meetings they choose (name, day, time, place). Never their name or anything about "
+            "their health. They can reply STOP to any text."
+        ),
+    )
     recipient = forms.ModelChoiceField(
         label=_("Recipient"),
         queryset=Organisation.objects.none(),

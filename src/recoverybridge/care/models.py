@@ -249,6 +249,9 @@ class ConsentPurpose(models.TextChoices):
     EVALUATION = "evaluation", _("Evaluation")
     # The person's own check-ins (meetings, mood, cravings) shown to their worker.
     CHECK_INS = "check_ins", _("Sharing check-ins with the worker")
+    # Messages to the person themselves, one consent per channel (care.messages).
+    MESSAGES_BY_TEXT = "messages_by_text", _("Messages by text")
+    MESSAGES_BY_EMAIL = "messages_by_email", _("Messages by e-mail")
 
 
 class Consent(models.Model):

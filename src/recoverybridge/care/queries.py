@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from recoverybridge.accounts import access
 from recoverybridge.audit.models import AuditEvent
+from recoverybridge.care.messages import ChannelState, channel_states
 from recoverybridge.care.models import (
     AssistedStep,
     Consent,
@@ -242,6 +243,7 @@ class Timeline:
     related_as: list[RelatedPerson]
     completable: set[int]
     is_manager: bool
+    channels: dict[str, ChannelState]  # whether a text or an e-mail can reach them, and why not
 
 
 def note_visibility(user: User, person: Person) -> "NoteVisibility":
@@ -312,6 +314,7 @@ def timeline(user: User, person: Person, now: datetime.datetime | None = None) -
         # follow_up.complete is the requesting side's: the referral's team is one of the user's.
         completable={f.pk for f in follow_ups if f.completed_at is None and _team(f) in requesting_teams},
         is_manager=visible.manager,
+        channels=channel_states(person, now),
     )
 
 

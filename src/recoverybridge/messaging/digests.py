@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from recoverybridge.messaging.models import MessageKind
 from recoverybridge.messaging.outbox import absolute_url, send_email
 
 
@@ -48,6 +49,6 @@ def send_reminder_digests(
         body = "\n".join([heading, "", *(item.line for item in items), "", f"Open your work queue: {link}"])
         with transaction.atomic():
             mark_reminded([item.pk for item in items])
-            send_email([worker.email], subject(len(items)), body)
+            send_email([worker.email], subject(len(items)), body, kind=MessageKind.STAFF_REMINDER)
         sent += 1
     return sent

@@ -20,8 +20,11 @@ from recoverybridge.accounts import access
 from recoverybridge.accounts.actors import Actor, deny, require, signed_in
 from recoverybridge.audit import actions as audit
 from recoverybridge.audit.models import AuditAction
+from recoverybridge.care import actions as care_actions
 from recoverybridge.care.models import Episode, Person
 from recoverybridge.directory.models import Fellowship, Meeting
+from recoverybridge.messaging.models import MessageKind
+from recoverybridge.messaging.outbox import absolute_url
 from recoverybridge.outcomes import instruments, scoring
 from recoverybridge.outcomes.models import (
     DEFAULT_SCHEDULE_INSTRUMENTS,
@@ -262,6 +265,37 @@ def create_invitation(
             at=at,
         )
     return invitation, token
+
+
+def link_for(token: str) -> str:
+    """The address of a self-completion link, at SITE_URL: what the person opens, however the
+    worker reached the site."""
+    return absolute_url("outcomes:take", token)
+
+
+def send_invitation(
+    actor: Actor, invitation: Invitation, token: str, *, channel: str, now: datetime.datetime | None = None
+) -> care_actions.Sending:
+    """Send the person their link by `channel` (text or e-mail), in the link's language: only
+    under their consent for it, never to a number that replied STOP (care.actions.send_message
+    checks, refuses and audits). The message says what the link is for and until when, nothing
+    else: not the questionnaire's name, which could say what it measures."""
+    if hash_token(token) != invitation.token_hash:
+        raise ValueError("that token does not open this invitation")
+    kind = (
+        MessageKind.QUESTIONNAIRE_LINK
+        if invitation.kind == InvitationKind.QUESTIONNAIRE
+        else MessageKind.CHECK_IN_LINK
+    )
+    return care_actions.send_message(
+        actor,
+        invitation.person,
+        channel=channel,
+        kind=kind,
+        context={"link": link_for(token), "until": invitation.expires_at},
+        language=invitation.language,
+        now=now,
+    )
 
 
 def revoke_invitation(

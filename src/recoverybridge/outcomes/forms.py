@@ -226,11 +226,22 @@ class StaffEntryForm(forms.Form):
         return self.cleaned_data.get("time_point") or TimePoint.AD_HOC
 
 
+# The value of "What to send" for a questionnaire: this prefix and the instrument's id.
+QUESTIONNAIRE = "questionnaire:"
+# The value of "How to send it" for not sending it.
+DO_NOT_SEND = "none"
+
+
 class InvitationForm(forms.Form):
-    kind = forms.ChoiceField(
-        label=_("What to send"), choices=InvitationKind.choices, initial=InvitationKind.QUESTIONNAIRE
+    """What to send the person (one questionnaire or the check-in: one choice, so nothing is
+    "optional" and then required), in which language, for how long, and how to send it: by a
+    channel they consented to, or not at all (the worker reads it out or copies it)."""
+
+    what = forms.ChoiceField(
+        label=_("What to send"),
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose the questionnaire to send, or the check-in.")},
     )
-    instrument = forms.ChoiceField(label=_("Questionnaire"), required=False)
     language = forms.ChoiceField(
         label=_("Language of the page"), choices=[("en", "English"), ("es", "Español")]
     )
@@ -240,16 +251,49 @@ class InvitationForm(forms.Form):
         choices=[(3, _("3 days")), (7, _("7 days")), (14, _("14 days")), (28, _("28 days"))],
         initial=14,
     )
+    send_by = forms.ChoiceField(
+        label=_("How to send it"),
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": _("That way of sending it is not possible now: choose another.")},
+    )
 
-    def __init__(self, *args: Any, instruments: Sequence[tuple[str, str]], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        instruments: Sequence[tuple[str, str]],
+        channels: Sequence[tuple[str, str]],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["instrument"]).choices = [("", "—"), *instruments]
+        cast(forms.ChoiceField, self.fields["what"]).choices = [
+            *((f"{QUESTIONNAIRE}{id_}", title) for id_, title in instruments),
+            (InvitationKind.CHECK_IN.value, _("Check-in: meetings, mood and cravings this week")),
+        ]
+        send_by = cast(forms.ChoiceField, self.fields["send_by"])
+        send_by.choices = [*channels, (DO_NOT_SEND, _("Do not send it: I will read it out or copy it"))]
+        send_by.initial = channels[0][0] if channels else DO_NOT_SEND
+        self.can_send = bool(channels)
+        if not channels:
+            # Nothing to choose; a channel posted anyway (it went away meanwhile) is still an error.
+            send_by.widget = forms.HiddenInput()
+            send_by.required = False
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("kind") == InvitationKind.QUESTIONNAIRE and not data.get("instrument"):
-            self.add_error("instrument", _("Choose the questionnaire to send."))
-        return data
+    @property
+    def kind(self) -> str:
+        what = self.cleaned_data["what"]
+        return InvitationKind.QUESTIONNAIRE if what.startswith(QUESTIONNAIRE) else InvitationKind.CHECK_IN
+
+    @property
+    def instrument(self) -> str:
+        if self.kind != InvitationKind.QUESTIONNAIRE:
+            return ""
+        return str(self.cleaned_data["what"]).removeprefix(QUESTIONNAIRE)
+
+    @property
+    def channel(self) -> str:
+        """The channel to send the link by, or "" for none."""
+        chosen = self.cleaned_data.get("send_by", DO_NOT_SEND)
+        return "" if chosen == DO_NOT_SEND else str(chosen)
 
     @property
     def valid_for(self) -> datetime.timedelta:

@@ -26,11 +26,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from recoverybridge.accounts import access
 from recoverybridge.accounts.shortcuts import in_scope_or_404, staff_page
 from recoverybridge.care import actions as care_actions
+from recoverybridge.care.messages import ChannelState, channel_states
 from recoverybridge.care.models import Person
 from recoverybridge.directory.models import Fellowship
+from recoverybridge.messaging.models import Channel
 from recoverybridge.outcomes import actions, instruments, queries
 from recoverybridge.outcomes.actions import InvitationUnusable
 from recoverybridge.outcomes.forms import (
+    QUESTIONNAIRE,
     AnswerForm,
     CheckInForm,
     InvitationForm,
@@ -164,49 +167,75 @@ def _in_progress(request: HttpRequest, person: Person, instrument_id: str) -> Re
 @staff_page
 @require_http_methods(["GET", "POST"])
 def send_link(request: HttpRequest, person_id: int) -> HttpResponse:
-    """Create a self-completion (or check-in) link and show it once, to copy or read out."""
+    """Create a self-completion (or check-in) link, send it by text or e-mail when the person
+    agreed to that, and show it once, to copy or read out."""
     person = _person(request, person_id)
     latest = instruments.registry().latest()
     language = translation.get_language() or "en"
-    choices = [(i.id, i.title(language)) for i in latest]
     scheduled = queries.scheduled_in_scope(request.user, person, request.GET.get("scheduled", ""))
+    channels = channel_states(person)
     initial: dict[str, Any] = {"language": person.preferred_language or "en"}
-    if scheduled is not None:
-        initial["instrument"] = scheduled.instrument
-    elif request.GET.get("instrument"):
-        initial["instrument"] = request.GET["instrument"]
-    form = InvitationForm(request.POST or None, instruments=choices, initial=initial)
+    chosen = scheduled.instrument if scheduled is not None else request.GET.get("instrument", "")
+    if chosen:
+        initial["what"] = QUESTIONNAIRE + chosen
+    form = InvitationForm(
+        request.POST or None,
+        instruments=[(i.id, i.title(language)) for i in latest],
+        channels=[(state.channel, _channel_label(state)) for state in channels.values() if state.usable],
+        initial=initial,
+    )
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        kind = data["kind"]
+        kind = form.kind
         invitation, token = actions.create_invitation(
             request.user,
             person,
-            instrument_id=data["instrument"] if kind == InvitationKind.QUESTIONNAIRE else "",
+            instrument_id=form.instrument,
             kind=kind,
-            language=data["language"],
+            language=form.cleaned_data["language"],
             scheduled=scheduled if kind == InvitationKind.QUESTIONNAIRE else None,
             valid_for=form.valid_for,
         )
-        link = request.build_absolute_uri(reverse("outcomes:take", args=[token]))
+        sending = (
+            actions.send_invitation(request.user, invitation, token, channel=form.channel)
+            if form.channel
+            else None
+        )
         what = (
             _instrument(invitation.instrument).title(language)
             if kind == InvitationKind.QUESTIONNAIRE
             else _("Check-in")
         )
         # Shown in this response only: the token is not stored, so it cannot be shown again.
-        return render(
-            request,
-            "outcomes/link_created.html",
-            {"person": person, "link": link, "invitation": invitation, "what": what},
-        )
+        context = {
+            "person": person,
+            "link": actions.link_for(token),
+            "read_out": _read_out(actions.link_for(token), token),
+            "invitation": invitation,
+            "what": what,
+            "sending": sending,
+            "sent_to": channels[sending.channel].shown_address if sending else "",
+        }
+        return render(request, "outcomes/link_created.html", context)
     status = 400 if request.method == "POST" else 200
+    unusable = [state for state in channels.values() if not state.usable]
     return render(
         request,
         "outcomes/send_link.html",
-        {"person": person, "form": form, "scheduled": scheduled},
+        {"person": person, "form": form, "scheduled": scheduled, "unusable": unusable},
         status=status,
     )
+
+
+def _read_out(link: str, token: str) -> str:
+    """The link as it is read out over the phone: the token in groups of four."""
+    site = link.removesuffix(f"{token}/")
+    return f"{site} {' '.join(token[i : i + 4] for i in range(0, len(token), 4))} /"
+
+
+def _channel_label(state: ChannelState) -> str:
+    if state.channel == Channel.SMS:
+        return _("By text message to %(number)s") % {"number": state.shown_address}
+    return _("By e-mail to %(address)s") % {"address": state.shown_address}
 
 
 @staff_page

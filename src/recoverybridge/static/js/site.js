@@ -61,6 +61,34 @@
     }
 
     drawMap();
+    setUpCopyButtons();
+  }
+
+  // "Copy the link": the clipboard when the browser lets us; otherwise the text is selected, with
+  // a word on how to copy it, so the button never fails silently.
+  function setUpCopyButtons() {
+    document.querySelectorAll("button[data-copy]").forEach(function (button) {
+      var field = document.getElementById(button.dataset.copy);
+      var status = document.getElementById(button.dataset.copyStatus);
+      if (!field || !status) return;
+      button.hidden = false;
+      function fallback() {
+        field.focus();
+        field.select();
+        status.textContent = button.dataset.fallbackText;
+      }
+      button.addEventListener("click", function () {
+        status.textContent = "";
+        if (!navigator.clipboard || !window.isSecureContext) {
+          fallback();
+          return;
+        }
+        navigator.clipboard.writeText(field.value).then(
+          function () { status.textContent = button.dataset.copiedText; },
+          fallback
+        );
+      });
+    });
   }
 
   document.addEventListener("click", function (event) {
