@@ -24,7 +24,7 @@ STARTS = {
     "carol": ("workspace:dashboard", "My dashboard"),  # clinician
     "dave": ("workspace:dashboard", "My dashboard"),
     "nina": ("workspace:dashboard", "My dashboard"),
-    "cora": ("evaluation:start", "Evaluation"),  # commissioner
+    "cora": ("evaluation:start", "Evaluation reports"),  # commissioner
     "eddie": ("directory:editor_queue", "Change requests"),  # directory editor
     "ada": ("admin:index", "Site administration"),  # administrator
 }
