@@ -11,6 +11,7 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from recoverybridge.accounts import access
+from recoverybridge.accounts.models import Membership, Role
 
 # Each part of the system's start page, most useful first: a user holding several roles starts
 # at the first one they may use (a team manager on the team dashboard, not their own caseload).
@@ -49,6 +50,11 @@ def start_of(user: access.User) -> str | None:
         if access.may(user, capability):
             return reverse(name)
     return None
+
+
+def roles_held(user: access.User) -> list[Membership]:
+    """The user's roles, for the page of someone whose roles open nothing yet."""
+    return list(access.memberships(user, Role.values).select_related("team__organisation"))
 
 
 def needs(view_name: str) -> str | None:

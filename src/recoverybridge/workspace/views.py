@@ -38,8 +38,7 @@ def home(request: HttpRequest) -> HttpResponse:
     start = landing.start_of(request.user)
     if start is not None:
         return HttpResponseRedirect(start)
-    roles = access.memberships(request.user, access.Role.values).select_related("team__organisation")
-    return render(request, "workspace/no_role.html", {"memberships": list(roles)})
+    return render(request, "workspace/no_role.html", {"memberships": landing.roles_held(request.user)})
 
 
 def _caseload(request: HttpRequest) -> None:
