@@ -38,7 +38,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG e
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, refusing a signed-in user without staff status with our 403 page.
+    "recoverybridge.accounts.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -151,6 +152,8 @@ AXES_RESET_ON_SUCCESS = True
 # Lock the username from that address: a stranger cannot lock staff out from elsewhere.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_VERBOSE = False
+# Our page (titled, translated, with a way back), answered with axes' status (429).
+AXES_LOCKOUT_CALLABLE = "recoverybridge.accounts.views.locked_out"
 # Staff sessions end after a working day, and when the browser closes.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 60 * 60)))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -201,7 +204,10 @@ MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
 MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
 # "Report a change" submissions allowed per client per hour.
 CHANGE_REQUESTS_PER_HOUR = int(os.environ.get("CHANGE_REQUESTS_PER_HOUR", "5"))
-LOGIN_REDIRECT_URL = "/editor/"
+# Sign-in arrives on each role's own start page (workspace.landing decides).
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "workspace:home"
+CSRF_FAILURE_VIEW = "recoverybridge.workspace.errors.csrf_failure"
 
 # Content security policy: our own origin only, no inline script or style.
 _tile_origin = "/".join(MAP_TILE_URL.split("/")[:3]) if MAP_TILE_URL.startswith("https://") else ""

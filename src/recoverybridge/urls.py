@@ -2,12 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 
 from recoverybridge.api import api
+from recoverybridge.workspace.views import SignInView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("recoverybridge.accounts.urls")),
+    path("accounts/login/", SignInView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("sms/", include("recoverybridge.messaging.urls")),
     path("staff/evaluation/", include("recoverybridge.evaluation.urls")),
@@ -16,3 +18,9 @@ urlpatterns = [
     path("", include("recoverybridge.outcomes.urls")),
     path("", include("recoverybridge.directory.urls")),
 ]
+
+# Our own error pages (workspace.errors): styled and translated, with a way on.
+handler400 = "recoverybridge.workspace.errors.bad_request"
+handler403 = "recoverybridge.workspace.errors.permission_denied"
+handler404 = "recoverybridge.workspace.errors.page_not_found"
+handler500 = "recoverybridge.workspace.errors.server_error"

@@ -6,6 +6,8 @@ import io
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
+from recoverybridge.accounts import access
+from recoverybridge.accounts.models import Membership, Role
 from recoverybridge.audit.models import AuditEvent
 from recoverybridge.care.models import Person, Referral, ReferralOption
 from recoverybridge.organisations.models import Organisation
@@ -40,3 +42,8 @@ def test_demo_care_with_a_password(db, monkeypatch):
     monkeypatch.setenv("DEMO_STAFF_PASSWORD", "demo-only-pass-phrase")
     assert "sign in with DEMO_STAFF_PASSWORD" in run(people=2)
     assert User.objects.get(username="alice").check_password("demo-only-pass-phrase")
+    # Every role has someone to try it as; Eddie edits the directory.
+    assert access.may(User.objects.get(username="eddie"), "directory.review")
+    assert {role for (role,) in Membership.objects.values_list("role")} == set(Role.values) - {
+        Role.ADMINISTRATOR
+    }

@@ -107,7 +107,9 @@ def test_only_editors_review(client: Client, meeting):
     mallory = User.objects.create_user("mallory", password="x")
     client.force_login(mallory)
     response = client.post(f"/editor/changes/{change.pk}/", {"decision": "approve"})
-    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    # Signed in but not an editor: our 403 page, not the sign-in form again.
+    assert response.status_code == 403
+    assert "The review queue is for directory editors." in response.content.decode()
     change.refresh_from_db()
     assert change.status == "pending"
 

@@ -117,7 +117,7 @@ def test_work_queue(live_server, page, world):  # noqa: F811
     )
     actions.create_referral(world.bob, world.pat, target_kind="fellowship", fellowship=smart)
     sign_in(page, live_server, "/staff/")
-    page.get_by_role("heading", name="Staff dashboard").wait_for()
+    page.get_by_role("heading", name="My dashboard").wait_for()
     screenshots(page, "staff-dashboard")
     page.get_by_role("link", name="Work queue").first.click()
     page.get_by_role("heading", name="Work queue", level=1).wait_for()

@@ -195,8 +195,10 @@ REVIEW_PERMISSION = "directory.review_changerequest"
 def may(user: User | None, capability: str) -> bool:
     """Whether to offer a part of the system to the user (one or two queries):
 
-    directory.review (the change-request queue and MOUD stances), evaluation.view (reports),
-    people.add (a caseload to add people to), teams.manage (a team's queue and completion).
+    caseload.view (a caseload and work queue: a care team's member or service manager),
+    people.add (a caseload to add people to), teams.manage (a team's dashboard, queue and
+    completion), evaluation.view (reports, with at least one team in scope), directory.review
+    (the change-request queue and MOUD stances), admin.site (Django's admin: staff accounts).
     """
     if not active(user):
         return False
@@ -204,11 +206,18 @@ def may(user: User | None, capability: str) -> bool:
         granted = isinstance(user, PermissionsMixin) and user.has_perm(REVIEW_PERMISSION)
         return granted or memberships(user, [Role.DIRECTORY_EDITOR]).exists()
     if capability == "evaluation.view":
-        return memberships(user, EVALUATION_ROLES).exists()
-    if capability == "people.add":
+        # A commissioner's scope is their organisation's area: none until it has one.
+        return (
+            memberships(user, EVALUATION_ROLES)
+            .exclude(role=Role.COMMISSIONER, team__organisation__area="")
+            .exists()
+        )
+    if capability in ("caseload.view", "people.add"):
         return teams_for(user).exists()
     if capability == "teams.manage":
         return managed_teams_for(user).exists()
+    if capability == "admin.site":
+        return bool(getattr(user, "is_staff", False))
     raise UnknownAction(f"unknown capability {capability!r}")
 
 

@@ -1,11 +1,12 @@
-"""What every staff page starts with: a signed-in user, no caching, and the record it is about
-looked up within the user's scope."""
+"""What every staff page starts with: a signed-in user, no caching, the record it is about
+looked up within the user's scope, and a refusal the 403 page can explain."""
 
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
@@ -14,6 +15,16 @@ from recoverybridge.accounts.access import RestrictedQuerySet
 
 View = Callable[..., HttpResponse]
 M = TypeVar("M", bound=models.Model)
+
+
+class Refused(PermissionDenied):
+    """A page the signed-in user may not open, with a reason written (and translated) for them:
+    the 403 page shows it. Other refusals (an action's, in English for the audit trail) are
+    shown as the page's general text instead."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def staff_page(view: View) -> View:

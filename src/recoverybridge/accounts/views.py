@@ -1,12 +1,18 @@
-"""Two-factor pages: verify a code after signing in, and set up an authenticator app."""
+"""Two-factor pages (verify a code after signing in, set up an authenticator app) and the page
+shown when sign-in is paused after too many wrong passwords."""
 
 import base64
+from typing import Any
 
+from axes.helpers import get_cool_off, get_failure_limit
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
+from django.shortcuts import render, resolve_url
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.timesince import timeuntil
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
@@ -17,10 +23,12 @@ from recoverybridge.accounts.forms import TokenForm
 
 
 def _next_url(request: HttpRequest) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or "/"
+    """The page asked for, if on this site; else the start page (LOGIN_REDIRECT_URL decides)."""
+    start = resolve_url(settings.LOGIN_REDIRECT_URL)
+    target = request.POST.get("next") or request.GET.get("next") or start
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return target
-    return "/"
+    return start
 
 
 @login_required
@@ -52,7 +60,7 @@ def setup_two_factor(request: HttpRequest) -> HttpResponse:
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
             messages.success(request, _("Two-factor sign-in is on."))
-            return HttpResponseRedirect("/")
+            return HttpResponseRedirect(resolve_url(settings.LOGIN_REDIRECT_URL))
         form.add_error("token", _("That code is not right or has expired."))
     # The key shown once here, in base32 as authenticator apps expect it.
     context = {"form": form, "key": _base32(device), "config_url": device.config_url}
@@ -61,3 +69,17 @@ def setup_two_factor(request: HttpRequest) -> HttpResponse:
 
 def _base32(device: TOTPDevice) -> str:
     return base64.b32encode(device.bin_key).decode("ascii")
+
+
+def locked_out(request: HttpRequest, original_response: Any = None, credentials: Any = None) -> HttpResponse:
+    """django-axes' answer once a username has failed too often from one address
+    (AXES_LOCKOUT_CALLABLE): what happened, when to try again, and a way back."""
+    cool_off = get_cool_off(request)
+    now = timezone.now()
+    context = {
+        "failure_limit": get_failure_limit(request, credentials),
+        "wait": timeuntil(now + cool_off, now) if cool_off else "",
+    }
+    return render(
+        request, "accounts/locked_out.html", context, status=getattr(settings, "AXES_HTTP_RESPONSE_CODE", 429)
+    )

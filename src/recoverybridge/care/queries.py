@@ -13,11 +13,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from recoverybridge.accounts import access
@@ -158,7 +159,6 @@ class Dashboard:
     upcoming: list[FollowUp]
     team_queue: list[FollowUp] | None
     recent_referrals: list[Referral]
-    has_teams: bool
 
 
 def dashboard(user: User, *, mine_only: bool, search: str, page: Any, today: datetime.date) -> Dashboard:
@@ -201,7 +201,6 @@ def dashboard(user: User, *, mine_only: bool, search: str, page: Any, today: dat
         upcoming=list(queue.upcoming[:DASHBOARD_QUEUE_ROWS]),
         team_queue=team_queue,
         recent_referrals=recent,
-        has_teams=bool(team_ids),
     )
 
 
@@ -392,6 +391,46 @@ def team_follow_ups(user: User, today: datetime.date | None = None) -> QuerySet[
         )
         .select_related("referral__person", "assigned_to")
         .order_by("due_on", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class WorkerOverdue:
+    worker: Any  # the user the follow-ups are assigned to
+    overdue: int
+    oldest_due: datetime.date
+
+
+@dataclass(frozen=True)
+class TeamQueue:
+    """A manager's view of the teams they manage: open follow-ups due by today (the oldest
+    `TEAM_QUEUE_ROWS`), how many are overdue and due today, and who the overdue ones wait on."""
+
+    follow_ups: list[FollowUp]
+    overdue: int
+    due_today: int
+    by_worker: list[WorkerOverdue]
+
+
+def team_queue(user: User, today: datetime.date) -> TeamQueue:
+    """Four queries, however many follow-ups there are."""
+    due = team_follow_ups(user, today)
+    counts = list(
+        due.filter(due_on__lt=today)
+        .order_by()
+        .values("assigned_to")
+        .annotate(overdue=Count("pk"), oldest_due=Min("due_on"))
+    )
+    workers = get_user_model().objects.in_bulk([row["assigned_to"] for row in counts])
+    by_worker = [
+        WorkerOverdue(workers[row["assigned_to"]], row["overdue"], row["oldest_due"]) for row in counts
+    ]
+    by_worker.sort(key=lambda row: (-row.overdue, row.oldest_due, row.worker.get_username()))
+    return TeamQueue(
+        follow_ups=list(due[:TEAM_QUEUE_ROWS]),
+        overdue=sum(row.overdue for row in by_worker),
+        due_today=due.filter(due_on=today).count(),
+        by_worker=by_worker,
     )
 
 

@@ -7,7 +7,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -18,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from recoverybridge.accounts import access
-from recoverybridge.accounts.shortcuts import in_scope_or_404, staff_page
+from recoverybridge.accounts.shortcuts import Refused, in_scope_or_404, staff_page
 from recoverybridge.care import actions, queries, states
 from recoverybridge.care.errors import ConsentRequired, InvalidTransition
 from recoverybridge.care.forms import (
@@ -103,7 +102,7 @@ def complete_follow_up(request: HttpRequest, follow_up_id: int) -> HttpResponse:
 def add_person(request: HttpRequest) -> HttpResponse:
     teams = access.teams_for(request.user)
     if not access.may(request.user, "people.add"):
-        raise PermissionDenied(_("Only members of a care team may add people."))
+        raise Refused(_("Only members of a care team may add people."))
     form = PersonForm(request.POST or None, teams=teams)
     if request.method == "POST" and form.is_valid():
         person = actions.create_person(request.user, form.cleaned_data["team"], **form.person_fields())

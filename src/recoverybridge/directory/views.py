@@ -26,6 +26,7 @@ from django.views.decorators.http import require_http_methods
 from pydantic import ValidationError
 
 from recoverybridge.accounts import access
+from recoverybridge.accounts.shortcuts import Refused
 from recoverybridge.directory import queries
 from recoverybridge.directory.actions import changes
 from recoverybridge.directory.errors import InvalidParameter
@@ -387,12 +388,15 @@ def which_group(request: HttpRequest) -> HttpResponse:
 
 
 def editor_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Directory editors only (access.may decides); anyone else is sent to sign in."""
+    """Directory editors only (access.may decides): someone not signed in is sent to sign in; a
+    signed-in user who is not an editor gets the 403 page, never the sign-in form again."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not access.may(request.user, "directory.review"):
+        if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
+        if not access.may(request.user, "directory.review"):
+            raise Refused(_("The review queue is for directory editors."))
         return view(request, *args, **kwargs)
 
     return wrapped

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from django.core.cache import caches
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -28,7 +27,7 @@ from django.views.decorators.http import require_GET
 
 from recoverybridge.accounts import access
 from recoverybridge.accounts.access import EvaluationScope
-from recoverybridge.accounts.shortcuts import staff_page
+from recoverybridge.accounts.shortcuts import Refused, staff_page
 from recoverybridge.care.models import Consent, ConsentPurpose, EpisodeKind
 from recoverybridge.evaluation import cohorts, frame, reports
 from recoverybridge.evaluation.errors import EvaluationError
@@ -44,7 +43,7 @@ REPORT_CACHE = "evaluation"
 def _scope(request: HttpRequest) -> EvaluationScope:
     scope = access.evaluation_scope_for(request.user)
     if not scope.allowed:
-        raise PermissionDenied(
+        raise Refused(
             _("Evaluation reports are for team and service managers, commissioners and administrators.")
         )
     return scope

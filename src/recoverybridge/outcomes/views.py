@@ -14,7 +14,6 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -24,7 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from recoverybridge.accounts import access
-from recoverybridge.accounts.shortcuts import in_scope_or_404, staff_page
+from recoverybridge.accounts.shortcuts import Refused, in_scope_or_404, staff_page
 from recoverybridge.care import actions as care_actions
 from recoverybridge.care.messages import ChannelState, channel_states
 from recoverybridge.care.models import Person
@@ -259,7 +258,7 @@ def team_completion(request: HttpRequest) -> HttpResponse:
     """Completion of scheduled assessments per team, for its managers (inside the care team:
     no small-number suppression)."""
     if not access.may(request.user, "teams.manage"):
-        raise PermissionDenied(_("Only team and service managers see completion rates."))
+        raise Refused(_("Only team and service managers see completion rates."))
     today = timezone.localdate()
     rows = queries.team_completion(request.user, today)
     return render(request, "outcomes/teams.html", {"rows": rows, "today": today})

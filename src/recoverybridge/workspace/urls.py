@@ -8,5 +8,7 @@ app_name = "workspace"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("home/", views.home, name="home"),
+    path("team/", views.team, name="team"),
     path("queue/", views.work_queue, name="queue"),
 ]

@@ -1,23 +1,55 @@
-"""A worker's day: the dashboard (caseload, what is due, recent referrals) and the work queue.
+"""The staff's way in: signing in, each role's start page, a worker's day (the dashboard and the
+work queue) and a manager's team dashboard.
 
 They sit above the domain apps because they bring several together: care's follow-ups and
 referrals, and the outcome assessments that are due. Thin: every read comes from the apps'
-read sides, scoped to the user there.
+read sides, scoped to the user there; where each role starts is workspace.landing's answer.
 """
 
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.views import LoginView
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from recoverybridge.accounts.shortcuts import staff_page
+from recoverybridge.accounts import access
+from recoverybridge.accounts.shortcuts import Refused, staff_page
 from recoverybridge.care import queries as care
 from recoverybridge.outcomes import queries as outcomes
+from recoverybridge.workspace import landing
+
+
+class SignInView(LoginView):
+    """Django's sign-in form, arriving where landing says: the page asked for (`next=`) when the
+    user may open it, else their start page. A user already signed in is sent on, never shown
+    the form again."""
+
+    redirect_authenticated_user = True
+
+    def get_success_url(self) -> str:
+        return landing.after_sign_in(self.request, self.get_redirect_url())
+
+
+@staff_page
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """Each role's start page; a kind word for a user who has no role yet."""
+    start = landing.start_of(request.user)
+    if start is not None:
+        return HttpResponseRedirect(start)
+    return render(request, "workspace/no_role.html", {"memberships": landing.roles_held(request.user)})
+
+
+def _caseload(request: HttpRequest) -> None:
+    if not access.may(request.user, "caseload.view"):
+        raise Refused(_("Caseloads and work queues are for members of care teams."))
 
 
 @staff_page
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
+    _caseload(request)
     today = timezone.localdate()
     data = care.dashboard(
         request.user,
@@ -33,7 +65,28 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @staff_page
 @require_GET
 def work_queue(request: HttpRequest) -> HttpResponse:
+    _caseload(request)
     today = timezone.localdate()
     context = care.work_queue_page(request.user, today)
     context["due_assessments"] = outcomes.due_assessments_panel(request.user, today, limit=200)
     return render(request, "workspace/queue.html", {**context, "today": today})
+
+
+@staff_page
+@require_GET
+def team(request: HttpRequest) -> HttpResponse:
+    """A manager's start page: the teams' work queue, who is overdue, and completion rates."""
+    if not access.may(request.user, "teams.manage"):
+        raise Refused(_("The team dashboard is for team and service managers."))
+    today = timezone.localdate()
+    completion = outcomes.team_completion(request.user, today)
+    context = {
+        "today": today,
+        "queue": care.team_queue(request.user, today),
+        "due_assessments": outcomes.due_assessments_panel(
+            request.user, today, limit=care.DASHBOARD_QUEUE_ROWS
+        ),
+        # Per team: scheduled assessments completed, and treatment measures (completion among them).
+        "teams": [(row, care.team_measures(request.user, row.team, today)) for row in completion],
+    }
+    return render(request, "workspace/team.html", context)

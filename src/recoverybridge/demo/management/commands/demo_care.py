@@ -40,7 +40,9 @@ STRUCTURE = [
         ("Detox", [("alice", Role.TEAM_MANAGER), ("bob", Role.PEER_WORKER), ("carol", Role.CLINICIAN)]),
         ("Community", [("dave", Role.PEER_WORKER), ("sam", Role.SERVICE_MANAGER)]),
     ]),
-    ("Bridge Peer Network (demo)", OrganisationKind.PEER_RECOVERY, [("Navigators", [("nina", Role.PEER_WORKER)])]),
+    ("Bridge Peer Network (demo)", OrganisationKind.PEER_RECOVERY, [
+        ("Navigators", [("nina", Role.PEER_WORKER), ("eddie", Role.DIRECTORY_EDITOR)]),
+    ]),
     ("Eastside Housing (demo)", OrganisationKind.HOUSING, [("Tenancy support", [("hugo", Role.CLINICIAN)])]),
     ("County Commissioning (demo)", OrganisationKind.COMMISSIONER, [("Commissioning", [("cora", Role.COMMISSIONER)])]),
 ]  # fmt: skip
