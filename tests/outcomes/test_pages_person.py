@@ -122,4 +122,5 @@ def test_query_count_constant(world, django_assert_max_num_queries):
     add_history(world, 24)
     large = count()
     assert small == large, (empty, small, large)
-    assert large <= 25
+    # 25 before the audit chain (its head locked and moved on with the page's VIEW event).
+    assert large <= 27
