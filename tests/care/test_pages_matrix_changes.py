@@ -57,7 +57,9 @@ def records(world):
 def post_change(client, change, person, made):
     if change == "complete follow-up":
         follow_up = made["referral"].follow_ups.order_by("due_on").first()
-        return client.post(f"/staff/follow-ups/{follow_up.pk}/done/", {"outcome": "went twice"})
+        return client.post(
+            f"/staff/follow-ups/{follow_up.pk}/", {"result": "not-yet", "outcome": "next week"}
+        )
     if change == "revoke consent":
         return client.post(f"/staff/people/{person.pk}/consent/{made['consent'].pk}/revoke/")
     if change == "end episode":
