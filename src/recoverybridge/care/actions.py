@@ -29,7 +29,6 @@ from recoverybridge.care import attendance, fhir, queries, states
 from recoverybridge.care.drafts import STEPS, Answers, Matters
 from recoverybridge.care.errors import ConsentRequired, DraftIncomplete, InvalidTransition, NoRecipient
 from recoverybridge.care.models import (
-    MUTUAL_AID,
     AssistedStep,
     AssistedStepKind,
     Consent,
@@ -775,7 +774,7 @@ def record_follow_up_result(
             referral.status,
             referral.business_status,
             result,
-            mutual_aid=referral.target_kind in MUTUAL_AID,
+            mutual_aid=referral.has_milestones,
             performs=performs,
         )
         reason = str(FollowUpResult(result).label)

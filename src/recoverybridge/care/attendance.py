@@ -1,5 +1,6 @@
 """How the referral follows what a follow-up finds: its Task status (HL7 Gravity, care.states)
-and, for a referral to mutual aid, its businessStatus milestone.
+and, for a referral to mutual aid (a meeting, a group, or a peer or recovery organisation, whose
+groups are mutual aid too), its businessStatus milestone.
 
 | how it went             | Task status goes to                 | milestone (mutual aid)          |
 |-------------------------|-------------------------------------|---------------------------------|
@@ -11,9 +12,10 @@ and, for a referral to mutual aid, its businessStatus milestone.
 | something got in the way| unchanged; the barriers are recorded | unchanged                      |
 | could not reach them    | unchanged                           | unchanged                       |
 
-A mutual-aid referral has no receiving organisation, so the referring team records the
-performer's steps as the person reports them (care.states). A referral to another organisation
-is that organisation's to move: its status is left alone, and the follow-up is still recorded.
+A referral to a meeting or group has no receiving organisation, so the referring team records
+the performer's steps as the person reports them (care.states). A referral to another
+organisation is that organisation's to move (through the FHIR Task API): its status is left
+alone; the follow-up is recorded, and the milestone, which is what the person told us, is set.
 Nothing moves a referral that has finished (completed, cancelled...) or was entered in error;
 a milestone never goes back (a "went" after "attending regularly" leaves it).
 """

@@ -565,7 +565,7 @@ class MattersForm(StaffForm):
     )
     fellowship = forms.ChoiceField(label=_("A fellowship they know or want"), required=False)
     spiritual = forms.ChoiceField(label=_("Secular or spiritual"), choices=SpiritualPreference.choices)
-    language = forms.ChoiceField(label=_("Language"))
+    language = forms.ChoiceField(label=_("Language of the group"))
     gender = forms.ChoiceField(label=_("Gender of group"), choices=GroupGenderPreference.choices)
     attendance = forms.ChoiceField(label=_("Online or in person"), choices=AttendancePreference.choices)
     on_moud = forms.BooleanField(

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from recoverybridge.accounts.access import RestrictedQuerySet, managed_teams_for, organisations_for, teams_for
-from recoverybridge.organisations.models import Organisation, Team
+from recoverybridge.organisations.models import Organisation, OrganisationKind, Team
 from recoverybridge.organisations.zones import validate_time_zone
 
 # ---------------------------------------------------------------- who may see what (see accounts.access)
@@ -417,6 +417,15 @@ class Referral(models.Model):
     def __str__(self) -> str:
         return f"Referral {self.pk} ({self.get_target_kind_display()})"
 
+    @property
+    def has_milestones(self) -> bool:
+        """Mutual-aid milestones (attended a first meeting...) fit a referral to a meeting or group,
+        and one to a peer or recovery organisation, whose groups are mutual aid too."""
+        if self.target_kind in MUTUAL_AID:
+            return True
+        target = self.target_organisation
+        return target is not None and target.kind == OrganisationKind.PEER_RECOVERY
+
 
 class ReferralOption(models.Model):
     """An option the worker presented (information parity), and whether the person chose to try it."""
@@ -467,9 +476,9 @@ class FollowUpResult(models.TextChoices):
 
 
 class ReportedBy(models.TextChoices):
-    WORKER = "worker", _("The worker, from talking with them")
+    WORKER = "worker", _("told to the worker")
     # Through their own private link (the person closes the loop themselves).
-    PERSON = "person", _("The person themselves")
+    PERSON = "person", _("answered by the person")
 
 
 class FollowUp(models.Model):

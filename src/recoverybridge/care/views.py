@@ -36,7 +36,6 @@ from recoverybridge.care.forms import (
     StatusForm,
 )
 from recoverybridge.care.models import (
-    MUTUAL_AID,
     Barrier,
     FollowUp,
     Person,
@@ -459,7 +458,7 @@ def referral_page(
         ],
         "plan_form": plan_form or FollowUpDateForm(prefix="plan"),
         "forms": forms,
-        "show_milestones": referral.target_kind in MUTUAL_AID
+        "show_milestones": referral.has_milestones
         and referral.status not in (TaskStatus.DRAFT, TaskStatus.ENTERED_IN_ERROR),
         "can_request": can_request,
         "can_plan": can_request and referral.status not in (TaskStatus.DRAFT, TaskStatus.ENTERED_IN_ERROR),
