@@ -211,7 +211,10 @@ def test_a_draft_is_its_workers_alone(world, drafts, client, username, step):
         url = f"/staff/referral-drafts/{draft.pk}/" + ("" if step == "resume" else f"{step}/")
         response = client.get(url)
         mine = DRAFT_OWNER[name] == username
-        assert response.status_code == (302 if mine and step == "resume" else 200 if mine else 404), (name, url)
+        assert response.status_code == (302 if mine and step == "resume" else 200 if mine else 404), (
+            name,
+            url,
+        )
         if not mine:
             assert world.person(name).reference.encode() not in response.content
             if step != "resume":
@@ -225,7 +228,10 @@ def test_a_colleague_starts_a_draft_of_their_own(world, drafts, client):
     assert client.get(f"/staff/people/{world.pat.pk}/refer/").status_code == 200  # the first step, afresh
     client.force_login(world.bob)
     response = client.get(f"/staff/people/{world.pat.pk}/refer/")
-    assert response.status_code == 302 and response["Location"] == f"/staff/referral-drafts/{drafts['pat'].pk}/matters/"
+    assert (
+        response.status_code == 302
+        and response["Location"] == f"/staff/referral-drafts/{drafts['pat'].pk}/matters/"
+    )
 
 
 def test_a_person_who_moves_team_takes_their_draft_out_of_reach(world, drafts, client):

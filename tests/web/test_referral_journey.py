@@ -128,7 +128,9 @@ def test_referral_with_facilitation(live_server, page, world):  # noqa: F811
     assert names[0] == "Grupo Nueva Vida (en línea)"
     first = page.locator(".option").first
     assert "In Spanish" in first.inner_text() and "Online: no travel needed" in first.inner_text()
-    assert re.search(r"Every Thursday, [67] p\.m\. to [78] p\.m\. their time \(2 p\.m\. in Toronto\)", first.inner_text())
+    assert re.search(
+        r"Every Thursday, [67] p\.m\. to [78] p\.m\. their time \(2 p\.m\. in Toronto\)", first.inner_text()
+    )
     for kind in ["Twelve-step", "Secular", "Faith-based", "Indigenous", "Medication-assisted", "Other"]:
         assert page.locator(".option .kind-label", has_text=kind).count() >= 1, kind
     assert page.locator(".option .badge-language").count() == page.locator(".option").count()
@@ -160,7 +162,9 @@ def test_referral_with_facilitation(live_server, page, world):  # noqa: F811
     assert "Grupo Nueva Vida (en línea)" in kept and "Ringmer SMART Recovery" in kept
     page.get_by_role("link", name="What matters to them").click()
     assert page.get_by_label("Transport: hard to get there").is_checked()
-    assert page.get_by_label("Note on what might get in the way").input_value() == "Works until 6 on weekdays."
+    assert (
+        page.get_by_label("Note on what might get in the way").input_value() == "Works until 6 on weekdays."
+    )
     page.get_by_role("link", name="What to refer to").click()
     next_step(page, "Next: contact with a member")
 
@@ -199,7 +203,9 @@ def test_referral_with_facilitation(live_server, page, world):  # noqa: F811
     ]
     assert set(referral.barriers.values_list("code", flat=True)) == {"transport", "work_hours"}
     assert referral.barrier_note == "Works until 6 on weekdays."
-    chosen = set(ReferralOption.objects.filter(referral=referral, chosen=True).values_list("meeting__name", flat=True))
+    chosen = set(
+        ReferralOption.objects.filter(referral=referral, chosen=True).values_list("meeting__name", flat=True)
+    )
     assert chosen == {"Grupo Nueva Vida (en línea)", "Ringmer SMART Recovery"}
     assert IntroductionRequest.objects.get(referral=referral).kind == "accompany"
     assert not ReferralDraft.objects.exists()
@@ -208,11 +214,16 @@ def test_referral_with_facilitation(live_server, page, world):  # noqa: F811
     # The work queue shows what Bob planned.
     page.get_by_role("link", name="Work queue").first.click()
     page.get_by_role("heading", name="Work queue", level=1).wait_for()
-    planned = page.locator("section", has=page.get_by_role("heading", name=re.compile("^(Coming up|Planned later)")))
+    planned = page.locator(
+        "section", has=page.get_by_role("heading", name=re.compile("^(Coming up|Planned later)"))
+    )
     assert planned.locator(".follow-up", has_text="Lucía Torres").count() == 2
-    assert page.locator("section", has=page.get_by_role("heading", name=re.compile("^Contact with a member"))).get_by_text(
-        "Lucía Torres"
-    ).count() == 1
+    assert (
+        page.locator("section", has=page.get_by_role("heading", name=re.compile("^Contact with a member")))
+        .get_by_text("Lucía Torres")
+        .count()
+        == 1
+    )
     screenshots(page, "journey-queue")
 
     # A week on, Bob calls her: she went. The referral shows the milestone.

@@ -740,8 +740,9 @@ def record_follow_up_result(
         if follow_up.completed_at is not None:
             return follow_up
         referral = (
-            Referral.objects.select_for_update()
-            .select_related("team", "person")
+            # Only the referral's row is locked (PostgreSQL cannot lock the nullable side of a join).
+            Referral.objects.select_for_update(of=("self",))
+            .select_related("team", "person", "target_organisation")
             .get(pk=follow_up.referral_id)
         )
         follow_up.completed_at = now
@@ -819,12 +820,20 @@ def _draft_expiry(now: datetime.datetime) -> datetime.datetime:
 def start_referral_draft(
     actor: Actor, person: Person, *, now: datetime.datetime | None = None
 ) -> ReferralDraft:
-    """A new draft of the user's referral of this person, starting from their record's preferences
-    (an expired one not yet cleaned up is replaced)."""
+    """The user's draft referral of this person: the one they started (a second tab, a double
+    click), or a new one starting from their record's preferences (an expired draft not yet
+    cleaned up is replaced)."""
     user = require(actor, "person.change", person, person, "refer this person")
     now = _now(now)
     with transaction.atomic():
-        ReferralDraft.objects.filter(person=person, owner=user, expires_at__lte=now).delete()
+        current = ReferralDraft.objects.select_for_update().filter(person=person, owner=user).first()
+        if current is not None and current.expires_at > now:
+            return current
+        if current is not None:
+            audit.record(
+                user, AuditAction.DELETE, current, person=person, detail="referral draft expired", at=now
+            )
+            current.delete()
         draft = ReferralDraft.objects.create(
             person=person,
             owner=user,
