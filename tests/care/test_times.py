@@ -71,7 +71,7 @@ def test_in_spanish_with_spanish_times():
         shown = meeting_time(
             TORONTO_THURSDAY_2PM, "Europe/Madrid", datetime(2026, 3, 2, 12, tzinfo=UTC), "es"
         )
-    assert shown.local == "Cada jueves, 20:00 a 21:00"
+    assert shown.local == "Cada jueves, de 20:00 a 21:00"
     assert shown.elsewhere == "14:00 en Toronto"
 
 

@@ -269,7 +269,9 @@ def test_the_journeys_key_pages_in_spanish(live_server, page, world):  # noqa: F
     page.get_by_role("heading", name=re.compile("Paso 2 de 6")).wait_for()
     first = page.locator(".option").first
     assert "En español" in first.inner_text() or "En Español" in first.inner_text()
-    assert re.search(r"Cada jueves, (19|20):00 a (20|21):00 su hora \(14:00 en Toronto\)", first.inner_text())
+    assert re.search(
+        r"Cada jueves, de (19|20):00 a (20|21):00 su hora \(14:00 en Toronto\)", first.inner_text()
+    )
     screenshots(page, "journey-es-options")
     page.get_by_label("Grupo Nueva Vida (en línea)").check()
     next_step(page, "Siguiente: a qué derivar")
@@ -284,6 +286,6 @@ def test_the_journeys_key_pages_in_spanish(live_server, page, world):  # noqa: F
     page.get_by_role("button", name="Enviar la derivación").click()
     page.get_by_text("Derivación enviada.").wait_for()
     screenshots(page, "journey-es-referral")
-    page.get_by_role("link", name=re.compile("^Registrar cómo fue")).first.click()
+    page.get_by_role("link", name=re.compile("^Registrar cómo le fue")).first.click()
     page.get_by_role("heading", name=re.compile("Registrar un seguimiento")).wait_for()
     screenshots(page, "journey-es-follow-up-record")
