@@ -1,6 +1,7 @@
 """Forms of the staff pages. Each one checks what a person filling it in can get wrong and says
 so in their words; the change itself is made by care.actions, which checks access again."""
 
+import dataclasses
 import datetime
 from typing import Any
 
@@ -597,30 +598,12 @@ class MattersForm(StaffForm):
 
     @staticmethod
     def initial_from(matters: Matters, barriers: list[str], note: str, remember: bool) -> dict[str, Any]:
-        return {
-            "approaches": matters.approaches,
-            "fellowship": matters.fellowship,
-            "spiritual": matters.spiritual,
-            "language": matters.language,
-            "gender": matters.gender,
-            "attendance": matters.attendance,
-            "on_moud": matters.on_moud,
-            "barriers": barriers,
-            "barrier_note": note,
-            "remember": remember,
-        }
+        return {**matters.as_json(), "barriers": barriers, "barrier_note": note, "remember": remember}
 
     def matters(self) -> Matters:
+        """The form's fields of the same names as Matters'."""
         data = self.cleaned_data
-        return Matters(
-            approaches=list(data["approaches"]),
-            fellowship=data["fellowship"],
-            spiritual=data["spiritual"],
-            language=data["language"],
-            gender=data["gender"],
-            on_moud=data["on_moud"],
-            attendance=data["attendance"],
-        )
+        return Matters(**{f.name: data[f.name] for f in dataclasses.fields(Matters)})
 
 
 class IntroductionForm(StaffForm):

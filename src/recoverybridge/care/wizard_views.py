@@ -140,10 +140,10 @@ def refer(request: HttpRequest, person_id: int) -> HttpResponse:
             _apply_matters(form, answers)
             actions.save_referral_draft(request.user, draft, answers, step="options")
             return HttpResponseRedirect(_step_url(draft, "options"))
-        return _render(request, "matters", person, None, answers, _matters_context(person, form), status=400)
+        return _render(request, "matters", person, None, answers, {"form": form}, status=400)
     actions.record_view(request.user, person, detail="referral wizard")
     form = MattersForm(initial=MattersForm.initial_from(answers.matters, [], "", False))
-    return _render(request, "matters", person, None, answers, _matters_context(person, form))
+    return _render(request, "matters", person, None, answers, {"form": form})
 
 
 @staff_page
@@ -205,10 +205,6 @@ def _apply_matters(form: MattersForm, answers: Answers) -> None:
         answers.visited.append("matters")
 
 
-def _matters_context(person: Person, form: MattersForm) -> dict[str, Any]:
-    return {"form": form}
-
-
 def matters_step(
     request: HttpRequest, draft: ReferralDraft, person: Person, answers: Answers
 ) -> HttpResponse:
@@ -217,13 +213,13 @@ def matters_step(
         if form.is_valid():
             _apply_matters(form, answers)
             return _go(request, draft, answers, "matters")
-        return _render(request, "matters", person, draft, answers, _matters_context(person, form), status=400)
+        return _render(request, "matters", person, draft, answers, {"form": form}, status=400)
     form = MattersForm(
         initial=MattersForm.initial_from(
             answers.matters, answers.barriers, answers.barrier_note, answers.remember
         )
     )
-    return _render(request, "matters", person, draft, answers, _matters_context(person, form))
+    return _render(request, "matters", person, draft, answers, {"form": form})
 
 
 def options_step(
