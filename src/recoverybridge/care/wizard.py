@@ -131,12 +131,10 @@ class Options:
     language_name: str
 
 
-def language_codes(hit: Hit) -> set[str]:
-    return {a.language_code for a in hit.meeting.attributes.all() if a.language_code}
-
-
-def _slugs(hit: Hit) -> set[str]:
-    return {a.slug for a in hit.meeting.attributes.all()}
+def _attributes(hit: Hit) -> tuple[set[str], set[str]]:
+    """The meeting's attribute slugs and language codes (attributes come prefetched by the search)."""
+    attributes = list(hit.meeting.attributes.all())
+    return {a.slug for a in attributes}, {a.language_code for a in attributes if a.language_code}
 
 
 class Adder(Protocol):
@@ -159,10 +157,11 @@ class Ranker:
         wanted = GENDER_ATTRIBUTE.get(self.matters.gender)  # type: ignore[call-overload]
         if wanted is None:
             return False
-        return ("men" if wanted == "women" else "women") in _slugs(hit)
+        return ("men" if wanted == "women" else "women") in _attributes(hit)[0]
 
-    def option(self, hit: Hit, approach: str, now: datetime.datetime, locale: str) -> Option:
+    def option(self, hit: Hit, approach: str, now: datetime.datetime) -> Option:
         meeting = hit.meeting
+        slugs, spoken = _attributes(hit)
         matters = self.matters
         score = 0
         reasons: list[str] = []
@@ -181,7 +180,6 @@ class Ranker:
                 add(4, _("Welcomes people on MOUD"))
             if approach == Approach.MEDICATION_ASSISTED:
                 add(3, _("A group for people on medication"))
-        spoken = language_codes(hit)
         rank = 0 if matters.language in spoken else (2 if spoken else 1)
         if rank == 0 and matters.language != "en":
             add(0, _("In %(language)s") % {"language": self.language})
@@ -189,7 +187,6 @@ class Ranker:
             add(5, _("%(fellowship)s, as they asked") % {"fellowship": meeting.fellowship.name})
         if approach in matters.approaches:
             add(4, _("%(kind)s, as they asked") % {"kind": Approach(approach).label})
-        slugs = _slugs(hit)
         if matters.spiritual == SpiritualPreference.SECULAR and (
             approach == Approach.SECULAR or "secular" in slugs
         ):
@@ -205,16 +202,14 @@ class Ranker:
         gender = GENDER_ATTRIBUTE.get(matters.gender)  # type: ignore[call-overload]
         if gender and gender in slugs:
             add(3, _("Women only") if gender == "women" else _("Men only"))
-        self.barrier_reasons(hit, approach, now, add)
+        self.barrier_reasons(hit, slugs, now, add)
         unwelcoming = matters.on_moud and meeting.moud_stance == MoudStance.NOT_WELCOMING
-        time = meeting_time(meeting, self.person.zone_name, now, locale)
-        return Option(hit, approach, score, reasons, rank, unwelcoming, time)
+        return Option(hit, approach, score, reasons, rank, unwelcoming)
 
-    def barrier_reasons(self, hit: Hit, approach: str, now: datetime.datetime, add: "Adder") -> None:
+    def barrier_reasons(self, hit: Hit, slugs: set[str], now: datetime.datetime, add: "Adder") -> None:
         meeting = hit.meeting
         barriers = self.barriers
         online = meeting.attendance_mode in ONLINE_MODES
-        slugs = _slugs(hit)
         if Barrier.TRANSPORT in barriers:
             if online:
                 add(4, _("Online: no travel needed"))
@@ -341,19 +336,18 @@ def options_for(
 
     language = language_name(matters.language)
     ranker = Ranker(person, matters, barriers, language)
-    locale = format_locale(person.zone_name)
     pool: dict[int, Option] = {}
     for result in results:
         for hit in result.hits:
             if hit.meeting.pk in pool or ranker.excluded(hit):
                 continue
-            pool[hit.meeting.pk] = ranker.option(hit, fellowships[hit.meeting.fellowship.slug], now, locale)
+            pool[hit.meeting.pk] = ranker.option(hit, fellowships[hit.meeting.fellowship.slug], now)
     kept = list(dict.fromkeys(keep))
     missing = [pk for pk in kept if pk not in pool]
     for meeting in active_meetings(missing).values():
         if meeting.fellowship.slug in fellowships:
             hit = Hit(meeting, None, _next(meeting, now))
-            pool[meeting.pk] = ranker.option(hit, fellowships[meeting.fellowship.slug], now, locale)
+            pool[meeting.pk] = ranker.option(hit, fellowships[meeting.fellowship.slug], now)
 
     ranked = sorted(pool.values(), key=_rank)
     chosen = ranked[:shown]
@@ -368,6 +362,10 @@ def options_for(
         # Told, and one shown (marked), so the worker can explain rather than it vanishing.
         chosen.append(next(o for o in ranked if o.not_welcoming))
     chosen.sort(key=_rank)
+    # Times only for what is shown: in the person's zone, as their region writes them.
+    locale = format_locale(person.zone_name)
+    for option in chosen:
+        option.time = meeting_time(option.hit.meeting, person.zone_name, now, locale)
     shown_approaches = {o.approach for o in chosen}
     approaches = [
         ApproachCount(a.value, str(a.label), counts.get(a.value, 0), a.value in shown_approaches)
