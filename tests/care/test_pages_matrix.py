@@ -239,3 +239,22 @@ def test_a_person_who_moves_team_takes_their_draft_out_of_reach(world, drafts, c
     world.pat.save()
     client.force_login(world.bob)
     assert client.get(f"/staff/referral-drafts/{drafts['pat'].pk}/matters/").status_code == 404
+
+
+@pytest.mark.parametrize("username", USERS)
+def test_starting_a_referral(world, client, username):
+    """Going on from the first step makes a draft for people in scope; anyone else gets a 404 and
+    no draft, as for any record out of scope."""
+    from recoverybridge.care.models import ReferralDraft
+    from tests.care.wizard_steps import matters_of
+
+    client.force_login(world.user(username))
+    for name in PEOPLE:
+        person = world.person(name)
+        response = client.post(f"/staff/people/{person.pk}/refer/", matters_of(person))
+        made = ReferralDraft.objects.filter(person=person, owner=world.user(username)).exists()
+        if name in SEES[username]:
+            assert response.status_code == 302 and made
+        else:
+            assert response.status_code == 404 and not made
+            assert person.reference.encode() not in response.content

@@ -100,6 +100,7 @@ def _render(
     status: int = 200,
 ) -> HttpResponse:
     number = STEPS.index(step) + 1
+    locale = format_locale(person.zone_name)
     base = {
         "person": person,
         "draft": draft,
@@ -110,10 +111,8 @@ def _render(
         "steps": _steps(draft, answers, step),
         "here": _step_url(draft, step) if draft else reverse("care:refer", args=[person.pk]),
         "previous": _step_url(draft, STEPS[number - 2]) if draft and number > 1 else "",
-        "locale": format_locale(person.zone_name),
-        "expires_on": long_date(timezone.localdate(draft.expires_at), format_locale(person.zone_name))
-        if draft
-        else "",
+        "locale": locale,
+        "expires_on": long_date(timezone.localdate(draft.expires_at), locale) if draft else "",
     }
     return render(request, f"care/wizard/{step}.html", {**base, **context}, status=status)
 
