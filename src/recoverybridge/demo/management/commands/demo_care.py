@@ -46,6 +46,9 @@ STRUCTURE = [
     ("Eastside Housing (demo)", OrganisationKind.HOUSING, [("Tenancy support", [("hugo", Role.CLINICIAN)])]),
     ("County Commissioning (demo)", OrganisationKind.COMMISSIONER, [("Commissioning", [("cora", Role.COMMISSIONER)])]),
 ]  # fmt: skip
+# Where the demo service works: its zone, and the middle of its people's homes.
+DEMO_ZONE = "Europe/London"
+DEMO_PLACE = (51.5074, -0.1278)
 # How demo follow-ups went: mostly went, some not yet or held up by something.
 DEMO_RESULTS = [
     FollowUpResult.ATTENDED,
@@ -87,7 +90,9 @@ class Command(BaseCommand):
         teams: dict[str, Team] = {}
         orgs: dict[str, Organisation] = {}
         for org_name, kind, org_teams in STRUCTURE:
-            org = Organisation.objects.create(name=org_name, kind=kind, area="Demo County")
+            org = Organisation.objects.create(
+                name=org_name, kind=kind, area="Demo County", time_zone=DEMO_ZONE
+            )
             orgs[org_name] = org
             for team_name, members in org_teams:
                 team = Team.objects.create(organisation=org, name=team_name, area="Demo County")
@@ -132,6 +137,10 @@ class Command(BaseCommand):
                 family_name=rng.choice(FAMILY),
                 date_of_birth=date(1960 + rng.randrange(45), rng.randrange(1, 13), rng.randrange(1, 29)),
                 preferred_language=rng.choice(["en", "en", "en", "es"]),
+                # Around London, where the generated directory has a busy cluster of meetings.
+                postcode="London",
+                latitude=DEMO_PLACE[0] + rng.uniform(-0.05, 0.05),
+                longitude=DEMO_PLACE[1] + rng.uniform(-0.08, 0.08),
                 spiritual_preference=rng.choice(SpiritualPreference.values),
                 on_moud=rng.random() < 0.3,
                 attendance_preference=rng.choice(AttendancePreference.values),
