@@ -57,6 +57,11 @@ def main() -> int:
     from recoverybridge.directory.generate import generate_directory
     from tests.care_world import build_world
 
+    from recoverybridge.directory.models import Attribute, AttributeMapping, Fellowship
+    from recoverybridge.directory.vocabulary import load_vocabulary
+
+    # PostgreSQL was flushed: put back the vocabulary that migrations load.
+    load_vocabulary(Fellowship, Attribute, AttributeMapping)
     started = time.perf_counter()
     generate_directory(args.meetings, seed=7)
     built = time.perf_counter() - started
@@ -85,7 +90,10 @@ def main() -> int:
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     with override_settings(STORAGES=plain_static):
-        for label, step in (("options page (the same answers)", "options"), ("check and send page", "review")):
+        for label, step in (
+            ("options page (the same answers)", "options"),
+            ("check and send page", "review"),
+        ):
             url = f"/staff/referral-drafts/{draft.pk}/{step}/"
 
             def get(url: str = url) -> None:
@@ -96,7 +104,9 @@ def main() -> int:
                 get()
             rows.append((label, p50, p95, str(len(captured))))
 
-    print(f"### Referral wizard, {vendor}: {args.meetings:,} meetings (built in {built:.0f} s), {args.runs} runs\n")
+    print(
+        f"### Referral wizard, {vendor}: {args.meetings:,} meetings (built in {built:.0f} s), {args.runs} runs\n"
+    )
     print("| what | p50 ms | p95 ms | queries |")
     print("|---|---|---|---|")
     for label, p50, p95, queries in rows:

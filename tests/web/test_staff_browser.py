@@ -69,7 +69,9 @@ def test_referral_wizard(live_server, page, world):  # noqa: F811
     screenshots(page, "staff-person")
     page.get_by_role("link", name="Refer", exact=True).click()
     page.get_by_role("heading", name=re.compile("Step 1 of 6")).wait_for()
-    assert page.get_by_label(re.compile("^On medication for opioid use disorder")).is_checked()  # from her record
+    assert page.get_by_label(
+        re.compile("^On medication for opioid use disorder")
+    ).is_checked()  # from her record
     page.get_by_role("button", name="Next: options to try").click()
     page.get_by_role("heading", name=re.compile("Step 2 of 6")).wait_for()
     # Every kind of group nearby is on the list; MOUD-welcoming first, the unwelcoming one marked, last.

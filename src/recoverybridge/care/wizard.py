@@ -69,6 +69,8 @@ from recoverybridge.directory.timing import next_occurrence, zone
 
 # How many options the step shows before parity adds the approaches still missing.
 SHOWN = 8
+# Candidates taken from each narrower search (a language, MOUD, online, an attribute...).
+NARROW = 12
 SPIRITUAL_APPROACHES = frozenset({Approach.TWELVE_STEP, Approach.FAITH_BASED, Approach.INDIGENOUS})
 GENDER_ATTRIBUTE = {GroupGenderPreference.WOMEN: "women", GroupGenderPreference.MEN: "men"}
 ONLINE_MODES = frozenset({AttendanceMode.ONLINE, AttendanceMode.HYBRID})
@@ -304,20 +306,21 @@ def options_for(
 
     main = search()
     results = [main]
+    # The narrower searches only need enough candidates to fill the top of the list.
     if matters.language and matters.language != "en":
-        results.append(search(language=matters.language, page_size=30))
+        results.append(search(language=matters.language, page_size=NARROW))
     if matters.on_moud or Barrier.MOUD_STIGMA in barriers:
-        results.append(search(moud_friendly=True, page_size=30))
+        results.append(search(moud_friendly=True, page_size=NARROW))
     gender = GENDER_ATTRIBUTE.get(matters.gender)  # type: ignore[call-overload]
     if gender:
-        results.append(search(attribute=[gender], page_size=30))
+        results.append(search(attribute=[gender], page_size=NARROW))
     if matters.fellowship in fellowships:
-        results.append(search(fellowship=[matters.fellowship], page_size=20))
+        results.append(search(fellowship=[matters.fellowship], page_size=NARROW))
     for approach in matters.approaches:
-        results.append(search(approach=approach, page_size=20))
+        results.append(search(approach=approach, page_size=NARROW))
     if near and (matters.attendance == AttendancePreference.ONLINE or barriers & ONLINE_HELPS):
         results.append(
-            search(lat=None, lon=None, mode=AttendanceMode.ONLINE.value, sort="next", page_size=30)
+            search(lat=None, lon=None, mode=AttendanceMode.ONLINE.value, sort="next", page_size=NARROW)
         )
     for barrier, attribute in (
         (Barrier.CHILDCARE, "childcare"),
@@ -325,9 +328,9 @@ def options_for(
         (Barrier.ACCESS, "wheelchair-access"),
     ):
         if barrier in barriers:
-            results.append(search(attribute=[attribute], page_size=20))
+            results.append(search(attribute=[attribute], page_size=NARROW))
     if Barrier.WORK_HOURS in barriers:
-        results.append(search(start_after=EVENING, page_size=30))
+        results.append(search(start_after=EVENING, page_size=NARROW))
     counts = {facet.value: facet.count for facet in main.facets.get("approach", [])}
     found = {fellowships[h.meeting.fellowship.slug] for r in results for h in r.hits}
     for approach, count in counts.items():
