@@ -50,13 +50,12 @@ def main() -> int:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext, override_settings
     from django.utils import timezone
+    from tests.care_world import build_world
 
     from recoverybridge.care import actions
     from recoverybridge.care.drafts import Answers, Matters
     from recoverybridge.care.wizard import options_for
     from recoverybridge.directory.generate import generate_directory
-    from tests.care_world import build_world
-
     from recoverybridge.directory.models import Attribute, AttributeMapping, Fellowship
     from recoverybridge.directory.vocabulary import load_vocabulary
 
