@@ -229,6 +229,8 @@ CONTENT_SECURITY_POLICY = {
 # Care coordination.
 # Follow-ups are scheduled this many days after a referral is sent.
 FOLLOW_UP_DAYS = [int(d) for d in env_list("FOLLOW_UP_DAYS", "7,28")]
+# An unfinished referral (the wizard's draft) is discarded this many days after it was last saved.
+REFERRAL_DRAFT_DAYS = int(os.environ.get("REFERRAL_DRAFT_DAYS", "7"))
 # Links in e-mails (reminders) point here, e.g. https://recoverybridge.example.org
 SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "RecoveryBridge <noreply@localhost>")

@@ -63,7 +63,7 @@ CASES = {
     "organisation sets status": (_bridge_referral, lambda w, r: actions.set_referral_status(w.bridge, r, TaskStatus.REJECTED), "update", "care.referral"),
     "business status": (_referral, lambda w, r: actions.set_business_status(w.bob, r, MutualAidMilestone.ATTENDED_FIRST), "update", "care.referral"),
     "assisted step": (_referral, lambda w, r: actions.record_assisted_step(w.bob, r, kind=AssistedStepKind.INTRODUCED, on=date(2026, 3, 3)), "create", "care.assistedstep"),
-    "complete follow-up": (_referral, lambda w, r: actions.complete_follow_up(w.bob, r.follow_ups.first(), outcome="fine"), "update", "care.followup"),
+    "complete follow-up": (_referral, lambda w, r: actions.complete_follow_up(w.bob, r.follow_ups.first(), result="not-yet", outcome="fine"), "update", "care.followup"),
     "start episode": (lambda w: None, lambda w, _: actions.start_episode(w.bob, w.pat, kind=EpisodeKind.DETOX, started_on=date(2026, 3, 1)), "create", "care.episode"),
     "end episode": (lambda w: actions.start_episode(w.bob, w.pat, kind=EpisodeKind.DETOX, started_on=date(2026, 3, 1)), lambda w, e: actions.end_episode(w.bob, e, ended_on=date(2026, 3, 8), end_reason=EpisodeEnd.COMPLETED), "update", "care.episode"),
     "log contact": (lambda w: None, lambda w, _: actions.log_contact(w.bob, w.pat, kind=ContactKind.PHONE, at=NOW, note="talked about NA"), "create", "care.contact"),

@@ -47,7 +47,9 @@ def test_work_queue_moves_with_the_clock(world):
 def test_completed_follow_ups_leave_the_queue(world):
     referral = refer(world)
     first = referral.follow_ups.order_by("due_on").first()
-    actions.complete_follow_up(world.bob, first, outcome="went to two meetings", now=NOW + timedelta(days=7))
+    actions.complete_follow_up(
+        world.bob, first, result="attended", outcome="went to two meetings", now=NOW + timedelta(days=7)
+    )
     assert queries.due_follow_ups(world.bob, date(2026, 3, 10)).count() == 0
 
 

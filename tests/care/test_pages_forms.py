@@ -42,6 +42,7 @@ PERSON = {
     "on_moud": "on",
     "attendance_preference": "in_person",
     "group_gender_preference": "women",
+    "time_zone": "Europe/London",
 }
 
 
@@ -266,23 +267,34 @@ def test_an_unknown_form_is_not_found(world, bob, referral):
 
 def test_completing_a_follow_up(world, bob, referral):
     follow_up = referral.follow_ups.order_by("due_on").first()
+    page = bob.get(f"/staff/follow-ups/{follow_up.pk}/?next=/staff/queue/")
+    assert page.status_code == 200 and "How did it go?" in page.content.decode()
     response = bob.post(
-        f"/staff/follow-ups/{follow_up.pk}/done/", {"outcome": "Went twice", "next": "/staff/queue/"}
+        f"/staff/follow-ups/{follow_up.pk}/?next=/staff/queue/",
+        {"result": "attended", "outcome": "Went twice"},
     )
     assert response.status_code == 302 and response["Location"] == "/staff/queue/"
     follow_up.refresh_from_db()
     assert follow_up.completed_at is not None and follow_up.outcome == "Went twice"
+    assert follow_up.result == "attended" and follow_up.reported_by == "worker"
 
 
 def test_completing_a_follow_up_badly(world, client, bob, referral):
     follow_up = referral.follow_ups.order_by("due_on").first()
-    assert bob.post(f"/staff/follow-ups/{follow_up.pk}/done/", {"outcome": "x" * 3000}).status_code == 302
-    assert (
-        bob.post(f"/staff/follow-ups/{follow_up.pk}/done/", {"next": "https://evil.example/"})["Location"]
-        == "/staff/queue/"
-    )
+    url = f"/staff/follow-ups/{follow_up.pk}/"
+    too_long = bob.post(url, {"result": "attended", "outcome": "x" * 3000})
+    assert too_long.status_code == 400 and "at most 2000 characters" in too_long.content.decode()
+    no_barrier = bob.post(url, {"result": "barrier", "outcome": "Missed the bus"})
+    assert no_barrier.status_code == 400 and "Tick what got in the way." in no_barrier.content.decode()
+    assert "Missed the bus</textarea>" in no_barrier.content.decode()  # nothing typed is lost
+    assert bob.post(url, {"result": "maybe"}).status_code == 400
+    follow_up.refresh_from_db()
+    assert follow_up.completed_at is None
+    evil = bob.post(url + "?next=https://evil.example/", {"result": "not-yet"})
+    assert evil["Location"] == f"/staff/referrals/{referral.pk}/"
     client.force_login(world.dave)  # another team: not found
     other = FollowUp.objects.exclude(pk=follow_up.pk).first()
-    assert client.post(f"/staff/follow-ups/{other.pk}/done/").status_code == 404
+    assert client.post(f"/staff/follow-ups/{other.pk}/", {"result": "attended"}).status_code == 404
+    assert client.get(f"/staff/follow-ups/{other.pk}/").status_code == 404
     other.refresh_from_db()
     assert other.completed_at is None

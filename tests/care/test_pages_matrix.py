@@ -50,6 +50,7 @@ PERSON_PAGES = (
     "takeaway",
     "related_edit",
     "related_remove",
+    "follow_up",
 )
 AUDIT_PAGES = ("audit", "audit_export")
 
@@ -111,6 +112,7 @@ def request(client: Client, page: str, person, referral):
         "takeaway": f"/staff/referrals/{referral.pk}/take-away.pdf",
         "related_edit": base + f"related/{person.related_people.get().pk}/edit/",
         "related_remove": base + f"related/{person.related_people.get().pk}/remove/",
+        "follow_up": f"/staff/follow-ups/{referral.follow_ups.order_by('due_on').first().pk}/",
     }[page]
     return client.get(url)
 
@@ -193,3 +195,78 @@ def test_dashboard_referrals_are_the_users_to_see(world, referrals, username):
     ).recent_referrals
     assert set(shown) <= set(Referral.objects.restrict(user))
     assert {r.person.given_name.lower() for r in shown} == SEES[username]
+
+
+# ---------------------------------------------------------------- the referral wizard's drafts
+
+DRAFT_STEPS = ("matters", "options", "target", "contact", "follow-up", "review")
+
+
+@pytest.fixture
+def drafts(world):
+    """Each person's referral, started by their own team's worker and not sent yet."""
+    by = {"pat": world.bob, "quinn": world.dave, "rowan": world.nina}
+    return {name: actions.start_referral_draft(by[name], world.person(name)) for name in PEOPLE}
+
+
+DRAFT_OWNER = {"pat": "bob", "quinn": "dave", "rowan": "nina"}
+
+
+@pytest.mark.parametrize("step", [*DRAFT_STEPS, "resume"])
+@pytest.mark.parametrize("username", USERS)
+def test_a_draft_is_its_workers_alone(world, drafts, client, username, step):
+    """Only the worker who started a draft opens it: a colleague on the same team, a manager or
+    anyone else gets a 404, as for a record out of scope, and nothing of the person leaks."""
+    client.force_login(world.user(username))
+    for name in PEOPLE:
+        draft = drafts[name]
+        url = f"/staff/referral-drafts/{draft.pk}/" + ("" if step == "resume" else f"{step}/")
+        response = client.get(url)
+        mine = DRAFT_OWNER[name] == username
+        assert response.status_code == (302 if mine and step == "resume" else 200 if mine else 404), (
+            name,
+            url,
+        )
+        if not mine:
+            assert world.person(name).reference.encode() not in response.content
+            if step != "resume":
+                assert client.post(url, {"go": "next"}).status_code == 404
+            assert client.post(f"/staff/referral-drafts/{draft.pk}/discard/").status_code == 404
+
+
+def test_a_colleague_starts_a_draft_of_their_own(world, drafts, client):
+    """Carol works with Pat too: "Refer" starts her own draft, never Bob's."""
+    client.force_login(world.carol)
+    assert client.get(f"/staff/people/{world.pat.pk}/refer/").status_code == 200  # the first step, afresh
+    client.force_login(world.bob)
+    response = client.get(f"/staff/people/{world.pat.pk}/refer/")
+    assert (
+        response.status_code == 302
+        and response["Location"] == f"/staff/referral-drafts/{drafts['pat'].pk}/matters/"
+    )
+
+
+def test_a_person_who_moves_team_takes_their_draft_out_of_reach(world, drafts, client):
+    world.pat.team = world.community
+    world.pat.save()
+    client.force_login(world.bob)
+    assert client.get(f"/staff/referral-drafts/{drafts['pat'].pk}/matters/").status_code == 404
+
+
+@pytest.mark.parametrize("username", USERS)
+def test_starting_a_referral(world, client, username):
+    """Going on from the first step makes a draft for people in scope; anyone else gets a 404 and
+    no draft, as for any record out of scope."""
+    from recoverybridge.care.models import ReferralDraft
+    from tests.care.wizard_steps import matters_of
+
+    client.force_login(world.user(username))
+    for name in PEOPLE:
+        person = world.person(name)
+        response = client.post(f"/staff/people/{person.pk}/refer/", matters_of(person))
+        made = ReferralDraft.objects.filter(person=person, owner=world.user(username)).exists()
+        if name in SEES[username]:
+            assert response.status_code == 302 and made
+        else:
+            assert response.status_code == 404 and not made
+            assert person.reference.encode() not in response.content

@@ -3,9 +3,10 @@ person on their own team, another team of their organisation and another organis
 In scope the change is made with exactly one audit event; out of scope the answer is 404
 and nothing changes. (tests/care/test_pages_matrix.py covers the pages themselves.)"""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from django.utils import timezone
 
 from recoverybridge.audit.models import AuditAction, AuditEvent
 from recoverybridge.care import actions
@@ -26,6 +27,8 @@ from tests.care.test_access_matrix import SEES
 from tests.care_world import make_person
 
 PEOPLE = ("pat", "quinn", "rowan")
+# A day for a planned or moved follow-up: soon, and on no follow-up's day already.
+LATER = (timezone.localdate() + timedelta(days=3)).isoformat()
 WORKER = {"pat": "bob", "quinn": "dave", "rowan": "nina"}
 
 
@@ -57,7 +60,9 @@ def records(world):
 def post_change(client, change, person, made):
     if change == "complete follow-up":
         follow_up = made["referral"].follow_ups.order_by("due_on").first()
-        return client.post(f"/staff/follow-ups/{follow_up.pk}/done/", {"outcome": "went twice"})
+        return client.post(
+            f"/staff/follow-ups/{follow_up.pk}/", {"result": "not-yet", "outcome": "next week"}
+        )
     if change == "revoke consent":
         return client.post(f"/staff/people/{person.pk}/consent/{made['consent'].pk}/revoke/")
     if change == "end episode":
@@ -89,6 +94,13 @@ def post_change(client, change, person, made):
             f"/staff/referrals/{made['referral'].pk}/",
             {"form": "status", "status-status": TaskStatus.CANCELLED, "status-reason": ""},
         )
+    if change == "plan follow-up":
+        return client.post(f"/staff/referrals/{made['referral'].pk}/follow-ups/", {"plan-due_on": LATER})
+    follow_up = made["referral"].follow_ups.order_by("due_on").first()
+    if change == "move follow-up":
+        return client.post(f"/staff/follow-ups/{follow_up.pk}/move/", {f"move-{follow_up.pk}-due_on": LATER})
+    if change == "remove follow-up":
+        return client.post(f"/staff/follow-ups/{follow_up.pk}/remove/")
     raise AssertionError(change)
 
 
@@ -109,6 +121,12 @@ def changed(change, person, made) -> bool:
         return not RelatedPerson.objects.filter(pk=made["related"].pk).exists()
     if change == "cancel referral":
         return Referral.objects.get(pk=made["referral"].pk).status == TaskStatus.CANCELLED
+    if change == "plan follow-up":
+        return FollowUp.objects.filter(referral=made["referral"]).count() == 3
+    if change == "move follow-up":
+        return FollowUp.objects.filter(referral=made["referral"], due_on=LATER).exists()
+    if change == "remove follow-up":
+        return FollowUp.objects.filter(referral=made["referral"]).count() == 1
     raise AssertionError(change)
 
 

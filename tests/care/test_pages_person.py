@@ -54,7 +54,7 @@ def test_the_timeline_shows_pats_whole_journey(world, client, pats_record):
     assert "SMART Recovery" in body and "Requested" in body and "Introduced to a member" in body
     assert "Talked about SMART meetings" in body
     assert "Active" in body and "Expired" in body and "Revoked" in body
-    assert body.count("Mark done") == 2  # the 7- and 28-day follow-ups
+    assert body.count("Record how it went") == 2  # the 7- and 28-day follow-ups
 
 
 def test_each_view_is_recorded_exactly_once(world, client, pats_record):

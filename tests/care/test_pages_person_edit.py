@@ -29,6 +29,7 @@ def details(world, person: Person, **change: object) -> dict[str, object]:
         "attendance_preference": person.attendance_preference,
         "group_gender_preference": person.group_gender_preference,
         "navigator": person.navigator_id or "",
+        "time_zone": person.zone_name,
     }
     if person.on_moud:
         data["on_moud"] = "on"

@@ -68,41 +68,40 @@ def test_referral_wizard(live_server, page, world):  # noqa: F811
     page.get_by_role("heading", name="Pat Example", level=1).wait_for()
     screenshots(page, "staff-person")
     page.get_by_role("link", name="Refer", exact=True).click()
-    page.get_by_role("heading", name=re.compile("Step 1 of 2")).wait_for()
-    # Every kind of group nearby is on the list; MOUD-welcoming first, the unwelcoming one marked.
+    page.get_by_role("heading", name=re.compile("Step 1 of 6")).wait_for()
+    assert page.get_by_label(
+        re.compile("^On medication for opioid use disorder")
+    ).is_checked()  # from her record
+    page.get_by_role("button", name="Next: options to try").click()
+    page.get_by_role("heading", name=re.compile("Step 2 of 6")).wait_for()
+    # Every kind of group nearby is on the list; MOUD-welcoming first, the unwelcoming one marked, last.
     for kind in ["Twelve-step", "Secular", "Faith-based", "Indigenous", "Medication-assisted", "Other"]:
         assert page.locator(".option .kind-label", has_text=kind).count() >= 1, kind
     names = page.locator(".option .check label").all_inner_texts()
-    assert names.index("Lewes Welcome NA") < names.index("Lewes AA 0")
+    assert names[0] == "Lewes Welcome NA" and names[-1] == "Lewes Old Timers AA"
     assert page.locator(".option-warn", has_text="Lewes Old Timers AA").count() == 1
     screenshots(page, "staff-refer-options")
 
     page.get_by_label("Ringmer SMART Recovery").check()
     page.get_by_label("Ringmer MARA").check()
     page.get_by_role("button", name="Next: what to refer to").click()
-    page.get_by_role("heading", name=re.compile("Step 2 of 2")).wait_for()
-
-    # To another organisation without consent: told clearly, with a way to record it.
-    page.get_by_label("Another organisation").check()
-    page.get_by_label("Organisation", exact=True).select_option(label="Bridge Peer Network")
-    page.get_by_role("button", name="Send referral").click()
-    page.get_by_role("alert").filter(has_text="Consent needed").wait_for()
-    assert page.get_by_role("link", name="Record their consent to share with this organisation").is_visible()
-    screenshots(page, "staff-refer-consent-needed")
-    assert not Referral.objects.exists()
-
-    # To the meeting they chose instead.
+    page.get_by_role("heading", name=re.compile("Step 3 of 6")).wait_for()
     page.get_by_label("Mutual-aid meeting").check()
     page.get_by_label("Meeting", exact=True).select_option(
         label="Ringmer MARA (Medication-Assisted Recovery Anonymous)"
     )
+    page.get_by_role("button", name="Next: contact with a member").click()
+    # The defaults will do: straight to checking and sending, by the list of steps.
+    page.get_by_role("link", name="Check and send").click()
+    page.get_by_role("heading", name=re.compile("Step 6 of 6")).wait_for()
     page.get_by_role("button", name="Send referral").click()
-    page.get_by_text("Referral sent. Follow-ups are in your work queue.").wait_for()
+    page.get_by_text("Referral sent.").wait_for()
     referral = Referral.objects.get()
     assert referral.status == TaskStatus.REQUESTED and referral.meeting.name == "Ringmer MARA"
     chosen = set(ReferralOption.objects.filter(chosen=True).values_list("meeting__name", flat=True))
     assert chosen == {"Ringmer SMART Recovery", "Ringmer MARA"}
     assert ReferralOption.objects.count() > 6
+    assert referral.follow_ups.count() == 2
     screenshots(page, "staff-referral")
 
     pdf = page.request.get(f"{live_server.url}/staff/referrals/{referral.pk}/take-away.pdf")
@@ -125,12 +124,16 @@ def test_work_queue(live_server, page, world):  # noqa: F811
     assert overdue.locator(".follow-up").count() == 1
     screenshots(page, "staff-queue")
 
-    overdue.get_by_label("Outcome").fill("Went to two meetings, liked it")
-    overdue.get_by_role("button", name=re.compile("Mark done")).click()
-    page.get_by_text("Follow-up marked as done.").wait_for()
+    overdue.get_by_role("link", name=re.compile("Record how it went")).click()
+    page.get_by_role("heading", name=re.compile("Record a follow-up")).wait_for()
+    page.get_by_label("Going regularly").check()
+    page.get_by_label("Note").fill("Went to two meetings, liked it")
+    page.get_by_role("button", name="Record follow-up").click()
+    page.get_by_text("Follow-up recorded.").wait_for()
+    page.get_by_role("heading", name="Work queue", level=1).wait_for()  # back where Bob was
     assert page.get_by_text("Nothing overdue.").is_visible()
     done = FollowUp.objects.get(completed_at__isnull=False)
-    assert done.outcome == "Went to two meetings, liked it"
+    assert (done.outcome, done.result) == ("Went to two meetings, liked it", "attending-regularly")
     screenshots(page, "staff-queue-done")
     assert User.objects.get(username="bob").is_active
 

@@ -8,7 +8,7 @@ Pass `now=` to control the clock (tests, imports); it defaults to the current ti
 import base64
 import datetime
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,21 +26,29 @@ from recoverybridge.accounts.actors import Actor, deny, require, signed_in
 from recoverybridge.audit import actions as audit
 from recoverybridge.audit import queries as trail
 from recoverybridge.audit.models import AuditAction
-from recoverybridge.care import fhir, queries, states
-from recoverybridge.care.errors import ConsentRequired, InvalidTransition, NoRecipient
+from recoverybridge.care import attendance, fhir, queries, states
+from recoverybridge.care.drafts import STEPS, Answers, Matters
+from recoverybridge.care.errors import ConsentRequired, DraftIncomplete, InvalidTransition, NoRecipient
 from recoverybridge.care.messages import Refusal, channel_states, person_zone
 from recoverybridge.care.models import (
     AssistedStep,
+    AssistedStepKind,
     Consent,
     Contact,
     Episode,
     FollowUp,
+    FollowUpResult,
+    IntroductionRequest,
+    IntroductionStatus,
     MutualAidMilestone,
     Person,
     Referral,
+    ReferralBarrier,
+    ReferralDraft,
     ReferralOption,
     ReferralTargetKind,
     RelatedPerson,
+    ReportedBy,
     TaskStatus,
 )
 from recoverybridge.directory.models import Fellowship, Meeting
@@ -63,6 +71,7 @@ PERSON_FIELDS = (
     "attendance_preference",
     "group_gender_preference",
     "navigator",
+    "time_zone",
 )
 SERVICE_KINDS = frozenset(
     {
@@ -373,14 +382,21 @@ def send_message(
 # ---------------------------------------------------------------- referrals
 
 
-def _schedule_follow_ups(referral: Referral, now: datetime.datetime) -> list[FollowUp]:
-    """Follow-ups at FOLLOW_UP_DAYS after the referral is sent, for the person's navigator
-    (or whoever referred them)."""
-    assignee_id = referral.person.navigator_id or referral.referred_by_id
-    today = timezone.localdate(now)
+def _assignee_id(referral: Referral) -> Any:
+    """Follow-ups go to the person's navigator, or to whoever referred them."""
+    return referral.person.navigator_id or referral.referred_by_id
+
+
+def _schedule_follow_ups(
+    referral: Referral, now: datetime.datetime, dates: Sequence[datetime.date] | None = None
+) -> list[FollowUp]:
+    """Follow-ups on the dates the worker planned; by default FOLLOW_UP_DAYS after it is sent."""
+    if dates is None:
+        today = timezone.localdate(now)
+        dates = [today + datetime.timedelta(days=days) for days in settings.FOLLOW_UP_DAYS]
     return FollowUp.objects.bulk_create(
-        FollowUp(referral=referral, assigned_to_id=assignee_id, due_on=today + datetime.timedelta(days=days))
-        for days in settings.FOLLOW_UP_DAYS
+        FollowUp(referral=referral, assigned_to_id=_assignee_id(referral), due_on=day)
+        for day in sorted(set(dates))
     )
 
 
@@ -395,6 +411,40 @@ def _consent_for(referral: Referral, now: datetime.datetime) -> Consent | None:
     return consent
 
 
+def _request_introduction(
+    user: User, referral: Referral, kind: str, note: str, matters: Matters | None, now: datetime.datetime
+) -> IntroductionRequest:
+    """ "Arrange contact with a member": what a match needs, taken from the referral and what matters."""
+    person = referral.person
+    fellowship = referral.fellowship or (referral.meeting.fellowship if referral.meeting else None)
+    preferred = matters.approaches[0] if matters and matters.approaches else ""
+    introduction = IntroductionRequest.objects.create(
+        referral=referral,
+        kind=kind,
+        fellowship=fellowship,
+        approach=fellowship.approach if fellowship else preferred,
+        language=matters.language if matters else person.preferred_language,
+        group_gender=matters.gender if matters else person.group_gender_preference,
+        on_moud=matters.on_moud if matters else person.on_moud,
+        attendance=matters.attendance if matters else person.attendance_preference,
+        note=note,
+        requested_at=now,
+        requested_by=user,
+    )
+    audit.record(
+        user,
+        AuditAction.CREATE,
+        introduction,
+        person=person,
+        changes=audit.diff(
+            {},
+            audit.snapshot(introduction, ("referral", "kind", "fellowship", "approach", "language", "note")),
+        ),
+        at=now,
+    )
+    return introduction
+
+
 def create_referral(
     actor: Actor,
     person: Person,
@@ -407,9 +457,17 @@ def create_referral(
     presented: Iterable[Meeting] = (),
     chosen: Iterable[Meeting] = (),
     submit: bool = True,
+    matters: Matters | None = None,
+    barriers: Iterable[str] = (),
+    barrier_note: str = "",
+    introduction: str = "",
+    introduction_note: str = "",
+    follow_up_dates: Sequence[datetime.date] | None = None,
     now: datetime.datetime | None = None,
 ) -> Referral:
-    """Refer a person: records every option presented and the ones they chose to try.
+    """Refer a person: records every option presented and the ones they chose to try, what
+    mattered to them and what may get in their way (coded), contact with a member if they want
+    it, and follow-ups on the planned dates (FOLLOW_UP_DAYS after sending by default).
 
     `submit=False` keeps it a draft (nothing disclosed, no follow-ups); otherwise it is
     requested at once, which needs consent when it goes to another organisation.
@@ -427,8 +485,11 @@ def create_referral(
         raise ValueError("a referral to a group names the fellowship")
     if target_kind in SERVICE_KINDS and target_organisation is None:
         raise ValueError("a referral to a service names the organisation")
+    if follow_up_dates and min(follow_up_dates) < timezone.localdate(now):
+        raise ValueError("a follow-up cannot be planned in the past")
     if meeting is not None:
         presented_ids.add(meeting.pk)
+    barrier_codes = sorted(set(barriers))
     with transaction.atomic():
         referral = Referral(
             person=person,
@@ -440,6 +501,8 @@ def create_referral(
             target_organisation=target_organisation,
             reason=reason,
             status=TaskStatus.REQUESTED if submit else TaskStatus.DRAFT,
+            matters=matters.as_json() if matters else {},
+            barrier_note=barrier_note,
             authored_on=now,
         )
         if submit:
@@ -449,8 +512,10 @@ def create_referral(
             ReferralOption(referral=referral, meeting_id=pk, chosen=pk in chosen_ids)
             for pk in sorted(presented_ids)
         )
+        ReferralBarrier.objects.bulk_create(ReferralBarrier(referral=referral, code=c) for c in barrier_codes)
+        follow_ups: list[FollowUp] = []
         if submit:
-            _schedule_follow_ups(referral, now)
+            follow_ups = _schedule_follow_ups(referral, now, follow_up_dates)
         detail = "referral sent" if submit else "referral drafted"
         if referral.consent_id:
             detail += f"; disclosed to organisation {referral.target_organisation_id} under consent {referral.consent_id}"
@@ -468,11 +533,17 @@ def create_referral(
                     ),
                     "options_presented": sorted(presented_ids),
                     "options_chosen": sorted(chosen_ids),
+                    "matters": referral.matters,
+                    "barriers": barrier_codes,
+                    "note": barrier_note,
+                    "follow_ups": [f.due_on for f in follow_ups],
                 },
             ),
             detail=detail,
             at=now,
         )
+        if introduction:
+            _request_introduction(user, referral, introduction, introduction_note, matters, now)
     return referral
 
 
@@ -483,6 +554,40 @@ def _visible(
     if organisation is not None:
         return Referral.objects.received_by([organisation.pk], now)
     return Referral.objects.restrict(user, "view", now=now)
+
+
+def _transition(
+    referral: Referral,
+    status: str,
+    *,
+    user: User | None,
+    organisation: Organisation | None = None,
+    reason: str = "",
+    now: datetime.datetime,
+) -> None:
+    """Move a locked referral to `status` (checked by the caller) and write its audit row."""
+    old = referral.status
+    fields = ["status", "status_reason", "updated_at"]
+    if old == TaskStatus.DRAFT and status == TaskStatus.REQUESTED:
+        referral.consent = _consent_for(referral, now)
+        referral.authored_on = now
+        fields += ["consent", "authored_on"]
+        _schedule_follow_ups(referral, now)
+    referral.status = status
+    referral.status_reason = reason
+    referral.save(update_fields=fields)
+    changes: dict[str, dict[str, Any]] = {"status": {"old": old, "new": status}}
+    if reason:
+        changes["status_reason"] = {"old": "", "new": reason}
+    audit.record(
+        user,
+        AuditAction.UPDATE,
+        referral,
+        person=referral.person_id,
+        actor_organisation=organisation,
+        changes=changes,
+        at=now,
+    )
 
 
 def set_referral_status(
@@ -512,28 +617,33 @@ def set_referral_status(
                 "the receiving organisation" if status in states.PERFORMER_STATUSES else "the referring team"
             )
             raise PermissionDenied(f"Only {side} may set a referral to {status}.")
-        old = referral.status
-        fields = ["status", "status_reason", "updated_at"]
-        if old == TaskStatus.DRAFT and status == TaskStatus.REQUESTED:
-            referral.consent = _consent_for(referral, now)
-            referral.authored_on = now
-            fields += ["consent", "authored_on"]
-            _schedule_follow_ups(referral, now)
-        referral.status = status
-        referral.status_reason = reason
-        referral.save(update_fields=fields)
-        audit.record(
-            user,
-            AuditAction.UPDATE,
-            referral,
-            person=referral.person_id,
-            actor_organisation=organisation,
-            changes={"status": {"old": old, "new": status}, "status_reason": {"old": "", "new": reason}}
-            if reason
-            else {"status": {"old": old, "new": status}},
-            at=now,
-        )
+        _transition(referral, status, user=user, organisation=organisation, reason=reason, now=now)
     return referral
+
+
+def _set_milestone(
+    referral: Referral,
+    milestone: str,
+    *,
+    user: User | None,
+    organisation: Organisation | None = None,
+    now: datetime.datetime,
+) -> None:
+    """Set a locked referral's milestone and write its audit row (nothing when it is already set)."""
+    old = referral.business_status
+    if old == milestone:
+        return
+    referral.business_status = milestone
+    referral.save(update_fields=["business_status", "updated_at"])
+    audit.record(
+        user,
+        AuditAction.UPDATE,
+        referral,
+        person=referral.person_id,
+        actor_organisation=organisation,
+        changes={"business_status": {"old": old, "new": milestone}},
+        at=now,
+    )
 
 
 def set_business_status(
@@ -561,20 +671,7 @@ def set_business_status(
         raise InvalidTransition("A draft or mistaken referral has no milestones.")
     with transaction.atomic():
         referral = Referral.objects.select_for_update().get(pk=referral.pk)
-        old = referral.business_status
-        if old == milestone:
-            return referral
-        referral.business_status = milestone
-        referral.save(update_fields=["business_status", "updated_at"])
-        audit.record(
-            user,
-            AuditAction.UPDATE,
-            referral,
-            person=referral.person_id,
-            actor_organisation=organisation,
-            changes={"business_status": {"old": old, "new": milestone}},
-            at=now,
-        )
+        _set_milestone(referral, milestone, user=user, organisation=organisation, now=now)
     return referral
 
 
@@ -587,8 +684,9 @@ def record_assisted_step(
     note: str = "",
     now: datetime.datetime | None = None,
 ) -> AssistedStep:
-    """Introduced to a member, or accompanied to a meeting."""
+    """Introduced to a member (which fulfils a request for contact with one), or accompanied to a meeting."""
     user = require(actor, "referral.request", referral, referral.person, "update this referral")
+    now = _now(now)
     with transaction.atomic():
         step = AssistedStep.objects.create(referral=referral, kind=kind, on=on, by=user, note=note)
         audit.record(
@@ -597,34 +695,389 @@ def record_assisted_step(
             step,
             person=referral.person_id,
             changes=audit.diff({}, {"referral": referral.pk, "kind": kind, "on": on, "note": note}),
-            at=_now(now),
+            at=now,
         )
+        if kind == AssistedStepKind.INTRODUCED:
+            requested = (
+                IntroductionRequest.objects.select_for_update()
+                .filter(referral=referral, status=IntroductionStatus.REQUESTED)
+                .first()
+            )
+            if requested is not None:
+                requested.status = IntroductionStatus.INTRODUCED
+                requested.save(update_fields=["status"])
+                audit.record(
+                    user,
+                    AuditAction.UPDATE,
+                    requested,
+                    person=referral.person_id,
+                    changes={
+                        "status": {"old": IntroductionStatus.REQUESTED, "new": IntroductionStatus.INTRODUCED}
+                    },
+                    at=now,
+                )
     return step
 
 
-def complete_follow_up(
-    actor: Actor, follow_up: FollowUp, *, outcome: str = "", now: datetime.datetime | None = None
+# ---------------------------------------------------------------- follow-ups
+
+
+def plan_follow_up(
+    actor: Actor, referral: Referral, *, due_on: datetime.date, now: datetime.datetime | None = None
 ) -> FollowUp:
-    user = require(
-        actor, "followup.complete", follow_up, follow_up.referral.person, "complete this follow-up"
-    )
+    """Another follow-up of a sent referral, on a day from today on."""
+    user = require(actor, "referral.request", referral, referral.person, "plan a follow-up of this referral")
     now = _now(now)
+    if due_on < timezone.localdate(now):
+        raise ValueError("a follow-up cannot be planned in the past")
+    if referral.status in (TaskStatus.DRAFT, TaskStatus.ENTERED_IN_ERROR):
+        raise InvalidTransition("Follow-ups are planned once a referral is sent.")
     with transaction.atomic():
-        follow_up = FollowUp.objects.select_for_update().get(pk=follow_up.pk)
-        if follow_up.completed_at is not None:
+        follow_up = FollowUp.objects.create(
+            referral=referral, assigned_to_id=_assignee_id(referral), due_on=due_on
+        )
+        audit.record(
+            user,
+            AuditAction.CREATE,
+            follow_up,
+            person=referral.person_id,
+            changes=audit.diff({}, audit.snapshot(follow_up, ("referral", "due_on", "assigned_to"))),
+            at=now,
+        )
+    return follow_up
+
+
+def _open_follow_up(follow_up: FollowUp) -> FollowUp:
+    """The follow-up, locked, while still open; InvalidTransition once done (or gone)."""
+    found = FollowUp.objects.select_for_update().filter(pk=follow_up.pk, completed_at__isnull=True).first()
+    if found is None:
+        raise InvalidTransition("That follow-up has been done already.")
+    return found
+
+
+def move_follow_up(
+    actor: Actor, follow_up: FollowUp, *, due_on: datetime.date, now: datetime.datetime | None = None
+) -> FollowUp:
+    person = follow_up.referral.person
+    user = require(actor, "followup.complete", follow_up, person, "move this follow-up")
+    now = _now(now)
+    if due_on < timezone.localdate(now):
+        raise ValueError("a follow-up cannot be moved into the past")
+    with transaction.atomic():
+        follow_up = _open_follow_up(follow_up)
+        old = follow_up.due_on
+        if old == due_on:
             return follow_up
-        follow_up.completed_at = now
-        follow_up.outcome = outcome
-        follow_up.save(update_fields=["completed_at", "outcome"])
+        follow_up.due_on = due_on
+        # A reminder is due again on the new day.
+        follow_up.reminder_sent_at = None
+        follow_up.save(update_fields=["due_on", "reminder_sent_at"])
         audit.record(
             user,
             AuditAction.UPDATE,
             follow_up,
-            person=follow_up.referral.person_id,
-            changes={"completed_at": {"old": None, "new": now}, "outcome": {"old": "", "new": outcome}},
+            person=person,
+            changes={"due_on": {"old": old, "new": due_on}},
             at=now,
         )
     return follow_up
+
+
+def remove_follow_up(actor: Actor, follow_up: FollowUp, *, now: datetime.datetime | None = None) -> None:
+    """Take an open follow-up off the plan (a done one is part of the record and stays)."""
+    person = follow_up.referral.person
+    user = require(actor, "followup.complete", follow_up, person, "remove this follow-up")
+    with transaction.atomic():
+        follow_up = _open_follow_up(follow_up)
+        audit.record(
+            user,
+            AuditAction.DELETE,
+            follow_up,
+            person=person,
+            changes={"due_on": {"old": follow_up.due_on, "new": None}},
+            detail="follow-up removed",
+            at=_now(now),
+        )
+        follow_up.delete()
+
+
+def record_follow_up_result(
+    follow_up: FollowUp,
+    *,
+    result: str,
+    barriers: Iterable[str] = (),
+    outcome: str = "",
+    reported_by: str,
+    user: User | None,
+    now: datetime.datetime,
+) -> FollowUp:
+    """Record how it went and move the referral on (care.attendance), in one transaction.
+
+    The caller has established who may say so: `user` (a worker, checked by complete_follow_up),
+    or nobody signed in when the person answers through their own private link
+    (reported_by=PERSON). A follow-up already done is left as it is."""
+    if result not in FollowUpResult.values:
+        raise ValueError(f"unknown result {result!r}")
+    codes = sorted(set(barriers)) if result in attendance.WITH_BARRIERS else []
+    if result == FollowUpResult.BARRIER and not codes:
+        raise ValueError("say what got in the way")
+    with transaction.atomic():
+        follow_up = FollowUp.objects.select_for_update().get(pk=follow_up.pk)
+        if follow_up.completed_at is not None:
+            return follow_up
+        referral = (
+            # Only the referral's row is locked (PostgreSQL cannot lock the nullable side of a join).
+            Referral.objects.select_for_update(of=("self",))
+            .select_related("team", "person", "target_organisation")
+            .get(pk=follow_up.referral_id)
+        )
+        follow_up.completed_at = now
+        follow_up.outcome = outcome
+        follow_up.result = result
+        follow_up.reported_by = reported_by
+        follow_up.save(update_fields=["completed_at", "outcome", "result", "reported_by"])
+        ReferralBarrier.objects.bulk_create(
+            ReferralBarrier(referral=referral, follow_up=follow_up, code=code) for code in codes
+        )
+        audit.record(
+            user,
+            AuditAction.UPDATE,
+            follow_up,
+            person=referral.person_id,
+            changes={
+                "completed_at": {"old": None, "new": now},
+                "result": {"old": "", "new": result},
+                "barriers": {"old": [], "new": codes},
+                "outcome": {"old": "", "new": outcome},
+            },
+            detail=f"reported by {reported_by}",
+            at=now,
+        )
+        if user is not None:
+            performs = bool(states.allowed_statuses(user, referral, now) & states.PERFORMER_STATUSES)
+        else:
+            performs = referral.target_organisation_id in (None, referral.team.organisation_id)
+        following = attendance.follow(
+            referral.status,
+            referral.business_status,
+            result,
+            mutual_aid=referral.has_milestones,
+            performs=performs,
+        )
+        reason = str(FollowUpResult(result).label)
+        for status in following.statuses:
+            _transition(referral, status, user=user, reason=reason, now=now)
+        if following.milestone is not None:
+            _set_milestone(referral, following.milestone, user=user, now=now)
+    return follow_up
+
+
+def complete_follow_up(
+    actor: Actor,
+    follow_up: FollowUp,
+    *,
+    result: str,
+    barriers: Iterable[str] = (),
+    outcome: str = "",
+    now: datetime.datetime | None = None,
+) -> FollowUp:
+    """The worker records how it went (from talking with the person)."""
+    user = require(
+        actor, "followup.complete", follow_up, follow_up.referral.person, "complete this follow-up"
+    )
+    return record_follow_up_result(
+        follow_up,
+        result=result,
+        barriers=barriers,
+        outcome=outcome,
+        reported_by=ReportedBy.WORKER,
+        user=user,
+        now=_now(now),
+    )
+
+
+# ---------------------------------------------------------------- the referral wizard's drafts
+
+
+def _draft_expiry(now: datetime.datetime) -> datetime.datetime:
+    return now + datetime.timedelta(days=settings.REFERRAL_DRAFT_DAYS)
+
+
+def start_referral_draft(
+    actor: Actor, person: Person, *, now: datetime.datetime | None = None
+) -> ReferralDraft:
+    """The user's draft referral of this person: the one they started (a second tab, a double
+    click), or a new one starting from their record's preferences (an expired draft not yet
+    cleaned up is replaced)."""
+    user = require(actor, "person.change", person, person, "refer this person")
+    now = _now(now)
+    with transaction.atomic():
+        current = ReferralDraft.objects.select_for_update().filter(person=person, owner=user).first()
+        if current is not None and current.expires_at > now:
+            return current
+        if current is not None:
+            audit.record(
+                user, AuditAction.DELETE, current, person=person, detail="referral draft expired", at=now
+            )
+            current.delete()
+        draft = ReferralDraft.objects.create(
+            person=person,
+            owner=user,
+            step=STEPS[0],
+            answers=Answers.start(person).as_json(),
+            started_at=now,
+            saved_at=now,
+            expires_at=_draft_expiry(now),
+        )
+        audit.record(user, AuditAction.CREATE, draft, person=person, detail="referral draft started", at=now)
+    return draft
+
+
+# Parts of the answers that hold free text: the trail records that they changed, not what they say.
+DRAFT_TEXT = frozenset({"barrier_note", "introduction_note"})
+
+
+def _draft_changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    changes: dict[str, dict[str, Any]] = {}
+    for key, value in new.items():
+        before = old.get(key)
+        if key == "target" and isinstance(value, dict):
+            before_target = before if isinstance(before, dict) else {}
+            if before_target.get("reason") != value.get("reason"):
+                changes["reason"] = {"old": before_target.get("reason"), "new": value.get("reason")}
+            value = {k: v for k, v in value.items() if k != "reason"}
+            before = {k: v for k, v in before_target.items() if k != "reason"}
+        if before != value:
+            changes["note" if key in DRAFT_TEXT else key] = {"old": before, "new": value}
+    return changes
+
+
+def save_referral_draft(
+    actor: Actor, draft: ReferralDraft, answers: Answers, *, step: str, now: datetime.datetime | None = None
+) -> ReferralDraft:
+    """Keep the answers so far; `step` is where the worker will carry on. Saving extends the draft's
+    life to REFERRAL_DRAFT_DAYS from now."""
+    if step not in STEPS:
+        raise ValueError(f"unknown step {step!r}")
+    user = require(actor, "referraldraft.change", draft, draft.person, "change this referral draft")
+    now = _now(now)
+    with transaction.atomic():
+        draft = ReferralDraft.objects.select_for_update().get(pk=draft.pk)
+        new = answers.as_json()
+        changes = _draft_changes(draft.answers, new)
+        draft.answers = new
+        draft.step = step
+        draft.saved_at = now
+        draft.expires_at = _draft_expiry(now)
+        draft.save(update_fields=["answers", "step", "saved_at", "expires_at"])
+        if changes:
+            audit.record(user, AuditAction.UPDATE, draft, person=draft.person_id, changes=changes, at=now)
+    return draft
+
+
+def discard_referral_draft(
+    actor: Actor, draft: ReferralDraft, *, now: datetime.datetime | None = None
+) -> None:
+    user = require(actor, "referraldraft.change", draft, draft.person, "discard this referral draft")
+    with transaction.atomic():
+        audit.record(
+            user,
+            AuditAction.DELETE,
+            draft,
+            person=draft.person_id,
+            detail="referral draft discarded",
+            at=_now(now),
+        )
+        ReferralDraft.objects.filter(pk=draft.pk).delete()
+
+
+def send_referral_draft(
+    actor: Actor, draft: ReferralDraft, *, now: datetime.datetime | None = None
+) -> Referral:
+    """Send the referral the draft describes, and discard the draft, in one transaction.
+
+    Raises DraftIncomplete (which step needs what) or ConsentRequired; the draft is then kept
+    as it was."""
+    user = require(actor, "referraldraft.change", draft, draft.person, "send this referral draft")
+    now = _now(now)
+    person = draft.person
+    answers = Answers.from_json(draft.answers, person)
+    meetings = queries.active_meetings(
+        [*answers.presented, *answers.chosen, *filter(None, [answers.target.meeting])]
+    )
+    today = timezone.localdate(now)
+    problems = answers.problems(today, set(meetings))
+    if problems:
+        raise DraftIncomplete(problems)
+    target = answers.target
+    organisation = (
+        queries.recipients().filter(pk=target.organisation).first() if target.organisation else None
+    )
+    fellowship = Fellowship.objects.filter(pk=target.fellowship).first() if target.fellowship else None
+    with transaction.atomic():
+        referral = create_referral(
+            user,
+            person,
+            target_kind=target.kind,
+            meeting=meetings.get(target.meeting)
+            if target.kind == ReferralTargetKind.MEETING and target.meeting
+            else None,
+            fellowship=fellowship if target.kind == ReferralTargetKind.FELLOWSHIP else None,
+            target_organisation=organisation if target.kind in SERVICE_KINDS else None,
+            reason=target.reason,
+            presented=[meetings[pk] for pk in answers.presented if pk in meetings],
+            chosen=[meetings[pk] for pk in answers.chosen if pk in meetings],
+            matters=answers.matters,
+            barriers=answers.barriers,
+            barrier_note=answers.barrier_note,
+            introduction=answers.introduction,
+            introduction_note=answers.introduction_note,
+            follow_up_dates=answers.follow_up_dates(today),
+            now=now,
+        )
+        if answers.remember:
+            matters = answers.matters
+            update_person(
+                user,
+                person,
+                spiritual_preference=matters.spiritual,
+                preferred_language=matters.language,
+                group_gender_preference=matters.gender,
+                on_moud=matters.on_moud,
+                attendance_preference=matters.attendance,
+                now=now,
+            )
+        audit.record(
+            user,
+            AuditAction.DELETE,
+            draft,
+            person=person,
+            detail=f"referral draft sent as referral {referral.pk}",
+            at=now,
+        )
+        ReferralDraft.objects.filter(pk=draft.pk).delete()
+    return referral
+
+
+def discard_expired_referral_drafts(*, now: datetime.datetime | None = None) -> int:
+    """Delete the drafts nobody has saved for REFERRAL_DRAFT_DAYS (the daily task); each deletion
+    is in the trail. Returns how many."""
+    now = _now(now)
+    with transaction.atomic():
+        expired = list(ReferralDraft.objects.select_for_update().filter(expires_at__lte=now))
+        audit.record_many(
+            audit.event(
+                None,
+                AuditAction.DELETE,
+                draft,
+                person=draft.person_id,
+                detail="referral draft expired",
+                at=now,
+            )
+            for draft in expired
+        )
+        ReferralDraft.objects.filter(pk__in=[d.pk for d in expired]).delete()
+    return len(expired)
 
 
 # ---------------------------------------------------------------- journeys

@@ -20,3 +20,11 @@ class InvalidTransition(ValueError):
 
 class NoRecipient(ValueError):
     """The referral goes to no organisation (a meeting or group only), so there is nobody to export to."""
+
+
+class DraftIncomplete(ValueError):
+    """A referral draft cannot be sent yet: `problems` says which step needs what."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(message for _step, message in problems))
+        self.problems = problems

@@ -1,6 +1,7 @@
 """Forms of the staff pages. Each one checks what a person filling it in can get wrong and says
 so in their words; the change itself is made by care.actions, which checks access again."""
 
+import dataclasses
 import datetime
 from typing import Any
 
@@ -9,17 +10,25 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from recoverybridge.care.attendance import WITH_BARRIERS
+from recoverybridge.care.drafts import MAX_FOLLOW_UPS, Matters
 from recoverybridge.care.models import (
+    FACILITATION_BARRIERS,
+    MUTUAL_AID,
     AssistedStepKind,
     AttendancePreference,
+    Barrier,
     ConsentPurpose,
     ContactKind,
     Episode,
     EpisodeEnd,
     EpisodeKind,
+    FollowUpResult,
     GroupGenderPreference,
+    IntroductionKind,
     MutualAidMilestone,
     Person,
     ReferralTargetKind,
@@ -27,10 +36,12 @@ from recoverybridge.care.models import (
     SpiritualPreference,
     TaskStatus,
 )
-from recoverybridge.directory.models import Fellowship
+from recoverybridge.care.queries import recipients
+from recoverybridge.directory.models import Approach, Attribute, AttributeCategory, Fellowship
 from recoverybridge.directory.places import find_place
 from recoverybridge.messaging import phones
-from recoverybridge.organisations.models import Organisation, OrganisationKind, Team
+from recoverybridge.organisations.models import Organisation, Team
+from recoverybridge.organisations.zones import available_zones
 
 
 class DateInput(forms.DateInput):
@@ -68,6 +79,32 @@ class UserChoiceField(forms.ModelChoiceField):
         return obj.get_full_name() or obj.get_username()
 
 
+def language_choices() -> list[tuple[Any, Any]]:
+    """The site's languages first, then every language meetings in the directory are held in."""
+    site = list(settings.LANGUAGES)
+    spoken = {code for code, _name in site}
+    current = get_language() or "en"
+    others = sorted(
+        (
+            (a.language_code, a.name_in(current))
+            for a in Attribute.objects.filter(category=AttributeCategory.LANGUAGE).exclude(language_code="")
+            if a.language_code not in spoken
+        ),
+        key=lambda choice: choice[1],
+    )
+    return [(_("Languages of this site"), site), (_("Other languages"), others)]
+
+
+def zone_choices() -> list[tuple[str, Any]]:
+    """IANA zones grouped by continent, each shown by its city ("Toronto")."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for name in available_zones():
+        region, _sep, rest = name.partition("/")
+        if rest:
+            groups.setdefault(region, []).append((name, rest.replace("_", " ").replace("/", " / ")))
+    return [("UTC", "UTC"), *groups.items()]
+
+
 class PersonForm(StaffForm):
     team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), empty_label=None)
     given_name = forms.CharField(label=_("Given name"), max_length=120)
@@ -87,7 +124,16 @@ class PersonForm(StaffForm):
         required=False,
         help_text=_("Used to find meetings near them. Leave empty to look at online meetings only."),
     )
-    preferred_language = forms.ChoiceField(label=_("Preferred language"), choices=settings.LANGUAGES)
+    preferred_language = forms.ChoiceField(
+        label=_("Preferred language"),
+        help_text=_(
+            "Meetings in this language are offered first; the take-away list is in it when the site speaks it."
+        ),
+    )
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        help_text=_("Where they live: meeting times and follow-ups are shown in this zone."),
+    )
     spiritual_preference = forms.ChoiceField(
         label=_("Secular or spiritual"), choices=SpiritualPreference.choices
     )
@@ -105,10 +151,21 @@ class PersonForm(StaffForm):
         label=_("Navigator"), queryset=User.objects.none(), required=False, empty_label=_("Nobody yet")
     )
 
-    def __init__(self, *args: Any, teams: QuerySet[Team], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, teams: QuerySet[Team], worker: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = teams.select_related("organisation")  # type: ignore[attr-defined]
+        teams = teams.select_related("organisation")
+        self.fields["team"].queryset = teams  # type: ignore[attr-defined]
         self.fields["navigator"].queryset = _users_of(teams)  # type: ignore[attr-defined]
+        self.fields["preferred_language"].choices = language_choices()  # type: ignore[attr-defined]
+        self.fields["time_zone"].choices = zone_choices()  # type: ignore[attr-defined]
+        if worker is not None and "navigator" not in self.initial:
+            # Whoever takes them in is their navigator, unless they choose someone else (or nobody).
+            self.initial["navigator"] = (
+                _users_of(teams).filter(pk=worker.pk).values_list("pk", flat=True).first()
+            )
+        if "time_zone" not in self.initial:
+            first = teams.first()
+            self.initial["time_zone"] = first.zone_name if first else settings.TIME_ZONE
 
     def clean_phone(self) -> str:
         """The number in E.164 form (+447400123456), whichever way it was typed."""
@@ -174,6 +231,7 @@ class PersonForm(StaffForm):
             "attendance_preference": data["attendance_preference"],
             "group_gender_preference": data["group_gender_preference"],
             "navigator": data["navigator"],
+            "time_zone": data["time_zone"],
         }
 
 
@@ -196,6 +254,7 @@ class PersonEditForm(PersonForm):
             "attendance_preference": person.attendance_preference,
             "group_gender_preference": person.group_gender_preference,
             "navigator": person.navigator_id,
+            "time_zone": person.zone_name,
         }
         super().__init__(*args, teams=teams, initial=initial, **kwargs)
 
@@ -214,7 +273,10 @@ class PersonEditForm(PersonForm):
         return super().locate(place_text)
 
     def action_kwargs(self) -> dict[str, Any]:
-        return {"team": self.cleaned_data["team"], **self.person_fields()}
+        fields = self.person_fields()
+        if not self.person.time_zone and fields["time_zone"] == self.person.zone_name:
+            fields["time_zone"] = ""  # still their team's, and follows it if that changes
+        return {"team": self.cleaned_data["team"], **fields}
 
 
 class RelatedPersonForm(StaffForm):
@@ -298,11 +360,6 @@ class RelatedPersonForm(StaffForm):
                 % {"reference": reference}
             )
         return linked
-
-
-def recipients() -> QuerySet[Organisation]:
-    """Organisations a person's information may go to (commissioners see aggregates only)."""
-    return Organisation.objects.exclude(kind=OrganisationKind.COMMISSIONER).order_by("name")
 
 
 class ConsentForm(StaffForm):
@@ -450,13 +507,45 @@ class AssistedStepForm(StaffForm):
         return on
 
 
-class FollowUpForm(StaffForm):
+class FollowUpResultForm(StaffForm):
+    """How it went, told at a follow-up; what got in the way when it did not go (yet)."""
+
+    result = forms.ChoiceField(
+        label=_("How did it go?"), choices=FollowUpResult.choices, widget=forms.RadioSelect
+    )
+    barriers = forms.MultipleChoiceField(
+        label=_("What got in the way?"),
+        choices=Barrier.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("For not yet, something got in the way, or went then stopped."),
+    )
     outcome = forms.CharField(
-        label=_("Outcome"), required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
     )
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        result = data.get("result")
+        if result == FollowUpResult.BARRIER and not data.get("barriers"):
+            self.add_error("barriers", _("Tick what got in the way."))
+        if result not in WITH_BARRIERS:
+            data["barriers"] = []
+        return data
 
-MUTUAL_AID = (ReferralTargetKind.MEETING, ReferralTargetKind.FELLOWSHIP)
+
+class FollowUpDateForm(StaffForm):
+    """Plan another follow-up, or move one, to a day from today on."""
+
+    due_on = forms.DateField(label=_("Date"), widget=DateInput())
+
+    def clean_due_on(self) -> datetime.date:
+        due: datetime.date = self.cleaned_data["due_on"]
+        if due < timezone.localdate():
+            raise forms.ValidationError(_("Choose today or a later day."))
+        if due > timezone.localdate() + datetime.timedelta(days=366):
+            raise forms.ValidationError(_("That date is more than a year away; please check it."))
+        return due
 
 
 class ReferralTargetForm(StaffForm):
@@ -500,3 +589,124 @@ class ReferralTargetForm(StaffForm):
         if kind and kind not in MUTUAL_AID and not data.get("organisation"):
             self.add_error("organisation", _("Choose the organisation to refer to."))
         return data
+
+
+# ---------------------------------------------------------------- the referral wizard's steps
+
+
+class MattersForm(StaffForm):
+    """Facilitate: what matters to them in a group, and what may get in the way of going."""
+
+    approaches = forms.MultipleChoiceField(
+        label=_("Kinds of group they would like"),
+        choices=Approach.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("These come first. Every kind of group nearby is still shown."),
+    )
+    fellowship = forms.ChoiceField(label=_("A fellowship they know or want"), required=False)
+    spiritual = forms.ChoiceField(label=_("Secular or spiritual"), choices=SpiritualPreference.choices)
+    language = forms.ChoiceField(label=_("Language of the group"))
+    gender = forms.ChoiceField(label=_("Gender of group"), choices=GroupGenderPreference.choices)
+    attendance = forms.ChoiceField(label=_("Online or in person"), choices=AttendancePreference.choices)
+    on_moud = forms.BooleanField(
+        label=_("On medication for opioid use disorder (MOUD), such as methadone or buprenorphine"),
+        required=False,
+    )
+    barriers = forms.MultipleChoiceField(
+        label=_("What might get in the way?"),
+        choices=[(b.value, b.label) for b in FACILITATION_BARRIERS],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    barrier_note = forms.CharField(
+        label=_("Note on what might get in the way"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("For example, which evenings they work. No more than the referral needs."),
+    )
+    remember = forms.BooleanField(
+        label=_("When the referral is sent, keep these as their preferences on their record"), required=False
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        fellowships = Fellowship.objects.order_by("name").values_list("slug", "name")
+        self.fields["fellowship"].choices = [("", _("No particular one")), *fellowships]  # type: ignore[attr-defined]
+        self.fields["language"].choices = language_choices()  # type: ignore[attr-defined]
+
+    @staticmethod
+    def initial_from(matters: Matters, barriers: list[str], note: str, remember: bool) -> dict[str, Any]:
+        return {**matters.as_json(), "barriers": barriers, "barrier_note": note, "remember": remember}
+
+    def matters(self) -> Matters:
+        """The form's fields of the same names as Matters'."""
+        data = self.cleaned_data
+        return Matters(**{f.name: data[f.name] for f in dataclasses.fields(Matters)})
+
+
+class IntroductionForm(StaffForm):
+    """Arrange contact with a member: FAMA's step between a list and a first meeting."""
+
+    introduction = forms.ChoiceField(
+        label=_("Would they like contact with a member of the group?"),
+        choices=[("", _("No, not now")), *IntroductionKind.choices],
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    introduction_note = forms.CharField(
+        label=_("Anything the member should know"),
+        max_length=255,
+        required=False,
+        help_text=_("Only what they agree to share, such as when they can talk. Nothing about their health."),
+    )
+
+
+class FollowUpPlanForm:
+    """The follow-up dates planned in the wizard: any number up to MAX_FOLLOW_UPS, each from today on.
+    Posted as repeated `follow_up` fields, so adding or removing one keeps what was typed."""
+
+    def __init__(self, data: Any, *, dates: list[datetime.date], today: datetime.date) -> None:
+        self.today = today
+        self.bound = data is not None
+        self.values = data.getlist("follow_up") if data is not None else [d.isoformat() for d in dates]
+        self.errors: dict[int, str] = {}
+        self.dates: list[datetime.date] = []
+
+    def is_valid(self) -> bool:
+        self.errors, self.dates = {}, []
+        for index, text in enumerate(self.values):
+            if not text.strip():
+                continue
+            try:
+                day = datetime.date.fromisoformat(text.strip())
+            except ValueError:
+                self.errors[index] = str(_("Enter a date, such as 2026-03-14."))
+                continue
+            if day < self.today:
+                self.errors[index] = str(_("Choose today or a later day."))
+            elif day > self.today + datetime.timedelta(days=366):
+                self.errors[index] = str(_("That date is more than a year away; please check it."))
+            else:
+                self.dates.append(day)
+        if len(self.dates) > MAX_FOLLOW_UPS:
+            self.errors[MAX_FOLLOW_UPS] = str(
+                _("Plan at most %(count)d follow-ups here; add more later on the referral's page.")
+                % {"count": MAX_FOLLOW_UPS}
+            )
+        self.dates = sorted(set(self.dates))
+        return not self.errors
+
+    def removing(self, index: int) -> None:
+        if 0 <= index < len(self.values):
+            del self.values[index]
+
+    def adding(self) -> None:
+        """One more, a week after the last (or a week from today), while there is room."""
+        if len(self.dates) < MAX_FOLLOW_UPS:
+            self.dates.append(max(self.dates or [self.today]) + datetime.timedelta(days=7))
+
+    def planned(self) -> list[str]:
+        """The dates to keep, as the draft holds them."""
+        return [day.isoformat() for day in sorted(set(self.dates))]

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import models
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
@@ -121,8 +120,9 @@ def consent_still_active(sender: Any, message: Message, **kwargs: Any) -> str:
 
 
 def person_zone(person: Person) -> ZoneInfo:
-    """The time zone the person reads times in: the site's (TIME_ZONE)."""
-    return timing.zone(settings.TIME_ZONE)
+    """The time zone the person reads times in: theirs, else their team's or organisation's,
+    else the site's (Person.zone_name)."""
+    return timing.zone(person.zone_name)
 
 
 def meeting_context(

@@ -18,7 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from recoverybridge.accounts.access import RestrictedQuerySet, managed_teams_for, organisations_for, teams_for
-from recoverybridge.organisations.models import Organisation, Team
+from recoverybridge.organisations.models import Organisation, OrganisationKind, Team
+from recoverybridge.organisations.zones import validate_time_zone
 
 # ---------------------------------------------------------------- who may see what (see accounts.access)
 
@@ -149,6 +150,26 @@ class ContactQuerySet(RestrictedQuerySet["Contact"]):
         return super().rule(user, action, now)
 
 
+class ReferralDraftQuerySet(RestrictedQuerySet["ReferralDraft"]):
+    """view and change: the worker's own drafts (a draft is one worker's work in progress), of
+    people still on their teams' caseloads."""
+
+    team_path = "person__team"
+
+    def rule(self, user: AbstractBaseUser, action: str, now: datetime.datetime | None) -> Q:
+        if action in ("view", "change"):
+            return super().rule(user, "view", now) & Q(owner_id=user.pk)
+        return super().rule(user, action, now)
+
+    def current(self, now: datetime.datetime | None = None) -> "ReferralDraftQuerySet":
+        """Drafts not yet expired (the clean-up task deletes the others)."""
+        return self.filter(expires_at__gt=now or timezone.now())
+
+
+class IntroductionRequestQuerySet(RestrictedQuerySet["IntroductionRequest"]):
+    team_path = "referral__team"
+
+
 class SpiritualPreference(models.TextChoices):
     NO_PREFERENCE = "none", _("No preference")
     SECULAR = "secular", _("Secular")
@@ -206,6 +227,8 @@ class Person(models.Model):
         related_name="navigated_people",
         verbose_name=_("navigator"),
     )
+    # The zone their meeting times and follow-ups are shown in; empty: their team's.
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True, validators=[validate_time_zone])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -219,6 +242,11 @@ class Person(models.Model):
     def __str__(self) -> str:
         # The pseudonymous reference, so a stray str() never puts a name in a log.
         return self.reference
+
+    @property
+    def zone_name(self) -> str:
+        """The IANA zone they live in: their own, else their team's (its organisation's, the site's)."""
+        return self.time_zone or self.team.zone_name
 
 
 class RelatedPerson(models.Model):
@@ -296,6 +324,10 @@ class ReferralTargetKind(models.TextChoices):
     OTHER_SERVICE = "other_service", _("Another organisation")
 
 
+# Referrals to mutual aid: no receiving organisation, and milestones of their own.
+MUTUAL_AID = frozenset({ReferralTargetKind.MEETING, ReferralTargetKind.FELLOWSHIP})
+
+
 class TaskStatus(models.TextChoices):
     """FHIR Task.status, as the HL7 Gravity SDOH referral guide uses it."""
 
@@ -319,6 +351,27 @@ class MutualAidMilestone(models.TextChoices):
     ATTENDING_REGULARLY = "attending-regularly", _("Attending regularly")
     TRIED_AND_STOPPED = "tried-and-stopped", _("Tried and stopped")
     CHOSE_ANOTHER = "chose-another-group", _("Chose another group")
+
+
+class Barrier(models.TextChoices):
+    """What may get in the way of going (named while facilitating), or did (told at a follow-up)."""
+
+    TRANSPORT = "transport", _("Transport: hard to get there")
+    CHILDCARE = "childcare", _("Childcare or caring duties")
+    WORK_HOURS = "work_hours", _("Work or study hours")
+    GROUP_ANXIETY = "group_anxiety", _("Anxious about groups")
+    MOUD_STIGMA = "moud_stigma", _("Worried about stigma for taking medication")
+    ACCESS = "access", _("Disability or access needs")
+    NO_INTERNET = "no_internet", _("No phone, data or internet")
+    PRIVACY = "privacy", _("Worried about being recognised")
+    DOUBTS = "doubts", _("Unsure groups are for them")
+    UNWELL = "unwell", _("Unwell")
+    MEETING_NOT_ON = "meeting_not_on", _("The meeting was not on, or its details were wrong")
+    OTHER = "other", _("Something else")
+
+
+# Asked before sending; the last two only come up afterwards.
+FACILITATION_BARRIERS = [b for b in Barrier if b not in (Barrier.UNWELL, Barrier.MEETING_NOT_ON)]
 
 
 class Referral(models.Model):
@@ -347,6 +400,9 @@ class Referral(models.Model):
         _("milestone"), max_length=24, choices=MutualAidMilestone.choices, blank=True
     )
     status_reason = models.CharField(_("status reason"), max_length=255, blank=True)
+    # What mattered to the person when the options were ranked (coded answers, see care.drafts.Matters).
+    matters = models.JSONField(_("what matters to them"), default=dict, blank=True)
+    barrier_note = models.CharField(_("note on barriers"), max_length=500, blank=True)
     authored_on = models.DateTimeField(_("referred on"))
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -363,6 +419,15 @@ class Referral(models.Model):
 
     def __str__(self) -> str:
         return f"Referral {self.pk} ({self.get_target_kind_display()})"
+
+    @property
+    def has_milestones(self) -> bool:
+        """Mutual-aid milestones (attended a first meeting...) fit a referral to a meeting or group,
+        and one to a peer or recovery organisation, whose groups are mutual aid too."""
+        if self.target_kind in MUTUAL_AID:
+            return True
+        target = self.target_organisation
+        return target is not None and target.kind == OrganisationKind.PEER_RECOVERY
 
 
 class ReferralOption(models.Model):
@@ -401,6 +466,24 @@ class AssistedStep(models.Model):
         return f"{self.get_kind_display()} on {self.on}"
 
 
+class FollowUpResult(models.TextChoices):
+    """How it went, as told at a follow-up; the referral's status follows (care.attendance)."""
+
+    ATTENDED = "attended", _("Went")
+    ATTENDING_REGULARLY = "attending-regularly", _("Going regularly")
+    NOT_YET = "not-yet", _("Not yet")
+    BARRIER = "barrier", _("Something got in the way")
+    STOPPED = "stopped", _("Went, then stopped")
+    CHOSE_ANOTHER = "chose-another", _("Chose another group or service")
+    NOT_REACHED = "not-reached", _("Could not reach them")
+
+
+class ReportedBy(models.TextChoices):
+    WORKER = "worker", _("told to the worker")
+    # Through their own private link (the person closes the loop themselves).
+    PERSON = "person", _("answered by the person")
+
+
 class FollowUp(models.Model):
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="follow_ups")
     assigned_to = models.ForeignKey(
@@ -409,6 +492,8 @@ class FollowUp(models.Model):
     due_on = models.DateField(_("due"))
     completed_at = models.DateTimeField(_("done"), null=True, blank=True)
     outcome = models.TextField(_("outcome"), blank=True)
+    result = models.CharField(_("how it went"), max_length=24, choices=FollowUpResult.choices, blank=True)
+    reported_by = models.CharField(_("told by"), max_length=8, choices=ReportedBy.choices, blank=True)
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
 
     objects = FollowUpQuerySet.as_manager()
@@ -421,6 +506,102 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"Follow-up of referral {self.referral_id} due {self.due_on}"
+
+
+class ReferralBarrier(models.Model):
+    """A barrier the person named: while facilitating (no follow-up) or, at a follow-up, as what
+    got in the way. One row per code, so barriers can be counted across referrals."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="barriers")
+    follow_up = models.ForeignKey(
+        FollowUp, on_delete=models.CASCADE, null=True, blank=True, related_name="barriers"
+    )
+    code = models.CharField(_("barrier"), max_length=16, choices=Barrier.choices)
+
+    class Meta:
+        verbose_name = _("barrier")
+        verbose_name_plural = _("barriers")
+        constraints = [
+            models.UniqueConstraint(fields=["referral", "follow_up", "code"], name="unique_barrier"),
+            models.UniqueConstraint(
+                fields=["referral", "code"], condition=Q(follow_up__isnull=True), name="unique_barrier_named"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} on referral {self.referral_id}"
+
+
+class IntroductionKind(models.TextChoices):
+    CALL = "call", _("A call from a member before the first meeting")
+    MEET = "meet", _("Meet a member before the first meeting")
+    ACCOMPANY = "accompany", _("A member goes along to the first meeting")
+
+
+class IntroductionStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    INTRODUCED = "introduced", _("Introduced")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class IntroductionRequest(models.Model):
+    """ "Arrange contact with a member", asked for in the referral wizard: the step between a list
+    and a first meeting. It carries what a match needs (the group, language, gender of group, MOUD,
+    online or in person) as coded values, so that volunteers can be matched to open requests."""
+
+    referral = models.OneToOneField(Referral, on_delete=models.CASCADE, related_name="introduction")
+    kind = models.CharField(_("contact wanted"), max_length=16, choices=IntroductionKind.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=IntroductionStatus.choices, default=IntroductionStatus.REQUESTED
+    )
+    fellowship = models.ForeignKey(
+        "directory.Fellowship", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approach = models.CharField(_("approach"), max_length=24, blank=True)
+    language = models.CharField(_("language"), max_length=8)
+    group_gender = models.CharField(_("gender of group"), max_length=8, choices=GroupGenderPreference.choices)
+    on_moud = models.BooleanField(_("on MOUD"), default=False)
+    attendance = models.CharField(
+        _("online or in person"), max_length=16, choices=AttendancePreference.choices
+    )
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    requested_at = models.DateTimeField(_("requested"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    objects = IntroductionRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["requested_at"]
+        verbose_name = _("introduction request")
+        verbose_name_plural = _("introduction requests")
+        indexes = [models.Index(fields=["status", "requested_at"], name="introduction_open")]
+
+    def __str__(self) -> str:
+        return f"Introduction for referral {self.referral_id} ({self.status})"
+
+
+class ReferralDraft(models.Model):
+    """The referral wizard's answers as the worker goes (care.drafts.Answers in `answers`), so that
+    going back, recording consent or coming back tomorrow loses nothing. One per worker and
+    person; gone once the referral is sent, or REFERRAL_DRAFT_DAYS after it was last saved."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="referral_drafts")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    step = models.CharField(_("step"), max_length=16)
+    answers = models.JSONField(default=dict)
+    started_at = models.DateTimeField(_("started"))
+    saved_at = models.DateTimeField(_("last saved"))
+    expires_at = models.DateTimeField(_("discarded after"), db_index=True)
+
+    objects = ReferralDraftQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("referral draft")
+        verbose_name_plural = _("referral drafts")
+        constraints = [models.UniqueConstraint(fields=["person", "owner"], name="one_draft_per_worker")]
+
+    def __str__(self) -> str:
+        return f"Referral draft {self.pk} for {self.person_id}"
 
 
 class EpisodeKind(models.TextChoices):

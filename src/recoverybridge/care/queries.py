@@ -20,6 +20,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from recoverybridge.accounts import access
 from recoverybridge.audit.models import AuditEvent
@@ -32,13 +33,16 @@ from recoverybridge.care.models import (
     EpisodeEnd,
     EpisodeKind,
     FollowUp,
+    IntroductionRequest,
+    IntroductionStatus,
     Person,
     Referral,
+    ReferralDraft,
     ReferralOption,
     RelatedPerson,
 )
-from recoverybridge.directory.models import Meeting, MeetingStatus
-from recoverybridge.organisations.models import Organisation, Team
+from recoverybridge.directory.models import Attribute, Meeting, MeetingStatus
+from recoverybridge.organisations.models import Organisation, OrganisationKind, Team
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -47,6 +51,7 @@ DASHBOARD_QUEUE_ROWS = 10
 RECENT_REFERRALS = 10
 TEAM_QUEUE_ROWS = 25
 TIMELINE_CONTACTS = 50
+LATER_ROWS = 50
 
 
 def person_in_scope(user: User, person_id: int) -> Person | None:
@@ -78,6 +83,28 @@ def referral_in_scope(user: User, referral_id: int) -> Referral | None:
     )
 
 
+def draft_of(user: User, person: Person, now: datetime.datetime | None = None) -> ReferralDraft | None:
+    """The user's unfinished referral of this person, if one is still kept."""
+    return ReferralDraft.objects.restrict(user).current(now).filter(person=person).first()
+
+
+def drafts_of(user: User, now: datetime.datetime | None = None) -> list[ReferralDraft]:
+    """The user's unfinished referrals, the longest-untouched first."""
+    return list(
+        ReferralDraft.objects.restrict(user).current(now).select_related("person").order_by("saved_at", "pk")
+    )
+
+
+def draft_in_scope(user: User, draft_id: int, now: datetime.datetime | None = None) -> ReferralDraft | None:
+    return (
+        ReferralDraft.objects.restrict(user, "change")
+        .current(now)
+        .select_related("person__team__organisation", "person__navigator", "owner")
+        .filter(pk=draft_id)
+        .first()
+    )
+
+
 def related_person_of(person: Person, related_id: int) -> RelatedPerson | None:
     """One of this person's related people (another person's is None, like a missing one)."""
     return person.related_people.filter(pk=related_id).first()
@@ -105,8 +132,24 @@ def follow_ups_of(referral: Referral) -> list[FollowUp]:
 
 def active_meetings(ids: list[int]) -> dict[int, Meeting]:
     """The active meetings among these ids (a wizard's options may have closed meanwhile)."""
-    found = Meeting.objects.filter(pk__in=ids, status=MeetingStatus.ACTIVE).select_related("fellowship")
+    found = (
+        Meeting.objects.filter(pk__in=ids, status=MeetingStatus.ACTIVE)
+        .select_related("fellowship", "location")
+        .prefetch_related("attributes")
+    )
     return {meeting.pk: meeting for meeting in found}
+
+
+def language_name(code: str) -> str:
+    """A language's name in the page's language, from the directory's vocabulary (the code when
+    the vocabulary does not know it)."""
+    found = Attribute.objects.filter(language_code=code).first()
+    return found.name_in(get_language() or "en") if found else code
+
+
+def recipients() -> QuerySet[Organisation]:
+    """Organisations a person's information may go to (commissioners see aggregates only)."""
+    return Organisation.objects.exclude(kind=OrganisationKind.COMMISSIONER).order_by("name")
 
 
 def consented_recipients(person: Person) -> list[Organisation]:
@@ -116,7 +159,42 @@ def consented_recipients(person: Person) -> list[Organisation]:
 
 
 def follow_up_in_scope(user: User, follow_up_id: int) -> FollowUp | None:
-    return FollowUp.objects.restrict(user).select_related("referral__person").filter(pk=follow_up_id).first()
+    return (
+        FollowUp.objects.restrict(user)
+        .filter(referral__person__in=Person.objects.restrict(user))
+        .select_related(
+            "referral__person__team__organisation",
+            "referral__meeting__fellowship",
+            "referral__fellowship",
+            "referral__target_organisation",
+            "assigned_to",
+        )
+        .filter(pk=follow_up_id)
+        .first()
+    )
+
+
+def introduction_of(referral: Referral) -> IntroductionRequest | None:
+    return IntroductionRequest.objects.filter(referral=referral).select_related("fellowship").first()
+
+
+def barriers_of(referral: Referral) -> dict[int | None, list[str]]:
+    """The referral's barrier codes: named while facilitating (key None) and per follow-up."""
+    found: dict[int | None, list[str]] = defaultdict(list)
+    for follow_up_id, code in referral.barriers.order_by("code").values_list("follow_up_id", "code"):
+        found[follow_up_id].append(code)
+    return found
+
+
+def open_introductions(user: User) -> list[IntroductionRequest]:
+    """Requests for contact with a member on the user's own referrals, still to arrange."""
+    return list(
+        IntroductionRequest.objects.restrict(user)
+        .filter(status=IntroductionStatus.REQUESTED, referral__referred_by_id=user.pk)
+        .filter(referral__person__in=Person.objects.restrict(user))
+        .select_related("referral__person", "fellowship")
+        .order_by("requested_at", "pk")
+    )
 
 
 # ---------------------------------------------------------------- audit trail
@@ -243,6 +321,8 @@ class Timeline:
     completable: set[int]
     is_manager: bool
     channels: dict[str, ChannelState]  # whether a text or an e-mail can reach them, and why not
+    # The user's own unfinished referral of this person, to carry on with.
+    draft: ReferralDraft | None
 
 
 def note_visibility(user: User, person: Person) -> "NoteVisibility":
@@ -314,6 +394,7 @@ def timeline(user: User, person: Person, now: datetime.datetime | None = None) -
         completable={f.pk for f in follow_ups if f.completed_at is None and _team(f) in requesting_teams},
         is_manager=visible.manager,
         channels=channel_states(person, now),
+        draft=draft_of(user, person, now),
     )
 
 
@@ -338,6 +419,10 @@ def work_queue_page(user: User, today: datetime.date) -> dict[str, Any]:
         "overdue": list(queue.overdue),
         "due_today": list(queue.due_today),
         "upcoming": list(queue.upcoming),
+        "later": list(queue.later[:LATER_ROWS]),
+        "later_count": queue.later.count(),
+        "introductions": open_introductions(user),
+        "drafts": drafts_of(user),
         "team_queue": list(team[:200]) if team is not None else None,
     }
 
@@ -350,6 +435,8 @@ class WorkQueue:
     overdue: QuerySet[FollowUp]
     due_today: QuerySet[FollowUp]
     upcoming: QuerySet[FollowUp]
+    # Planned further ahead than the coming week.
+    later: QuerySet[FollowUp]
 
 
 def open_follow_ups(user: User) -> QuerySet[FollowUp]:
@@ -357,7 +444,9 @@ def open_follow_ups(user: User) -> QuerySet[FollowUp]:
     return (
         FollowUp.objects.restrict(user)
         .filter(assigned_to_id=user.pk, completed_at__isnull=True)
-        .select_related("referral__person")
+        .select_related(
+            "referral__person", "referral__meeting", "referral__fellowship", "referral__target_organisation"
+        )
         .order_by("due_on", "pk")
     )
 
@@ -378,6 +467,7 @@ def work_queue(user: User, today: datetime.date | None = None, upcoming_days: in
         overdue=mine.filter(due_on__lt=today),
         due_today=mine.filter(due_on=today),
         upcoming=mine.filter(due_on__gt=today, due_on__lte=today + datetime.timedelta(days=upcoming_days)),
+        later=mine.filter(due_on__gt=today + datetime.timedelta(days=upcoming_days)),
     )
 
 
@@ -389,7 +479,13 @@ def team_follow_ups(user: User, today: datetime.date | None = None) -> QuerySet[
             completed_at__isnull=True,
             due_on__lte=today or timezone.localdate(),
         )
-        .select_related("referral__person", "assigned_to")
+        .select_related(
+            "referral__person",
+            "referral__meeting",
+            "referral__fellowship",
+            "referral__target_organisation",
+            "assigned_to",
+        )
         .order_by("due_on", "pk")
     )
 

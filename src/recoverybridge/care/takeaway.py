@@ -1,6 +1,8 @@
 """The take-away list: the options the person looked at with their worker, as a PDF in the
-person's own language, to keep. It carries no name, date of birth or contact details, so a
-lost copy tells a finder nothing about who it was printed for.
+person's own language, to keep. Meeting times are in their own time zone (with the meeting's
+zone alongside when it differs, for online meetings elsewhere), dates as their region writes
+them. It carries no name, date of birth or contact details, so a lost copy tells a finder
+nothing about who it was printed for.
 
 WeasyPrint renders it from a template (care/takeaway.html) with the fonts the system has."""
 
@@ -10,12 +12,11 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from recoverybridge.care.models import Referral, ReferralTargetKind
+from recoverybridge.care.models import MUTUAL_AID, Referral
 from recoverybridge.care.queries import referral_options
+from recoverybridge.care.times import format_locale, meeting_time
 from recoverybridge.directory.models import AttendanceMode
-from recoverybridge.directory.timing import schedule_text
-
-MUTUAL_AID = {ReferralTargetKind.MEETING, ReferralTargetKind.FELLOWSHIP}
+from recoverybridge.directory.timing import zone
 
 
 def language_for(code: str) -> str:
@@ -25,14 +26,18 @@ def language_for(code: str) -> str:
 
 
 def takeaway_pdf(referral: Referral, now: datetime.datetime | None = None) -> bytes:
+    now = now or timezone.now()
+    zone_name = referral.person.zone_name
     language = language_for(referral.person.preferred_language)
+    locale = format_locale(zone_name, language)
     options = referral_options(referral)
-    with translation.override(language):
+    # The person's language, with their region's date and time formats (en-gb, es-mx...).
+    with translation.override(locale):
         rows = [
             {
                 "meeting": option.meeting,
                 "chosen": option.chosen,
-                "schedule": schedule_text(option.meeting),
+                "time": meeting_time(option.meeting, zone_name, now, locale),
                 "online": option.meeting.attendance_mode in (AttendanceMode.ONLINE, AttendanceMode.HYBRID),
                 "in_person": option.meeting.attendance_mode != AttendanceMode.ONLINE,
                 "languages": [
@@ -49,7 +54,7 @@ def takeaway_pdf(referral: Referral, now: datetime.datetime | None = None) -> by
                 "service": referral.target_kind not in MUTUAL_AID,
                 "chosen": [r for r in rows if r["chosen"]],
                 "others": [r for r in rows if not r["chosen"]],
-                "printed_on": timezone.localdate(now or timezone.now()),
+                "printed_on": timezone.localdate(now, timezone=zone(zone_name)),
             },
         )
     # Imported here so the rest of the site runs on a machine without pango.

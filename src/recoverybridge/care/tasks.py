@@ -6,6 +6,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 from django_tasks import task
 
+from recoverybridge.care.actions import discard_expired_referral_drafts
 from recoverybridge.care.models import FollowUp
 from recoverybridge.care.queries import reminders_due
 from recoverybridge.messaging.digests import Due, send_reminder_digests
@@ -41,3 +42,10 @@ def send_follow_up_reminders(today: str | None = None) -> int:
         subject=lambda count: f"RecoveryBridge: {count} follow-up(s) due",
         heading="Follow-ups due in your work queue:",
     )
+
+
+@task()
+def discard_expired_drafts() -> int:
+    """Delete the referral wizard's drafts nobody has saved for REFERRAL_DRAFT_DAYS (daily).
+    Returns how many went."""
+    return discard_expired_referral_drafts()

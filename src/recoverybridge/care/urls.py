@@ -2,12 +2,14 @@
 
 from django.urls import path
 
-from recoverybridge.care import views
+from recoverybridge.care import views, wizard_views
 
 app_name = "care"
 
 urlpatterns = [
-    path("follow-ups/<int:follow_up_id>/done/", views.complete_follow_up, name="complete_follow_up"),
+    path("follow-ups/<int:follow_up_id>/", views.follow_up, name="follow_up"),
+    path("follow-ups/<int:follow_up_id>/move/", views.move_follow_up, name="move_follow_up"),
+    path("follow-ups/<int:follow_up_id>/remove/", views.remove_follow_up, name="remove_follow_up"),
     path("people/new/", views.add_person, name="add_person"),
     path("people/<int:person_id>/", views.person, name="person"),
     path("people/<int:person_id>/edit/", views.edit_person, name="edit_person"),
@@ -31,7 +33,11 @@ urlpatterns = [
     path("people/<int:person_id>/episodes/new/", views.start_episode, name="start_episode"),
     path("people/<int:person_id>/episodes/<int:episode_id>/end/", views.end_episode, name="end_episode"),
     path("people/<int:person_id>/contacts/new/", views.log_contact, name="log_contact"),
-    path("people/<int:person_id>/refer/", views.refer, name="refer"),
+    path("people/<int:person_id>/refer/", wizard_views.refer, name="refer"),
+    path("referral-drafts/<int:draft_id>/", wizard_views.draft, name="draft"),
+    path("referral-drafts/<int:draft_id>/discard/", wizard_views.discard_draft, name="discard_draft"),
+    path("referral-drafts/<int:draft_id>/<slug:step>/", wizard_views.draft_step, name="draft_step"),
     path("referrals/<int:referral_id>/", views.referral, name="referral"),
+    path("referrals/<int:referral_id>/follow-ups/", views.plan_follow_up, name="plan_follow_up"),
     path("referrals/<int:referral_id>/take-away.pdf", views.takeaway, name="takeaway"),
 ]

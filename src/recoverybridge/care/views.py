@@ -4,7 +4,6 @@ through care.actions. A person outside the user's scope is a 404, never a 403,
 so a page never tells whether someone exists."""
 
 from typing import Any
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -19,32 +18,32 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from recoverybridge.accounts import access
 from recoverybridge.accounts.shortcuts import Refused, in_scope_or_404, staff_page
 from recoverybridge.care import actions, queries, states
+from recoverybridge.care.drafts import Matters
 from recoverybridge.care.errors import ConsentRequired, InvalidTransition
 from recoverybridge.care.forms import (
-    MUTUAL_AID,
     AssistedStepForm,
     ConsentForm,
     ContactForm,
     EndEpisodeForm,
     EpisodeForm,
-    FollowUpForm,
+    FollowUpDateForm,
+    FollowUpResultForm,
     MilestoneForm,
     PersonEditForm,
     PersonForm,
-    ReferralTargetForm,
     RelatedPersonForm,
     StatusForm,
 )
 from recoverybridge.care.models import (
-    ConsentPurpose,
+    Barrier,
+    FollowUp,
     Person,
     Referral,
-    ReferralTargetKind,
     RelatedPerson,
     TaskStatus,
 )
 from recoverybridge.care.takeaway import takeaway_pdf
-from recoverybridge.care.wizard import options_for
+from recoverybridge.care.times import format_locale
 
 
 def _person(request: HttpRequest, person_id: int) -> Person:
@@ -78,20 +77,85 @@ def _status(form: Any) -> int:
 # ---------------------------------------------------------------- follow-ups
 
 
-@staff_page
-@require_POST
-def complete_follow_up(request: HttpRequest, follow_up_id: int) -> HttpResponse:
+def _follow_up(request: HttpRequest, follow_up_id: int) -> FollowUp:
     follow_up = queries.follow_up_in_scope(request.user, follow_up_id)
     if follow_up is None:
         raise Http404
-    form = FollowUpForm(request.POST)
-    back = _next_url(request, reverse("workspace:queue"))
-    if not form.is_valid():
-        messages.error(request, _("The outcome is too long: keep it under 2,000 characters."))
+    return follow_up
+
+
+@staff_page
+@require_http_methods(["GET", "POST"])
+def follow_up(request: HttpRequest, follow_up_id: int) -> HttpResponse:
+    """Record how it went: went, not yet, what got in the way...; the referral follows."""
+    follow_up = _follow_up(request, follow_up_id)
+    referral, person = follow_up.referral, follow_up.referral.person
+    back = _next_url(request, reverse("care:referral", args=[referral.pk]))
+    form = FollowUpResultForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid() and follow_up.completed_at is None:
+        data = form.cleaned_data
+        actions.complete_follow_up(
+            request.user, follow_up, result=data["result"], barriers=data["barriers"], outcome=data["outcome"]
+        )
+        messages.success(request, _("Follow-up recorded."))
         return HttpResponseRedirect(back)
-    actions.complete_follow_up(request.user, follow_up, outcome=form.cleaned_data["outcome"])
-    messages.success(request, _("Follow-up marked as done."))
-    return HttpResponseRedirect(back)
+    if not form.is_bound:
+        actions.record_view(request.user, person, detail=f"follow-up {follow_up.pk}")
+    context = {
+        "follow_up": follow_up,
+        "referral": referral,
+        "person": person,
+        "form": form,
+        "back": back,
+        "locale": format_locale(person.zone_name),
+    }
+    return render(request, "care/follow_up.html", context, status=_status(form))
+
+
+@staff_page
+@require_POST
+def plan_follow_up(request: HttpRequest, referral_id: int) -> HttpResponse:
+    referral = _referral(request, referral_id)
+    form = FollowUpDateForm(request.POST, prefix="plan")
+    if form.is_valid():
+        try:
+            actions.plan_follow_up(request.user, referral, due_on=form.cleaned_data["due_on"])
+        except InvalidTransition:
+            messages.error(request, _("Follow-ups are planned once a referral is sent."))
+        else:
+            messages.success(request, _("Follow-up planned."))
+            return HttpResponseRedirect(reverse("care:referral", args=[referral.pk]) + "#fu-heading")
+    return referral_page(request, referral, plan_form=form)
+
+
+@staff_page
+@require_POST
+def move_follow_up(request: HttpRequest, follow_up_id: int) -> HttpResponse:
+    follow_up = _follow_up(request, follow_up_id)
+    referral = follow_up.referral
+    form = FollowUpDateForm(request.POST, prefix=f"move-{follow_up.pk}")
+    if form.is_valid():
+        try:
+            actions.move_follow_up(request.user, follow_up, due_on=form.cleaned_data["due_on"])
+        except InvalidTransition:
+            messages.error(request, _("That follow-up has been done already."))
+        else:
+            messages.success(request, _("Follow-up moved."))
+        return HttpResponseRedirect(reverse("care:referral", args=[referral.pk]) + "#fu-heading")
+    return referral_page(request, _referral(request, referral.pk), move_form=(follow_up.pk, form))
+
+
+@staff_page
+@require_POST
+def remove_follow_up(request: HttpRequest, follow_up_id: int) -> HttpResponse:
+    follow_up = _follow_up(request, follow_up_id)
+    try:
+        actions.remove_follow_up(request.user, follow_up)
+    except InvalidTransition:
+        messages.error(request, _("That follow-up has been done already."))
+    else:
+        messages.success(request, _("Follow-up removed."))
+    return HttpResponseRedirect(reverse("care:referral", args=[follow_up.referral_id]) + "#fu-heading")
 
 
 # ---------------------------------------------------------------- people
@@ -103,7 +167,7 @@ def add_person(request: HttpRequest) -> HttpResponse:
     teams = access.teams_for(request.user)
     if not access.may(request.user, "people.add"):
         raise Refused(_("Only members of a care team may add people."))
-    form = PersonForm(request.POST or None, teams=teams)
+    form = PersonForm(request.POST or None, teams=teams, worker=request.user)
     if request.method == "POST" and form.is_valid():
         person = actions.create_person(request.user, form.cleaned_data["team"], **form.person_fields())
         messages.success(request, _("Person added."))
@@ -137,13 +201,14 @@ def edit_person(request: HttpRequest, person_id: int) -> HttpResponse:
     person = _person(request, person_id)
     data = request.POST if request.method == "POST" else None
     form = PersonEditForm(data, person=person, teams=access.teams_for(request.user))
+    back = _next_url(request, _person_url(person))
     if form.is_bound and form.is_valid():
         actions.update_person(request.user, person, **form.action_kwargs())
         messages.success(request, _("Details saved."))
-        return HttpResponseRedirect(_person_url(person))
+        return HttpResponseRedirect(back)
     if not form.is_bound:
         actions.record_view(request.user, person, detail="edit details")
-    return _form_page(request, person, form, _("Edit details and preferences"), _("Save changes"))
+    return _form_page(request, person, form, _("Edit details and preferences"), _("Save changes"), back)
 
 
 @staff_page
@@ -152,12 +217,13 @@ def add_related_person(request: HttpRequest, person_id: int) -> HttpResponse:
     person = _person(request, person_id)
     data = request.POST if request.method == "POST" else None
     form = RelatedPersonForm(data, person=person, people=Person.objects.restrict(request.user))
+    back = _next_url(request, _person_url(person))
     if form.is_bound and form.is_valid():
         actions.add_related_person(request.user, person, **form.cleaned_data)
         messages.success(request, _("Related person added."))
-        return HttpResponseRedirect(_person_url(person))
+        return HttpResponseRedirect(back)
     title = _("Add a family member or concerned other")
-    return _form_page(request, person, form, title, _("Add related person"))
+    return _form_page(request, person, form, title, _("Add related person"), back)
 
 
 def _related(person: Person, related_id: int) -> RelatedPerson:
@@ -315,25 +381,30 @@ def _form_page(
 # ---------------------------------------------------------------- a referral
 
 
-@staff_page
-@require_http_methods(["GET", "POST"])
-def referral(request: HttpRequest, referral_id: int) -> HttpResponse:
-    """One referral: its options, steps and follow-ups, with the forms that move it on."""
-    referral = _referral(request, referral_id)
-    user = request.user
-    allowed = states.allowed_statuses(user, referral)
-    which = request.POST.get("form", "") if request.method == "POST" else ""
-
+def _referral_forms(referral: Referral, user: Any, data: Any, which: str) -> dict[str, Any]:
     def bound(name: str) -> Any:
-        return request.POST if name == which else None
+        return data if name == which else None
 
-    forms: dict[str, Any] = {
-        "status": StatusForm(bound("status"), allowed=allowed, prefix="status"),
+    return {
+        "status": StatusForm(
+            bound("status"), allowed=states.allowed_statuses(user, referral), prefix="status"
+        ),
         "milestone": MilestoneForm(
             bound("milestone"), initial={"business_status": referral.business_status}, prefix="milestone"
         ),
         "step": AssistedStepForm(bound("step"), initial={"on": timezone.localdate()}, prefix="step"),
     }
+
+
+@staff_page
+@require_http_methods(["GET", "POST"])
+def referral(request: HttpRequest, referral_id: int) -> HttpResponse:
+    """One referral: its options, what mattered, contact with a member, its follow-ups (planned,
+    moved, recorded), with the forms that move it on."""
+    referral = _referral(request, referral_id)
+    user = request.user
+    which = request.POST.get("form", "") if request.method == "POST" else ""
+    forms = _referral_forms(referral, user, request.POST, which)
     if request.method == "POST":
         if which not in forms:
             raise Http404
@@ -346,25 +417,56 @@ def referral(request: HttpRequest, referral_id: int) -> HttpResponse:
                     None, _("That change is not possible now: the referral has moved on. Please check it.")
                 )
             except ConsentRequired as error:
-                form.add_error(None, _consent_message(referral.person, error))
+                form.add_error(None, consent_message(referral.person, error))
             else:
                 messages.success(request, _("Referral updated."))
                 return HttpResponseRedirect(reverse("care:referral", args=[referral.pk]))
+    return referral_page(request, referral, forms=forms)
+
+
+def referral_page(
+    request: HttpRequest,
+    referral: Referral,
+    *,
+    forms: dict[str, Any] | None = None,
+    plan_form: FollowUpDateForm | None = None,
+    move_form: tuple[int, FollowUpDateForm] | None = None,
+) -> HttpResponse:
+    """The referral's page, with any form that was just refused kept as it was typed (status 400)."""
+    user = request.user
+    refused = request.method == "POST"
+    forms = forms or _referral_forms(referral, user, None, "")
     actions.record_view(user, referral.person, detail=f"referral {referral.pk}")
+    person = referral.person
+    follow_ups = queries.follow_ups_of(referral)
+    can_request = access.can(user, "referral.request", referral)
+    moving = dict([move_form]) if move_form else {}
+    barriers = queries.barriers_of(referral)
     context = {
         "referral": referral,
-        "person": referral.person,
+        "person": person,
         "options": queries.referral_options(referral),
         "steps": queries.assisted_steps(referral),
-        "follow_ups": queries.follow_ups_of(referral),
+        "follow_ups": [
+            (
+                f,
+                moving.get(f.pk) or FollowUpDateForm(initial={"due_on": f.due_on}, prefix=f"move-{f.pk}"),
+                [Barrier(code).label for code in barriers.get(f.pk, [])],
+            )
+            for f in follow_ups
+        ],
+        "plan_form": plan_form or FollowUpDateForm(prefix="plan"),
         "forms": forms,
-        "show_milestones": referral.target_kind in MUTUAL_AID
+        "show_milestones": referral.has_milestones
         and referral.status not in (TaskStatus.DRAFT, TaskStatus.ENTERED_IN_ERROR),
-        "can_request": access.can(user, "referral.request", referral),
+        "can_request": can_request,
+        "can_plan": can_request and referral.status not in (TaskStatus.DRAFT, TaskStatus.ENTERED_IN_ERROR),
+        "introduction": queries.introduction_of(referral),
+        "named_barriers": [Barrier(code).label for code in barriers.get(None, [])],
+        "matters": Matters.from_json(referral.matters, person).describe() if referral.matters else [],
+        "locale": format_locale(person.zone_name),
     }
-    return render(
-        request, "care/referral.html", context, status=400 if which and request.method == "POST" else 200
-    )
+    return render(request, "care/referral.html", context, status=400 if refused else 200)
 
 
 def _apply(user: Any, referral: Referral, which: str, data: dict[str, Any]) -> None:
@@ -376,10 +478,10 @@ def _apply(user: Any, referral: Referral, which: str, data: dict[str, Any]) -> N
         actions.record_assisted_step(user, referral, kind=data["kind"], on=data["on"], note=data["note"])
 
 
-def _consent_message(person: Person, error: ConsentRequired) -> str:
+def consent_message(person: Person, error: ConsentRequired) -> str:
     return _(
         "%(name)s has no active consent to share this referral with %(organisation)s. "
-        "Record their consent first, or save the referral as a draft."
+        "Record their consent first."
     ) % {"name": person.given_name, "organisation": error.recipient_name}
 
 
@@ -392,85 +494,3 @@ def takeaway(request: HttpRequest, referral_id: int) -> HttpResponse:
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="options-{referral.pk}.pdf"'
     return response
-
-
-# ---------------------------------------------------------------- the referral wizard
-
-
-def _meeting_ids(values: list[str]) -> list[int]:
-    return sorted({int(v) for v in values if v.isdigit()})
-
-
-@staff_page
-@require_http_methods(["GET", "POST"])
-def refer(request: HttpRequest, person_id: int) -> HttpResponse:
-    """Step 1 (GET): the options, matched and with every kind of group nearby; the person picks
-    the ones to try. Step 2 (POST step=2): what the referral is to. Send (POST step=3)."""
-    person = _person(request, person_id)
-    step = request.POST.get("step", "1") if request.method == "POST" else "1"
-    if step == "1":
-        actions.record_view(request.user, person, detail="referral wizard")
-        options = options_for(person, now=timezone.now())
-        return render(request, "care/refer_options.html", {"person": person, "options": options})
-
-    presented_ids = _meeting_ids(request.POST.getlist("presented"))
-    chosen_ids = [pk for pk in _meeting_ids(request.POST.getlist("chosen")) if pk in presented_ids]
-    meetings = queries.active_meetings(presented_ids)
-    presented = [meetings[pk] for pk in presented_ids if pk in meetings]
-    chosen = [meetings[pk] for pk in chosen_ids if pk in meetings]
-    choices = [(m.pk, f"{m.name} ({m.fellowship.name})") for m in chosen]
-    initial: dict[str, Any] = {}
-    if chosen:
-        initial = {
-            "target_kind": ReferralTargetKind.MEETING,
-            "meeting": chosen[0].pk,
-            "fellowship": chosen[0].fellowship,
-        }
-    form = ReferralTargetForm(request.POST if step == "3" else None, chosen=choices, initial=initial)
-    consent_needed = None
-    if step == "3" and form.is_valid():
-        data = form.cleaned_data
-        kind = data["target_kind"]
-        try:
-            created = actions.create_referral(
-                request.user,
-                person,
-                target_kind=kind,
-                meeting=meetings.get(data["meeting"]) if kind == ReferralTargetKind.MEETING else None,
-                fellowship=data["fellowship"] if kind == ReferralTargetKind.FELLOWSHIP else None,
-                target_organisation=data["organisation"] if kind not in MUTUAL_AID else None,
-                reason=data["reason"],
-                presented=presented,
-                chosen=chosen,
-                submit="draft" not in request.POST,
-            )
-        except ConsentRequired as error:
-            consent_needed = {
-                "message": _consent_message(person, error),
-                "url": reverse("care:give_consent", args=[person.pk])
-                + "?"
-                + urlencode(
-                    {
-                        "purpose": ConsentPurpose.REFERRAL,
-                        "recipient": data["organisation"].pk,
-                        "next": reverse("care:person", args=[person.pk]),
-                    }
-                ),
-            }
-        else:
-            if created.status == TaskStatus.DRAFT:
-                messages.success(request, _("Referral saved as a draft. Nothing has been shared."))
-            else:
-                messages.success(request, _("Referral sent. Follow-ups are in your work queue."))
-            return HttpResponseRedirect(reverse("care:referral", args=[created.pk]))
-    consents = queries.consented_recipients(person)
-    context = {
-        "person": person,
-        "form": form,
-        "presented": presented,
-        "chosen": chosen,
-        "consent_needed": consent_needed,
-        "consented_to": sorted({o.name for o in consents}),
-    }
-    status = 400 if step == "3" else 200
-    return render(request, "care/refer_target.html", context, status=status)

@@ -18,17 +18,19 @@ from django.utils import timezone
 
 from recoverybridge.accounts.models import Membership, Role
 from recoverybridge.care import actions
+from recoverybridge.care.attendance import WITH_BARRIERS
 from recoverybridge.care.models import (
+    FACILITATION_BARRIERS,
     AttendancePreference,
     ConsentPurpose,
     ContactKind,
     EpisodeEnd,
     EpisodeKind,
-    MutualAidMilestone,
+    FollowUpResult,
+    IntroductionKind,
     Person,
     ReferralTargetKind,
     SpiritualPreference,
-    TaskStatus,
 )
 from recoverybridge.directory.models import Meeting, MeetingStatus
 from recoverybridge.organisations.models import Organisation, OrganisationKind, Team
@@ -46,6 +48,17 @@ STRUCTURE = [
     ("Eastside Housing (demo)", OrganisationKind.HOUSING, [("Tenancy support", [("hugo", Role.CLINICIAN)])]),
     ("County Commissioning (demo)", OrganisationKind.COMMISSIONER, [("Commissioning", [("cora", Role.COMMISSIONER)])]),
 ]  # fmt: skip
+# Where the demo service works: its zone, and the middle of its people's homes.
+DEMO_ZONE = "Europe/London"
+DEMO_PLACE = (51.5074, -0.1278)
+# How demo follow-ups went: mostly went, some not yet or held up by something.
+DEMO_RESULTS = [
+    FollowUpResult.ATTENDED,
+    FollowUpResult.ATTENDED,
+    FollowUpResult.ATTENDING_REGULARLY,
+    FollowUpResult.NOT_YET,
+    FollowUpResult.BARRIER,
+]
 GIVEN = ["Sam", "Alex", "Jordan", "Riley", "Casey", "Morgan", "Jamie", "Taylor", "Robin", "Kim", "Lee", "Jo"]
 FAMILY = ["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Evans", "Thomas", "Roberts", "Walker"]
 
@@ -79,7 +92,9 @@ class Command(BaseCommand):
         teams: dict[str, Team] = {}
         orgs: dict[str, Organisation] = {}
         for org_name, kind, org_teams in STRUCTURE:
-            org = Organisation.objects.create(name=org_name, kind=kind, area="Demo County")
+            org = Organisation.objects.create(
+                name=org_name, kind=kind, area="Demo County", time_zone=DEMO_ZONE
+            )
             orgs[org_name] = org
             for team_name, members in org_teams:
                 team = Team.objects.create(organisation=org, name=team_name, area="Demo County")
@@ -124,6 +139,10 @@ class Command(BaseCommand):
                 family_name=rng.choice(FAMILY),
                 date_of_birth=date(1960 + rng.randrange(45), rng.randrange(1, 13), rng.randrange(1, 29)),
                 preferred_language=rng.choice(["en", "en", "en", "es"]),
+                # Around London, where the generated directory has a busy cluster of meetings.
+                postcode="London",
+                latitude=DEMO_PLACE[0] + rng.uniform(-0.05, 0.05),
+                longitude=DEMO_PLACE[1] + rng.uniform(-0.08, 0.08),
                 spiritual_preference=rng.choice(SpiritualPreference.values),
                 on_moud=rng.random() < 0.3,
                 attendance_preference=rng.choice(AttendancePreference.values),
@@ -189,18 +208,23 @@ class Command(BaseCommand):
                 target_kind=ReferralTargetKind.MEETING,
                 presented=presented,
                 chosen=[chosen],
+                barriers=rng.sample(FACILITATION_BARRIERS, rng.randrange(0, 3)),
+                introduction=rng.choice(["", "", IntroductionKind.ACCOMPANY]),
                 now=when,
             )
             made += 1
-            if rng.random() < 0.6:
-                actions.set_referral_status(worker, referral, TaskStatus.IN_PROGRESS, now=when)
-                milestone = rng.choice(
-                    [MutualAidMilestone.ATTENDED_FIRST, MutualAidMilestone.ATTENDING_REGULARLY]
-                )
-                actions.set_business_status(worker, referral, milestone, now=when)
-            for follow_up in referral.follow_ups.filter(due_on__lt=now.date()):
-                if rng.random() < 0.5:
-                    actions.complete_follow_up(worker, follow_up, outcome="Checked in by phone.", now=now)
+            # The follow-ups that have come round, done by phone; the referral follows what they found.
+            for follow_up in referral.follow_ups.filter(due_on__lt=now.date()).order_by("due_on"):
+                if rng.random() < 0.8:
+                    result = rng.choice(DEMO_RESULTS)
+                    actions.complete_follow_up(
+                        worker,
+                        follow_up,
+                        result=result,
+                        barriers=[rng.choice(FACILITATION_BARRIERS)] if result in WITH_BARRIERS else [],
+                        outcome="Checked in by phone.",
+                        now=datetime.combine(follow_up.due_on, datetime.min.time(), tzinfo=when.tzinfo),
+                    )
         if rng.random() < 0.4:
             actions.give_consent(
                 worker, person, purpose=ConsentPurpose.REFERRAL, recipient=bridge, given_at=when, now=when

@@ -5,16 +5,22 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from recoverybridge.care.tasks import send_follow_up_reminders
+from recoverybridge.care.tasks import discard_expired_drafts, send_follow_up_reminders
 from recoverybridge.messaging.tasks import deliver_pending_messages
 from recoverybridge.operations.tasks import verify_audit_chain
 from recoverybridge.outcomes.tasks import send_assessment_reminders
 
-DAILY = (send_follow_up_reminders, send_assessment_reminders, deliver_pending_messages, verify_audit_chain)
+DAILY = (
+    send_follow_up_reminders,
+    send_assessment_reminders,
+    deliver_pending_messages,
+    discard_expired_drafts,
+    verify_audit_chain,
+)
 
 
 class Command(BaseCommand):
-    help = "Queue the daily tasks: reminders, messages still pending, the audit chain's check."
+    help = "Queue the daily tasks: reminders, messages still pending, expired referral drafts, the audit chain's check."
 
     def handle(self, *args: Any, **options: Any) -> None:
         for daily in DAILY:
