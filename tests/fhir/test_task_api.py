@@ -350,11 +350,12 @@ def test_openapi_documents_the_fhir_endpoints(client):
 
     paths = document["paths"]
     assert set(paths["/api/v1/fhir/Task"]) == {"get"}
-    assert set(paths["/api/v1/fhir/Task/{task_id}"]) == {"get", "patch"}
+    assert set(paths["/api/v1/fhir/Task/{task_id}"]) == {"get", "put", "patch"}
     assert "get" in paths["/api/v1/fhir/referrals/{referral_id}/bundle"]
     patch_doc = paths["/api/v1/fhir/Task/{task_id}"]["patch"]
     assert {"200", "400", "401", "403", "404", "409"} <= set(patch_doc["responses"])
     assert "status" in patch_doc["requestBody"]["content"]["application/fhir+json"]["schema"]["properties"]
+    assert patch_doc["requestBody"]["content"]["application/json-patch+json"]["schema"]["type"] == "array"
     assert any(
         scheme.get("scheme") == "bearer" for scheme in document["components"]["securitySchemes"].values()
     )

@@ -20,3 +20,12 @@ class InvalidTransition(ValueError):
 
 class NoRecipient(ValueError):
     """The referral goes to no organisation (a meeting or group only), so there is nobody to export to."""
+
+
+class StaleVersion(ValueError):
+    """An update made on an older version of the referral than the current one (If-Match)."""
+
+    def __init__(self, expected: str, current: int) -> None:
+        super().__init__(f"The Task is at version {current}, not {expected}: read it again, then update it.")
+        self.expected = expected
+        self.current = current
