@@ -166,7 +166,7 @@ def test_an_unsupported_parameter_is_a_400_not_ignored(client, referral, lightho
 
 @pytest.mark.django_db
 def test_lenient_handling_leaves_it_out_and_says_so(client, three, lighthouse_token):
-    first, second = three
+    _, second = three
 
     response = search(
         client, lighthouse_token, f"_id={second.pk}&subject=Patient/1", HTTP_PREFER="handling=lenient"
@@ -215,7 +215,7 @@ def test_a_count_above_the_most_is_capped_and_the_self_link_says_so(client, refe
 
 @pytest.mark.django_db
 def test_post_search_takes_a_form(client, three, lighthouse_token):
-    first, second = three
+    _, second = three
 
     response = client.post(
         f"{TASKS}/_search", {"status": "accepted"}, **auth(lighthouse_token)
