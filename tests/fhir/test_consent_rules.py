@@ -1,7 +1,9 @@
 """The consent rules of docs/fhir.md ("What an organisation sees"), one test each, named by the
 rule's number (a test in test_docs checks that every rule has one)."""
 
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -201,3 +203,14 @@ def test_rule_11_nothing_names_the_person(
         assert response.status_code == 200, path
         for secret in ("Sam", "Rivers", "sam@example.org"):
             assert secret not in response.content.decode(), path
+
+
+def test_every_rule_in_the_docs_has_its_test():
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "fhir.md").read_text()
+    section = docs.split("## What an organisation sees: the consent rules", 1)[1].split("\n## ", 1)[0]
+    rules = {int(number) for number in re.findall(r"^(\d+)\. ", section, flags=re.MULTILINE)}
+    tested = {
+        int(number)
+        for number in re.findall(r"^def test_rule_(\d+)_", Path(__file__).read_text(), re.MULTILINE)
+    }
+    assert rules == tested == set(range(1, 12))

@@ -34,6 +34,7 @@ from recoverybridge.care.actions import (
 )
 from recoverybridge.care.errors import ConsentRequired, InvalidTransition, NoRecipient, StaleVersion
 from recoverybridge.care.fhir_http import (
+    FHIR_ID,
     FHIR_JSON,
     FORM,
     JSON_PATCH,
@@ -151,7 +152,7 @@ def audited(
             record_api_refusal(
                 organisation_of(request),
                 object_type,
-                object_id,
+                object_id if FHIR_ID.fullmatch(object_id) else "(not an id)",
                 detail=f"FHIR {what} refused ({error.status} {error.code})",
             )
         return error

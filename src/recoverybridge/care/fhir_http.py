@@ -9,6 +9,7 @@ a body in any other type is a 415. Errors are always `application/fhir+json`.
 
 import datetime
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import wraps
@@ -32,6 +33,8 @@ JSON_FORMATS = {
     "application/json+fhir": FHIR_JSON,
     PLAIN_JSON: PLAIN_JSON,
 }
+# A FHIR resource id (R4 datatypes: id).
+FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 # Query parameters every FHIR interaction takes (R4 http.html#parameters).
 GENERAL_PARAMETERS = frozenset({"_format", "_pretty"})
 # The one parameter given more than once on purpose (a range: ge... and le...); FHIR would

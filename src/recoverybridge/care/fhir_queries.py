@@ -11,6 +11,7 @@ import datetime
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from recoverybridge.care.fhir_http import FHIR_ID
 from recoverybridge.care.models import Consent, Person, Referral
 from recoverybridge.organisations.models import Organisation
 
@@ -73,6 +74,8 @@ def covered_referrals(organisation: Organisation, now: datetime.datetime | None 
 def patient(
     organisation: Organisation, reference: str, now: datetime.datetime | None = None
 ) -> Person | None:
+    if not FHIR_ID.fullmatch(reference):
+        return None
     return (
         Person.objects.filter(reference=reference, referrals__in=covered_referrals(organisation, now))
         .distinct()
