@@ -109,13 +109,6 @@ def internal(sam, navigators, alice, harbour):
     )
 
 
-@pytest.fixture
-def harbour_token(harbour):
-    from recoverybridge.accounts.actions import issue_api_token
-
-    return issue_api_token(harbour)
-
-
 @pytest.mark.django_db
 def test_rule_7_an_internal_referral_is_seen_and_exported_without_consent_but_names_nobody(
     client, internal, harbour, harbour_token, alice

@@ -60,11 +60,6 @@ PUT_TYPES = (FHIR_JSON, PLAIN_JSON, "application/json+fhir")
 PATCH_TYPES = (JSON_PATCH, MERGE_PATCH, FHIR_JSON, PLAIN_JSON)
 # Refusals about a record that go on the audit trail (a malformed request is not one).
 AUDITED_REFUSALS = frozenset({403, 404, 409, 412, 428})
-# The audit detail of each read (a Task's is care.actions.TASK_READ).
-SERVICE_REQUEST_READ = "FHIR ServiceRequest read by the receiving organisation"
-PATIENT_READ = "FHIR Patient read by the receiving organisation"
-CONSENT_READ = "FHIR Consent read by the receiving organisation"
-ORGANIZATION_READ = "FHIR Organization read"
 
 
 @dataclass(frozen=True)
@@ -564,6 +559,33 @@ def patch_task(request: HttpRequest, task_id: str) -> HttpResponse:
 # ---------------------------------------------------------------- what references point to
 
 
+def _read(
+    request: HttpRequest,
+    value: str,
+    kind: str,
+    object_type: str,
+    find: Callable[[Organisation, str], Any],
+    disclose: Callable[[Any], tuple[Any, int | None]],
+) -> HttpResponse:
+    """Read what a reference names: the record `find` gives the organisation, as the resource
+    and person `disclose` give, with one audit event; an audited 404 when there is none."""
+    check_parameters(request)
+    organisation = organisation_of(request)
+    found = find(organisation, value)
+    if found is None:
+        raise not_found(request, kind, object_type, value)
+    resource, person_id = disclose(found)
+    record_api_reads(
+        organisation, [(found, person_id)], detail=f"FHIR {kind} read by the receiving organisation"
+    )
+    return versioned(request, resource)
+
+
+def _service_request(referral: Referral) -> tuple[Any, int | None]:
+    given = fhir_queries.covering_consent(referral) if fhir_queries.covered(referral) else None
+    return fhir.service_request(referral, given), referral.person_id
+
+
 @router.get(
     "/ServiceRequest/{request_id}",
     response={200: None},
@@ -572,14 +594,14 @@ def patch_task(request: HttpRequest, task_id: str) -> HttpResponse:
 )
 @fhir_view
 def read_service_request(request: HttpRequest, request_id: str) -> HttpResponse:
-    check_parameters(request)
-    organisation = organisation_of(request)
-    referral = fhir_queries.received_referral(organisation, request_id)
-    if referral is None:
-        raise not_found(request, "ServiceRequest", "care.referral", request_id)
-    given = fhir_queries.covering_consent(referral) if fhir_queries.covered(referral) else None
-    record_api_reads(organisation, [(referral, referral.person_id)], detail=SERVICE_REQUEST_READ)
-    return versioned(request, fhir.service_request(referral, given))
+    return _read(
+        request,
+        request_id,
+        "ServiceRequest",
+        "care.referral",
+        fhir_queries.received_referral,
+        _service_request,
+    )
 
 
 @router.get(
@@ -590,13 +612,14 @@ def read_service_request(request: HttpRequest, request_id: str) -> HttpResponse:
 )
 @fhir_view
 def read_patient(request: HttpRequest, patient_id: str) -> HttpResponse:
-    check_parameters(request)
-    organisation = organisation_of(request)
-    person = fhir_queries.patient(organisation, patient_id)
-    if person is None:
-        raise not_found(request, "Patient", "care.person", patient_id)
-    record_api_reads(organisation, [(person, person.pk)], detail=PATIENT_READ)
-    return versioned(request, fhir.patient(person))
+    return _read(
+        request,
+        patient_id,
+        "Patient",
+        "care.person",
+        fhir_queries.patient,
+        lambda person: (fhir.patient(person), person.pk),
+    )
 
 
 @router.get(
@@ -607,13 +630,14 @@ def read_patient(request: HttpRequest, patient_id: str) -> HttpResponse:
 )
 @fhir_view
 def read_consent(request: HttpRequest, consent_id: str) -> HttpResponse:
-    check_parameters(request)
-    organisation = organisation_of(request)
-    given = fhir_queries.consent(organisation, consent_id)
-    if given is None:
-        raise not_found(request, "Consent", "care.consent", consent_id)
-    record_api_reads(organisation, [(given, given.person_id)], detail=CONSENT_READ)
-    return versioned(request, fhir.consent(given))
+    return _read(
+        request,
+        consent_id,
+        "Consent",
+        "care.consent",
+        fhir_queries.consent,
+        lambda given: (fhir.consent(given), given.person_id),
+    )
 
 
 @router.get(
@@ -624,13 +648,14 @@ def read_consent(request: HttpRequest, consent_id: str) -> HttpResponse:
 )
 @fhir_view
 def read_organization(request: HttpRequest, organization_id: str) -> HttpResponse:
-    check_parameters(request)
-    organisation = organisation_of(request)
-    found = fhir_queries.organisation(organisation, organization_id)
-    if found is None:
-        raise not_found(request, "Organization", "organisations.organisation", organization_id)
-    record_api_reads(organisation, [(found, None)], detail=ORGANIZATION_READ)
-    return versioned(request, fhir.organization(found))
+    return _read(
+        request,
+        organization_id,
+        "Organization",
+        "organisations.organisation",
+        fhir_queries.organisation,
+        lambda found: (fhir.organization(found), None),
+    )
 
 
 # ---------------------------------------------------------------- the referral export
