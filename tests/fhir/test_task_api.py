@@ -424,3 +424,19 @@ def test_csrf_is_not_asked_of_a_token_caller(referral, lighthouse_token):
     response = patch(client, referral.pk, lighthouse_token, issue("accepted"))
     assert response.status_code == 200, response.content[:300]
     assert status_of(referral) == TaskStatus.ACCEPTED
+    task = client.get(f"{TASKS}/{referral.pk}", **auth(lighthouse_token))
+    put = client.put(
+        f"{TASKS}/{referral.pk}",
+        json.dumps({**task.json(), "status": "in-progress"}),
+        content_type="application/fhir+json",
+        HTTP_IF_MATCH=task["ETag"],
+        **auth(lighthouse_token),
+    )
+    assert put.status_code == 200, put.content[:300]
+    found = client.post(
+        f"{TASKS}/_search",
+        "status=in-progress",
+        content_type="application/x-www-form-urlencoded",
+        **auth(lighthouse_token),
+    )
+    assert found.status_code == 200 and found.json()["total"] == 1

@@ -62,7 +62,7 @@ def statement(base: str) -> CapabilityStatement:
             "conditionalRead": "full-support",
             "conditionalUpdate": False,
             "conditionalDelete": "not-supported",
-            "referencePolicy": ["literal", "logical", "local"],
+            "referencePolicy": ["literal", "logical"],
         }
         if "search-type" in interactions:
             resource["searchParam"] = [
