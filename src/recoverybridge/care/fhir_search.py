@@ -190,16 +190,10 @@ def _last_updated(raw: str) -> Q:
     }[prefix]
 
 
-def _whole_number(name: str, raw: str, most: int) -> int:
+def _whole_number(name: str, raw: str) -> int:
     if not raw.isdigit() or len(raw) > 9:
         raise FhirError(400, "value", f"{name} takes a whole number from 0.", expression=name)
-    return min(int(raw), most) if name == "_count" else _at_most(name, int(raw), most)
-
-
-def _at_most(name: str, value: int, most: int) -> int:
-    if value > most:
-        raise FhirError(400, "value", f"{name} takes at most {most}.", expression=name)
-    return value
+    return int(raw)
 
 
 def parse(parameters: Iterable[tuple[str, str]], *, base: str, lenient: bool) -> TaskSearch:
@@ -222,10 +216,12 @@ def parse(parameters: Iterable[tuple[str, str]], *, base: str, lenient: bool) ->
         if not raw:
             continue  # an empty parameter asks for nothing (FHIR: ignored)
         if name == "_count":
-            search.count = _whole_number(name, raw, MAX_COUNT)
-            continue  # the link shows the count used
+            search.count = min(_whole_number(name, raw), MAX_COUNT)  # FHIR lets a server return fewer
+            continue  # the links show the count used
         if name == "_offset":
-            search.offset = _whole_number(name, raw, MAX_OFFSET)
+            search.offset = _whole_number(name, raw)
+            if search.offset > MAX_OFFSET:
+                raise FhirError(400, "value", f"_offset takes at most {MAX_OFFSET}.", expression=name)
             continue
         if name == "_summary":
             if raw not in ("count", "false"):
