@@ -231,3 +231,14 @@ def test_post_search_takes_a_form(client, three, lighthouse_token):
     assert response.status_code == 200, response.content
     assert ids(response.json()) == [str(second.pk)]
     assert AuditEvent.objects.filter(action=AuditAction.VIEW, object_id=str(second.pk)).count() == 1
+
+
+@pytest.mark.parametrize("prefer", ["", "handling=lenient"])
+@pytest.mark.django_db
+def test_a_parameter_with_no_name_is_named_as_nothing(client, referral, lighthouse_token, prefer):
+    """Found by hypothesis: "?=ge2024-01-01" once made an OperationOutcome with an empty expression."""
+    response = search(client, lighthouse_token, "=ge2024-01-01", HTTP_PREFER=prefer)
+
+    assert response.status_code == (200 if prefer else 400)
+    outcome = response.json() if not prefer else response.json()["entry"][-1]["resource"]
+    assert "expression" not in outcome["issue"][0]

@@ -19,7 +19,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from recoverybridge.care import fhir
-from recoverybridge.care.fhir_http import GENERAL_PARAMETERS, FhirError
+from recoverybridge.care.fhir_http import GENERAL_PARAMETERS, FhirError, operation_outcome
 from recoverybridge.care.models import Referral, TaskStatus
 
 SEARCH_PARAMETERS = {
@@ -247,10 +247,4 @@ def parse(parameters: Iterable[tuple[str, str]], *, base: str, lenient: bool) ->
 def warning_outcome(search: TaskSearch) -> dict[str, Any] | None:
     if not search.warnings:
         return None
-    return {
-        "resourceType": "OperationOutcome",
-        "issue": [
-            {"severity": "warning", "code": "not-supported", "diagnostics": message, "expression": [name]}
-            for name, message in search.warnings
-        ],
-    }
+    return operation_outcome(("warning", "not-supported", message, name) for name, message in search.warnings)
