@@ -14,6 +14,7 @@ from recoverybridge.care import fhir
 FUZZ = settings(
     max_examples=60,
     deadline=None,
+    database=None,  # nothing left behind in the working tree
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 TEXT = st.text(max_size=30)
