@@ -1,12 +1,15 @@
-"""The FHIR Task list at scale, on the data of bench/care.py (50k people, 200k referrals).
+"""The FHIR API at scale, on the data of bench/care.py (50k people, 200k referrals).
 
     .venv/bin/python bench/fhir_tasks.py [--runs 20] [--no-postgres] [--no-sqlite]
 
 Builds (or reuses) the databases bench/care.py builds, gives the organisation that receives
-the most requested referrals an API token, then times `GET /api/v1/fhir/Task?status=requested`
-(pages of 50: the first page and one deep in the list) in process with django.test.Client,
-and counts each request's queries. Every request writes 50 audit events, as in production.
-Prints a Markdown table for docs/benchmarks.md with the load average before and after.
+the most requested referrals an API token, then times in process with django.test.Client,
+counting each request's queries: `GET Task?status=requested` (pages of 50: the first page and
+one deep in the list; every request writes 50 audit events, as in production), the total alone
+(`_count=0`), a `_lastUpdated` search, one Task read, a conditional read answered 304, the
+ServiceRequest its focus names, and a versioned update (`PATCH` with If-Match, the milestone
+alternating). Prints a Markdown table for docs/benchmarks.md with the load average before and
+after.
 """
 
 import argparse
@@ -32,7 +35,6 @@ def busiest_receiver() -> tuple[object, int]:
     """The organisation with the most requested Tasks it may see, and how many."""
     from django.db.models import Count
 
-    from recoverybridge.accounts.access import referrals_for_organisation
     from recoverybridge.care.models import Referral
     from recoverybridge.organisations.models import Organisation
 
@@ -45,11 +47,48 @@ def busiest_receiver() -> tuple[object, int]:
     best: tuple[object, int] | None = None
     for row in targets:
         organisation = Organisation.objects.get(pk=row["target_organisation"])
-        visible = referrals_for_organisation(organisation).filter(status="requested").count()
+        visible = Referral.objects.received_by([organisation.pk]).filter(status="requested").count()
         if best is None or visible > best[1]:
             best = (organisation, visible)
     assert best is not None and best[1] > 0, "no organisation receives requested referrals"
     return best
+
+
+def interactions(client: object, runs: int) -> list[tuple[str, float, float, int]]:
+    """The other interactions, on the first requested Task of the list."""
+    from recoverybridge.care import fhir
+
+    task = client.get("/api/v1/fhir/Task", {"status": "requested", "_count": 1}).json()["entry"][0][
+        "resource"
+    ]
+    task_url = f"/api/v1/fhir/Task/{task['id']}"
+    milestones = iter(["attended-first-meeting", "attending-regularly"] * (runs + 2))
+
+    def expect(response: object, status: int) -> None:
+        assert response.status_code == status, response.content[:300]
+
+    def patch() -> None:
+        etag = client.get(task_url)["ETag"]
+        body = {"businessStatus": {"coding": [{"system": fhir.MILESTONE_SYSTEM, "code": next(milestones)}]}}
+        expect(client.patch(task_url, body, content_type="application/fhir+json", HTTP_IF_MATCH=etag), 200)
+
+    calls = {
+        "total alone (_count=0)": lambda: expect(client.get("/api/v1/fhir/Task", {"_count": 0}), 200),
+        "_lastUpdated=ge (last 30 days), page of 50": lambda: expect(
+            client.get("/api/v1/fhir/Task", {"_lastUpdated": "ge2026-01-01"}), 200
+        ),
+        "Task read": lambda: expect(client.get(task_url), 200),
+        "Task conditional read (304)": lambda: expect(
+            client.get(task_url, HTTP_IF_NONE_MATCH=client.get(task_url)["ETag"]), 304
+        ),
+        "ServiceRequest read": lambda: expect(client.get(f"/api/v1/fhir/ServiceRequest/{task['id']}"), 200),
+        "read + PATCH with If-Match": patch,
+    }
+    rows = []
+    for label, call in calls.items():
+        timings, count = time_calls(call, runs)
+        rows.append((label, statistics.median(timings), percentile(timings, 0.95), count))
+    return rows
 
 
 def run_one(url: str, args: argparse.Namespace) -> None:
@@ -80,6 +119,7 @@ def run_one(url: str, args: argparse.Namespace) -> None:
 
         timings, count = time_calls(get, args.runs)
         rows.append((label, statistics.median(timings), percentile(timings, 0.95), count))
+    rows += interactions(client, args.runs)
     load_after = os.getloadavg()
     print(
         f"\n### {connection.vendor}: {visible:,} requested Tasks visible to the busiest receiving"

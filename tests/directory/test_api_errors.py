@@ -92,10 +92,10 @@ def test_under_fhir_a_wrong_method_is_an_operation_outcome_listing_the_allowed_o
     client = Client(enforce_csrf_checks=True)
     response = client.delete("/api/v1/fhir/Task/1")
     assert response.status_code == 405 and response["Content-Type"] == "application/fhir+json"
-    assert response["Allow"] == "GET, PATCH"
+    assert response["Allow"] == "GET, PATCH, PUT"
     [issue] = response.json()["issue"]
     assert issue["code"] == "not-supported" and issue["expression"] == ["method"]
-    assert "DELETE" in issue["diagnostics"] and "GET, PATCH" in issue["diagnostics"]
+    assert "DELETE" in issue["diagnostics"] and "GET, PATCH, PUT" in issue["diagnostics"]
     assert client.post("/api/v1/fhir/Task")["Allow"] == "GET"
 
 

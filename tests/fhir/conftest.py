@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.utils import timezone
 
+from recoverybridge.accounts.actions import issue_api_token
 from recoverybridge.accounts.models import Membership, Role
 from recoverybridge.care.models import (
     Consent,
@@ -110,13 +111,14 @@ def referral(sam, navigators, alice, lighthouse, sams_consent, meeting):
 
 @pytest.fixture
 def lighthouse_token(lighthouse):
-    from recoverybridge.accounts.actions import issue_api_token
-
     return issue_api_token(lighthouse)
 
 
 @pytest.fixture
 def beacon_token(beacon):
-    from recoverybridge.accounts.actions import issue_api_token
-
     return issue_api_token(beacon)
+
+
+@pytest.fixture
+def harbour_token(harbour):
+    return issue_api_token(harbour)

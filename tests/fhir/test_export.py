@@ -57,7 +57,13 @@ def test_sam_appears_only_by_pseudonymous_reference(referral, alice):
     text = export(referral, alice).model_dump_json()
     found = resources(export(referral, alice))
 
-    patient = {"type": "Patient", "identifier": {"system": fhir.PERSON_SYSTEM, "value": "P-7Q2K"}}
+    # A literal reference too, since Sam's consent covers Lighthouse: the Patient it resolves to
+    # holds this identifier and nothing more.
+    patient = {
+        "reference": "Patient/P-7Q2K",
+        "type": "Patient",
+        "identifier": {"system": fhir.PERSON_SYSTEM, "value": "P-7Q2K"},
+    }
     assert found["ServiceRequest"]["subject"] == patient
     assert found["Task"]["for"] == patient
     assert found["Consent"]["patient"] == patient
@@ -74,6 +80,7 @@ def test_service_request_names_lighthouse_and_the_meeting_as_performers(referral
     assert request["requester"]["display"] == "Harbour Detox"
     organisation, service = request["performer"]
     assert organisation == {
+        "reference": f"Organization/{lighthouse.pk}",
         "type": "Organization",
         "identifier": {"system": fhir.ORGANISATION_SYSTEM, "value": str(lighthouse.pk)},
         "display": "Lighthouse Recovery",
@@ -100,7 +107,7 @@ def test_task_carries_status_milestone_and_reason(referral, lighthouse, alice):
 
     assert task["status"] == "in-progress"
     assert task["intent"] == "order"
-    assert task["focus"] == {"reference": f"ServiceRequest/{referral.pk}"}
+    assert task["focus"] == {"reference": f"ServiceRequest/{referral.pk}", "type": "ServiceRequest"}
     assert task["owner"]["display"] == "Lighthouse Recovery"
     assert task["businessStatus"]["coding"] == [
         {
@@ -210,7 +217,7 @@ def test_a_referral_to_a_meeting_alone_has_nobody_to_export_to(referral, alice):
 def test_consent_shows_inactive_once_revoked(referral, sams_consent):
     sams_consent.revoked_at = timezone.now() - timedelta(hours=1)
 
-    resource = fhir.consent(referral, sams_consent)
+    resource = fhir.consent(sams_consent)
 
     assert resource.status == "inactive"
     assert resource.provision.period.end is not None

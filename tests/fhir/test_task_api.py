@@ -350,11 +350,12 @@ def test_openapi_documents_the_fhir_endpoints(client):
 
     paths = document["paths"]
     assert set(paths["/api/v1/fhir/Task"]) == {"get"}
-    assert set(paths["/api/v1/fhir/Task/{task_id}"]) == {"get", "patch"}
+    assert set(paths["/api/v1/fhir/Task/{task_id}"]) == {"get", "put", "patch"}
     assert "get" in paths["/api/v1/fhir/referrals/{referral_id}/bundle"]
     patch_doc = paths["/api/v1/fhir/Task/{task_id}"]["patch"]
     assert {"200", "400", "401", "403", "404", "409"} <= set(patch_doc["responses"])
     assert "status" in patch_doc["requestBody"]["content"]["application/fhir+json"]["schema"]["properties"]
+    assert patch_doc["requestBody"]["content"]["application/json-patch+json"]["schema"]["type"] == "array"
     assert any(
         scheme.get("scheme") == "bearer" for scheme in document["components"]["securitySchemes"].values()
     )
@@ -423,3 +424,19 @@ def test_csrf_is_not_asked_of_a_token_caller(referral, lighthouse_token):
     response = patch(client, referral.pk, lighthouse_token, issue("accepted"))
     assert response.status_code == 200, response.content[:300]
     assert status_of(referral) == TaskStatus.ACCEPTED
+    task = client.get(f"{TASKS}/{referral.pk}", **auth(lighthouse_token))
+    put = client.put(
+        f"{TASKS}/{referral.pk}",
+        json.dumps({**task.json(), "status": "in-progress"}),
+        content_type="application/fhir+json",
+        HTTP_IF_MATCH=task["ETag"],
+        **auth(lighthouse_token),
+    )
+    assert put.status_code == 200, put.content[:300]
+    found = client.post(
+        f"{TASKS}/_search",
+        "status=in-progress",
+        content_type="application/x-www-form-urlencoded",
+        **auth(lighthouse_token),
+    )
+    assert found.status_code == 200 and found.json()["total"] == 1

@@ -28,7 +28,13 @@ from recoverybridge.audit import queries as trail
 from recoverybridge.audit.models import AuditAction
 from recoverybridge.care import attendance, fhir, queries, states
 from recoverybridge.care.drafts import STEPS, Answers, Matters
-from recoverybridge.care.errors import ConsentRequired, DraftIncomplete, InvalidTransition, NoRecipient
+from recoverybridge.care.errors import (
+    ConsentRequired,
+    DraftIncomplete,
+    InvalidTransition,
+    NoRecipient,
+    StaleVersion,
+)
 from recoverybridge.care.messages import Refusal, channel_states, person_zone
 from recoverybridge.care.models import (
     AssistedStep,
@@ -675,6 +681,32 @@ def set_business_status(
     return referral
 
 
+def update_task(
+    organisation: Organisation,
+    referral: Referral,
+    *,
+    status: str,
+    reason: str,
+    milestone: str,
+    expected_version: str | None = None,
+    now: datetime.datetime | None = None,
+) -> Referral:
+    """The receiving organisation's update of the referral's Task (FHIR PUT or PATCH): status and
+    milestone together or not at all, each audited by its own action. With `expected_version`
+    (the If-Match of the request) it applies only to that version, checked under the row's lock,
+    so of two updates made on one version the second is refused (StaleVersion), never lost."""
+    now = _now(now)
+    with transaction.atomic():
+        current = Referral.objects.select_for_update().get(pk=referral.pk)
+        if expected_version is not None and str(current.version) != expected_version:
+            raise StaleVersion(expected_version, current.version)
+        if status != current.status:
+            current = set_referral_status(organisation, current, status, reason=reason, now=now)
+        if milestone != current.business_status:
+            current = set_business_status(organisation, current, milestone, now=now)
+    return current
+
+
 def record_assisted_step(
     actor: Actor,
     referral: Referral,
@@ -1288,6 +1320,58 @@ def record_task_reads(
     )
 
 
+def record_api_reads(
+    organisation: Organisation,
+    objects: Iterable[tuple[Any, int | None]],
+    *,
+    detail: str,
+    now: datetime.datetime | None = None,
+) -> None:
+    """The receiving organisation read these records through the FHIR API (a ServiceRequest, a
+    Patient, a Consent, an Organization): one VIEW event for each (object, person id)."""
+    at = _now(now)
+    audit.record_many(
+        audit.event(
+            None,
+            AuditAction.VIEW,
+            obj,
+            person=person_id,
+            actor_organisation=organisation,
+            detail=detail,
+            at=at,
+        )
+        for obj, person_id in objects
+    )
+
+
+def record_api_refusal(
+    organisation: Organisation,
+    object_type: str,
+    object_id: str,
+    *,
+    detail: str,
+    now: datetime.datetime | None = None,
+) -> None:
+    """The FHIR API refused the receiving organisation something about this record (not found for
+    it, not allowed, a stale version): a DENIED event on the person's trail when the record is
+    theirs, in a transaction of its own so it outlives the refused change."""
+    person_id = None
+    if object_type == "care.referral" and object_id.isdigit() and len(object_id) <= 18:
+        person_id = Referral.objects.filter(pk=int(object_id)).values_list("person_id", flat=True).first()
+    with transaction.atomic():
+        audit.record(
+            None,
+            AuditAction.DENIED,
+            None,
+            object_type=object_type,
+            object_id=object_id[:64],
+            person=person_id,
+            actor_organisation=organisation,
+            detail=detail,
+            at=_now(now),
+        )
+
+
 def export_referral(
     referral: Referral,
     *,
@@ -1297,14 +1381,15 @@ def export_referral(
 ) -> Bundle:
     """The referral as a Bundle for its receiving organisation, with an audit row of the export.
 
-    An export is a disclosure outside RecoveryBridge, so it needs the person's active
-    consent to refer to that organisation (even an organisation's own internal referral
-    is not exported without one). Refusals raise NoRecipient or ConsentRequired and are
-    audited as denied.
+    Sending it to another organisation needs the person's active consent to refer to that
+    organisation; an organisation's own internal referral (its team referred to it) needs none,
+    as on its Task API: the organisation already holds the record, nothing leaves it. Refusals
+    raise NoRecipient or ConsentRequired and are audited as denied.
     """
     recipient = referral.target_organisation
+    internal = recipient is not None and recipient.pk == referral.team.organisation_id
     given = Consent.objects.covering(referral.person, recipient) if recipient is not None else None
-    if recipient is None or given is None:
+    if recipient is None or (given is None and not internal):
         audit.record(
             actor,
             AuditAction.DENIED,
@@ -1318,10 +1403,11 @@ def export_referral(
             raise NoRecipient("This referral goes to no organisation, so there is nobody to export it to.")
         raise ConsentRequired(recipient.name)
     bundle = fhir.referral_bundle(referral, given, base_url)
+    covered_by = f"Consent {given.pk}" if given is not None else "internal, no consent needed"
     # The core's disclosure action checks visibility and consent again and writes the export row.
     record_disclosure(
         actor_organisation or actor,
         referral,
-        detail=f"FHIR Bundle (ServiceRequest, Task, Consent {given.pk}) for organisation {recipient.pk}",
+        detail=f"FHIR Bundle (ServiceRequest, Task; {covered_by}) for organisation {recipient.pk}",
     )
     return bundle

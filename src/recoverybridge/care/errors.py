@@ -28,3 +28,12 @@ class DraftIncomplete(ValueError):
     def __init__(self, problems: list[tuple[str, str]]) -> None:
         super().__init__("; ".join(message for _step, message in problems))
         self.problems = problems
+
+
+class StaleVersion(ValueError):
+    """An update made on an older version of the referral than the current one (If-Match)."""
+
+    def __init__(self, expected: str, current: int) -> None:
+        super().__init__(f"The Task is at version {current}, not {expected}: read it again, then update it.")
+        self.expected = expected
+        self.current = current

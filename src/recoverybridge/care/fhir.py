@@ -1,23 +1,28 @@
-"""A referral as FHIR R4 resources: ServiceRequest + Task + Consent, in a Bundle.
+"""A referral as FHIR R4 resources: ServiceRequest + Task + Consent, in a Bundle; and the Patient
+and Organization resources their references point to.
 
-Built with `fhir.resources.R4B` models (their ServiceRequest, Task and Consent
-match R4 field for field), so every export is validated before it leaves.
+Built with `fhir.resources.R4B` models (their resources match R4 field for field), so every
+resource is validated before it leaves.
 
 What is disclosed (minimal by default, the receiving organisation needs no more
 to act on the referral):
-- the person only as a pseudonymous identifier (Person.reference) in the
-  subject/for/patient references. No name, birth date or contact details: the
-  Consent.scope we record is free text that software cannot read reliably, so
-  we never widen disclosure on the strength of it; the worker introduces the
-  person directly.
+- the person only as a pseudonymous identifier (Person.reference). Where an active consent
+  covers the disclosure the reference is also literal (`Patient/{reference}`) and the Patient
+  resource holds that identifier and nothing more. No name, birth date or contact details: the
+  Consent.scope we record is free text that software cannot read reliably, so we never widen
+  disclosure on the strength of it; the worker introduces the person directly.
 - the referral's reason, status, milestone and status reason, the referring
   and receiving organisations, and the target meeting (public directory data).
 
 Status mapping (HL7 Gravity SDOH referral guide): Task.status is Referral.status;
 Task.businessStatus is the mutual-aid milestone in our own code system;
-ServiceRequest.status follows the Task (see SERVICE_REQUEST_STATUS).
+ServiceRequest.status follows the Task (see SERVICE_REQUEST_STATUS). Task and ServiceRequest
+carry the referral's version (meta.versionId); Patient, Organization and Consent, which nobody
+changes through the API, a digest of their content.
 """
 
+import hashlib
+import json
 from datetime import UTC, datetime
 from html import escape
 from typing import Any
@@ -25,6 +30,8 @@ from typing import Any
 from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.consent import Consent as FhirConsent
+from fhir.resources.R4B.organization import Organization
+from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from fhir.resources.R4B.task import Task
 
@@ -32,11 +39,12 @@ from recoverybridge.care.models import (
     Consent,
     ConsentPurpose,
     MutualAidMilestone,
+    Person,
     Referral,
     ReferralTargetKind,
     TaskStatus,
 )
-from recoverybridge.organisations.models import Organisation
+from recoverybridge.organisations.models import Organisation, OrganisationKind
 
 # Our own namespace for identifiers and codes. It names things; it need not resolve.
 SYSTEM_BASE = "https://recoverybridge.org/fhir"
@@ -48,6 +56,9 @@ REFERRAL_SYSTEM = f"{SYSTEM_BASE}/sid/referral"
 MILESTONE_SYSTEM = f"{SYSTEM_BASE}/CodeSystem/mutual-aid-milestone"
 TARGET_KIND_SYSTEM = f"{SYSTEM_BASE}/CodeSystem/referral-target-kind"
 CONSENT_PURPOSE_SYSTEM = f"{SYSTEM_BASE}/CodeSystem/consent-purpose"
+ORGANISATION_KIND_SYSTEM = f"{SYSTEM_BASE}/CodeSystem/organisation-kind"
+# The HL7 Gravity SDOH Clinical Care guide's categories (ServiceRequest.category).
+SDOHCC_SYSTEM = "http://hl7.org/fhir/us/sdoh-clinicalcare/CodeSystem/SDOHCC-CodeSystemTemporaryCodes"
 
 TASK_CODE_SYSTEM = "http://hl7.org/fhir/CodeSystem/task-code"
 CONSENT_SCOPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/consentscope"
@@ -56,6 +67,7 @@ ACT_CODE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 ACT_REASON_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
 PARTICIPATION_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
 LOINC = "http://loinc.org"
+TASK_STATUS_SYSTEM = "http://hl7.org/fhir/task-status"
 
 # ServiceRequest.status (request-status) for each Task.status.
 SERVICE_REQUEST_STATUS = {
@@ -79,24 +91,88 @@ PURPOSE_OF_USE = {
 }
 
 
+# ServiceRequest.category from the Gravity guide where a referral fits one of its SDOH domains;
+# treatment, detox and rehab are clinical referrals, outside those domains.
+SDOH_CATEGORY = {
+    ReferralTargetKind.MEETING: ("social-connection", "Social Connection"),
+    ReferralTargetKind.FELLOWSHIP: ("social-connection", "Social Connection"),
+    ReferralTargetKind.HOUSING: ("housing-instability", "Housing Instability"),
+}
+
+
 def _instant(value: datetime) -> str:
     return value.astimezone(UTC).isoformat()
 
 
-def person_reference(referral: Referral) -> dict[str, Any]:
-    """The person by pseudonymous identifier only: no name, no record id."""
-    return {
+def meta(version: str, last_updated: datetime | None) -> dict[str, str]:
+    found = {"versionId": version}
+    if last_updated is not None:
+        found["lastUpdated"] = _instant(last_updated)
+    return found
+
+
+def digest(data: dict[str, Any]) -> str:
+    """A version for a resource nobody changes through the API: it changes when its content does."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def person_reference(person: Person, *, resolvable: bool = False) -> dict[str, Any]:
+    """The person by pseudonymous identifier, no name and no record id; a literal reference to
+    the Patient resource too where the caller may read it (an active consent covers them)."""
+    reference: dict[str, Any] = {
         "type": "Patient",
-        "identifier": {"system": PERSON_SYSTEM, "value": referral.person.reference},
+        "identifier": {"system": PERSON_SYSTEM, "value": person.reference},
     }
+    if resolvable:
+        reference = {"reference": f"Patient/{person.reference}", **reference}
+    return reference
 
 
 def organisation_reference(organisation: Organisation) -> dict[str, Any]:
     return {
+        "reference": f"Organization/{organisation.pk}",
         "type": "Organization",
         "identifier": {"system": ORGANISATION_SYSTEM, "value": str(organisation.pk)},
         "display": organisation.name,
     }
+
+
+def patient(person: Person) -> Patient:
+    """The Patient a consent lets a receiving organisation resolve: the pseudonymous identifier
+    and nothing more (minimum necessary; the worker introduces the person)."""
+    data: dict[str, Any] = {
+        "resourceType": "Patient",
+        "id": person.reference,
+        "identifier": [{"system": PERSON_SYSTEM, "value": person.reference}],
+        "text": {
+            "status": "generated",
+            "div": '<div xmlns="http://www.w3.org/1999/xhtml">Shared by pseudonymous reference only; '
+            "the referring worker introduces the person.</div>",
+        },
+    }
+    data["meta"] = meta(digest(data), person.created_at)
+    return Patient.model_validate(data)
+
+
+def organization(organisation: Organisation) -> Organization:
+    kind = OrganisationKind(organisation.kind)
+    data: dict[str, Any] = {
+        "resourceType": "Organization",
+        "id": str(organisation.pk),
+        "identifier": [{"system": ORGANISATION_SYSTEM, "value": str(organisation.pk)}],
+        "active": True,
+        "type": [
+            {
+                "coding": [
+                    {"system": ORGANISATION_KIND_SYSTEM, "code": kind.value, "display": str(kind.label)}
+                ],
+                "text": str(kind.label),
+            }
+        ],
+        "name": organisation.name,
+    }
+    data["meta"] = meta(digest(data), None)
+    return Organization.model_validate(data)
 
 
 def milestone_concept(milestone: str) -> dict[str, Any] | None:
@@ -135,11 +211,14 @@ def _performers(referral: Referral) -> list[dict[str, Any]]:
     return performers
 
 
-def service_request(referral: Referral) -> ServiceRequest:
+def service_request(referral: Referral, given: Consent | None = None) -> ServiceRequest:
+    """What is asked for. `given` is the consent that covers disclosing it to the receiving
+    organisation (None for an organisation's own internal referral)."""
     kind = ReferralTargetKind(referral.target_kind)
     data: dict[str, Any] = {
         "resourceType": "ServiceRequest",
         "id": str(referral.pk),
+        "meta": meta(str(referral.version), referral.updated_at),
         "identifier": [{"system": REFERRAL_SYSTEM, "value": str(referral.pk)}],
         "status": SERVICE_REQUEST_STATUS[TaskStatus(referral.status)],
         "intent": "order",
@@ -147,10 +226,13 @@ def service_request(referral: Referral) -> ServiceRequest:
             "coding": [{"system": TARGET_KIND_SYSTEM, "code": kind.value, "display": str(kind.label)}],
             "text": str(kind.label),
         },
-        "subject": person_reference(referral),
+        "subject": person_reference(referral.person, resolvable=given is not None),
         "authoredOn": _instant(referral.authored_on),
         "requester": organisation_reference(referral.team.organisation),
     }
+    if kind in SDOH_CATEGORY:
+        code, display = SDOH_CATEGORY[kind]
+        data["category"] = [{"coding": [{"system": SDOHCC_SYSTEM, "code": code, "display": display}]}]
     performers = _performers(referral)
     if performers:
         data["performer"] = performers
@@ -161,22 +243,26 @@ def service_request(referral: Referral) -> ServiceRequest:
             data["locationReference"] = [{"type": "Location", "display": address}]
     if referral.reason:
         data["reasonCode"] = [{"text": referral.reason}]
-    if referral.consent_id is not None:
-        data["supportingInfo"] = [{"reference": f"Consent/{referral.consent_id}"}]
+    if given is not None:
+        data["supportingInfo"] = [{"reference": f"Consent/{given.pk}", "type": "Consent"}]
     return ServiceRequest.model_validate(data)
 
 
-def task(referral: Referral) -> Task:
+def task(referral: Referral, *, patient_resolvable: bool = False) -> Task:
+    """The referral's Task (Gravity's "Task for referral management"); `patient_resolvable` when
+    an active consent lets the receiving organisation read the Patient."""
+    request = {"reference": f"ServiceRequest/{referral.pk}", "type": "ServiceRequest"}
     data: dict[str, Any] = {
         "resourceType": "Task",
         "id": str(referral.pk),
+        "meta": meta(str(referral.version), referral.updated_at),
         "identifier": [{"system": REFERRAL_SYSTEM, "value": str(referral.pk)}],
-        "basedOn": [{"reference": f"ServiceRequest/{referral.pk}"}],
-        "focus": {"reference": f"ServiceRequest/{referral.pk}"},
+        "basedOn": [request],
+        "focus": request,
         "status": referral.status,
         "intent": "order",
         "code": {"coding": [{"system": TASK_CODE_SYSTEM, "code": "fulfill"}]},
-        "for": person_reference(referral),
+        "for": person_reference(referral.person, resolvable=patient_resolvable),
         "authoredOn": _instant(referral.authored_on),
         "lastModified": _instant(referral.updated_at),
         "requester": organisation_reference(referral.team.organisation),
@@ -191,8 +277,9 @@ def task(referral: Referral) -> Task:
     return Task.model_validate(data)
 
 
-def consent(referral: Referral, given: Consent) -> FhirConsent:
-    """The consent that covers this disclosure: permit, for its period, to its recipient."""
+def consent(given: Consent) -> FhirConsent:
+    """The consent that covers a disclosure: permit, for its period, to its recipient. The
+    organisation that holds it is the person's."""
     purpose = ConsentPurpose(given.purpose)
     code, display = PURPOSE_OF_USE[purpose]
     end = given.revoked_at or given.expires_at
@@ -224,10 +311,14 @@ def consent(referral: Referral, given: Consent) -> FhirConsent:
         "id": str(given.pk),
         "status": "active" if active else "inactive",
         "scope": {"coding": [{"system": CONSENT_SCOPE_SYSTEM, "code": "patient-privacy"}]},
-        "category": [{"coding": [{"system": LOINC, "code": "59284-0", "display": "Patient Consent"}]}],
-        "patient": person_reference(referral),
+        "category": [
+            {"coding": [{"system": LOINC, "code": "59284-0", "display": "Patient Consent"}]},
+            # Gravity's category for consent to disclose information.
+            {"coding": [{"system": ACT_CODE_SYSTEM, "code": "IDSCL", "display": "information disclosure"}]},
+        ],
+        "patient": person_reference(given.person, resolvable=active),
         "dateTime": _instant(given.given_at),
-        "organization": [organisation_reference(referral.team.organisation)],
+        "organization": [organisation_reference(given.person.team.organisation)],
         "policyRule": {"coding": [{"system": ACT_CODE_SYSTEM, "code": "OPTIN"}]},
         "provision": provision,
     }
@@ -237,13 +328,20 @@ def consent(referral: Referral, given: Consent) -> FhirConsent:
             "status": "generated",
             "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{escape(given.scope)}</div>',
         }
+    data["meta"] = meta(digest(data), given.revoked_at or given.given_at)
     return FhirConsent.model_validate(data)
 
 
-def referral_bundle(referral: Referral, given: Consent, base_url: str) -> Bundle:
-    """ServiceRequest + Task + Consent as a collection Bundle; base_url is our FHIR endpoint's root."""
+def referral_bundle(referral: Referral, given: Consent | None, base_url: str) -> Bundle:
+    """ServiceRequest + Task (+ the Consent that covers the disclosure; an organisation's own
+    internal referral needs none) as a collection Bundle; base_url is our FHIR endpoint's root."""
     base = base_url.rstrip("/")
-    resources = [service_request(referral), task(referral), consent(referral, given)]
+    resources: list[Any] = [
+        service_request(referral, given),
+        task(referral, patient_resolvable=given is not None),
+    ]
+    if given is not None:
+        resources.append(consent(given))
     return Bundle.model_validate(
         {
             "resourceType": "Bundle",

@@ -8,7 +8,7 @@ the same transaction).
 """
 
 import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -405,6 +405,9 @@ class Referral(models.Model):
     barrier_note = models.CharField(_("note on barriers"), max_length=500, blank=True)
     authored_on = models.DateTimeField(_("referred on"))
     updated_at = models.DateTimeField(auto_now=True)
+    # The FHIR versionId of its Task and ServiceRequest (ETag W/"n"): one more at every save, so a
+    # receiving organisation's update made on an older version is refused (If-Match), not lost.
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = ReferralQuerySet.as_manager()
 
@@ -419,6 +422,23 @@ class Referral(models.Model):
 
     def __str__(self) -> str:
         return f"Referral {self.pk} ({self.get_target_kind_display()})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Every change is a new version, counted in the database so two writers never share one."""
+        if self.pk is None or self._state.adding or kwargs.get("force_insert"):
+            super().save(*args, **kwargs)
+            return
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "version"}
+        before = self.version
+        self.version = F("version") + 1
+        try:
+            super().save(*args, **kwargs)
+        except BaseException:
+            self.version = before
+            raise
+        self.refresh_from_db(fields=["version"])
 
     @property
     def has_milestones(self) -> bool:
