@@ -28,6 +28,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from recoverybridge.evaluation.frame import FAMA_LEVELS
+
 EPISODE_KINDS = ("detox", "community_treatment", "residential_rehab", "aftercare", "prison_release")
 EPISODE_KIND_SHARES = (0.30, 0.40, 0.15, 0.10, 0.05)
 AREAS = (
@@ -41,6 +43,10 @@ AREAS = (
     "Hills",
 )
 FIRST_START = datetime.date(2024, 1, 1)
+APPROACHES = ("twelve-step", "secular", "faith-based", "medication-assisted")
+APPROACH_SHARES = (0.6, 0.25, 0.1, 0.05)
+GROUP_GENDERS = ("any", "women", "men")
+GROUP_GENDER_SHARES = (0.8, 0.12, 0.08)
 TRUTH_DRAWS = 2_000_000
 
 
@@ -180,6 +186,11 @@ def simulate_episodes(n: int, seed: int = 0, design: Design | None = None) -> Si
     )
     referred_rehab = rng.random(n) < _expit(-2.2 + 0.5 * z_days + worker_effect[worker] * 0.8)
     online = np.where(referred_mutual_aid, (rng.random(n) < 0.25 + 0.1 * cov["prefers_secular"]), np.nan)
+    # FAMA level of the mutual-aid referral: peer bridging is an introduction or accompanying.
+    accompanied = rng.random(n) < 0.5
+    fama = np.where(referred_mutual_aid, np.where(treated == 1, np.where(accompanied, 2, 1), 0), -1)
+    approach = np.where(referred_mutual_aid, rng.choice(len(APPROACHES), size=n, p=APPROACH_SHARES), -1)
+    group_gender = rng.choice(len(GROUP_GENDERS), size=n, p=GROUP_GENDER_SHARES)
 
     mutual_aid = rng.random(n) < _expit(_mutual_aid_logit(cov) + design.mutual_aid_log_odds * treated)
     network = 2.0 + design.network_gain * treated + 0.6 * z_capital - 0.3 * z_days + rng.normal(0, 1.5, n)
@@ -238,6 +249,9 @@ def simulate_episodes(n: int, seed: int = 0, design: Design | None = None) -> Si
             "meetings_per_week": meetings.astype(float),
             "supportive_network_3m": network,
             "recovery_capital_3m": capital_3m,
+            "group_gender": pd.Categorical.from_codes(group_gender, categories=list(GROUP_GENDERS)),
+            "fellowship_approach": pd.Categorical.from_codes(approach, categories=list(APPROACHES)),
+            "fama_level": pd.Categorical.from_codes(fama, categories=list(FAMA_LEVELS)),
         }
     )
     return Simulation(frame=frame, design=design, truth=population_truth(design))
