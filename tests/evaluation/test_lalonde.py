@@ -56,7 +56,7 @@ def test_adjusted_estimates_recover_the_experiment_where_the_naive_one_is_far_of
 
 
 def test_the_command_answers_with_and_without_trimming(data, tmp_path):
-    frame, experiment = data
+    frame, _experiment = data
     path = tmp_path / "lalonde.csv"
     frame.to_csv(path, index=False)
     base = [

@@ -234,17 +234,7 @@ def build_cohort(
     now = now or timezone.now()
     today = pd.Timestamp(timezone.localdate(now))
 
-    # As of `now`: records dated later (a cohort rebuilt for a past date) are not seen.
-    matching: QuerySet[Any] = EpisodeModel.objects.filter(started_on__lte=today.date())
-    if spec.episode_kinds:
-        matching = matching.filter(kind__in=spec.episode_kinds)
-    if spec.started_from:
-        matching = matching.filter(started_on__gte=spec.started_from)
-    if spec.started_to:
-        matching = matching.filter(started_on__lte=spec.started_to)
-    if spec.team_ids:
-        matching = matching.filter(person__team_id__in=spec.team_ids)
-    matching = matching.annotate(consented=Exists(evaluation_consented(now)))
+    matching = _matching(spec, now)
     episodes = _frame(
         matching.values(
             "id", "person_id", "kind", "started_on", "ended_on", "end_reason", "navigator_id", "consented"
@@ -273,6 +263,27 @@ def build_cohort(
     if actor is not None:
         record_cohort_read(actor, cohort)
     return cohort
+
+
+def _matching(spec: CohortSpec, now: datetime.datetime) -> QuerySet[Any]:
+    """The spec's episodes as of `now` (records dated later are not seen), each marked consented."""
+    today = timezone.localdate(now)
+    matching: QuerySet[Any] = EpisodeModel.objects.filter(started_on__lte=today)
+    if spec.episode_kinds:
+        matching = matching.filter(kind__in=spec.episode_kinds)
+    if spec.started_from:
+        matching = matching.filter(started_on__gte=spec.started_from)
+    if spec.started_to:
+        matching = matching.filter(started_on__lte=spec.started_to)
+    if spec.team_ids:
+        matching = matching.filter(person__team_id__in=spec.team_ids)
+    return matching.annotate(consented=Exists(evaluation_consented(now)))
+
+
+def cohort_size(spec: CohortSpec, now: datetime.datetime | None = None) -> int:
+    """How many consented episodes `build_cohort` would read (one count query, nothing audited:
+    a page uses it to decide whether to build the report in the background)."""
+    return _matching(spec, now or timezone.now()).filter(consented=True).count()
 
 
 def record_cohort_read(actor: AbstractBaseUser | AnonymousUser, cohort: Cohort) -> AuditEvent:
@@ -471,7 +482,7 @@ def _exposures(episodes: pd.DataFrame, people: QuerySet[Any], now: datetime.date
         ),
         ["referral_id", "meeting__attendance_mode", "meeting__fellowship__approach"],
     )
-    chosen_approach = (
+    (
         chosen.dropna(subset=["meeting__fellowship__approach"])
         .groupby("referral_id")["meeting__fellowship__approach"]
         .first()

@@ -994,3 +994,62 @@ def balance_table(
     if kept[treated].sum() <= 0 or kept[~treated].sum() <= 0:
         raise EvaluationError("weights: every treated or every control row has weight 0")
     return _balance(data, kept)
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Doubly robust scores of every complete row, to average over subgroups (as grf's subset
+    average treatment effects do): the nuisance models are fitted once, on everyone.
+
+    ATE: psi_i = m1 - m0 + a (y - m1) / e - (1 - a)(y - m0) / (1 - e), and the effect of a group g
+    is the mean of psi over g. ATT: psi_i = a (y - m0) - (1 - a) e/(1 - e) (y - m0), and the effect
+    of g is the sum of psi over g divided by g's treated. Both have influence functions from which
+    the variance is the usual mean of squares."""
+
+    estimand: str
+    psi: np.ndarray
+    a: np.ndarray
+    keep: np.ndarray  # positions in the frame of these rows
+    binary_outcome: bool
+    y: np.ndarray
+
+    def effect(self, rows: np.ndarray) -> tuple[float, float]:
+        """(effect, standard error) over the rows selected by the boolean `rows` (over `keep`)."""
+        psi, a = self.psi[rows], self.a[rows]
+        if self.estimand == "ate":
+            n = len(psi)
+            tau = float(psi.mean())
+            return tau, float(np.sqrt(np.mean((psi - tau) ** 2) / n))
+        treated = float(a.sum())
+        tau = float(psi.sum() / treated)
+        influence = (psi - a * tau) / (treated / len(psi))
+        return tau, float(np.sqrt(np.mean(influence**2) / len(psi)))
+
+
+def doubly_robust_scores(
+    frame: pd.DataFrame,
+    treatment: str,
+    outcome: str,
+    covariates: Sequence[str],
+    estimand: str = "ate",
+    trim: float | None = None,
+    **choices: Any,
+) -> Scores:
+    """The doubly robust scores of every complete row (see `Scores`), from one propensity fit and
+    one outcome model per arm; rows outside common support are left out."""
+    options = Options.of(trim, **choices)
+    _check_options("aipw", estimand, options, "sandwich", 0.95, 200)
+    data = _prepare(frame, treatment, outcome, covariates)
+    fit = _fit(data, treatment, estimand, options)
+    analysis = fit.data
+    a, y, eta = analysis.a, analysis.y, fit.prop.eta
+    m1, m0 = _outcome_predictions(analysis, fit.prop.z)
+    treated = a == 1
+    raw = _raw_weights(a, eta, estimand)
+    if estimand == "ate":
+        psi = m1 - m0 + np.where(treated, raw * (y - m1), -raw * (y - m0))
+    else:
+        psi = np.where(treated, y - m0, -raw * (y - m0))
+    return Scores(
+        estimand=estimand, psi=psi, a=a, keep=analysis.keep, binary_outcome=analysis.binary_outcome, y=y
+    )
