@@ -1523,6 +1523,8 @@ def _dose_section(rel: _Releaser, computed: _Computed) -> Section:
     if result is None or isinstance(result, _NotEstimable):
         return _unestimable_section(rel, "dose", section_title, title, result)
     withheld = rel.small(result.n)
+    n_cell = rel.single_count(result.n)
+    step = rel.step(n_cell.value) if computed.whole_numbers.get(spec.dose_outcome, True) else None
     slope = Table(
         "slope",
         _("Adjusted change per extra unit of the dose"),
@@ -1540,12 +1542,12 @@ def _dose_section(rel: _Releaser, computed: _Computed) -> Section:
                 "slope",
                 columns.label(spec.dose),
                 (
-                    rel.estimate_cell(result.slope, 2, withheld=withheld),
-                    rel.estimate_cell(result.ci_low, 2, withheld=withheld),
-                    rel.estimate_cell(result.ci_high, 2, withheld=withheld),
-                    rel.estimate_cell(result.p_value, 4, withheld=withheld),
-                    rel.estimate_cell(result.nonlinearity_p, 4, withheld=withheld),
-                    rel.single_count(result.n),
+                    rel.estimate_cell(result.slope, 2, withheld=withheld, step=step),
+                    rel.estimate_cell(result.ci_low, 2, withheld=withheld, step=step),
+                    rel.estimate_cell(result.ci_high, 2, withheld=withheld, step=step),
+                    rel.p_cell(result.p_value, withheld=withheld),
+                    rel.p_cell(result.nonlinearity_p, withheld=withheld),
+                    n_cell,
                     rel.single_count(result.n_dropped),
                 ),
             ),
@@ -1555,15 +1557,16 @@ def _dose_section(rel: _Releaser, computed: _Computed) -> Section:
     band_rows = []
     for band, n_cell in zip(result.bands, n_cells, strict=False):
         band_withheld = rel.small(band.n)
+        band_step = rel.step(n_cell.value)
         band_rows.append(
             Row(
                 f"{band.low:g}+" if band.high is None else f"{band.low:g}-{band.high:g}",
                 band.label,
                 (
                     n_cell,
-                    rel.estimate_cell(band.adjusted_mean, 2, withheld=band_withheld),
-                    rel.estimate_cell(band.ci_low, 2, withheld=band_withheld),
-                    rel.estimate_cell(band.ci_high, 2, withheld=band_withheld),
+                    rel.estimate_cell(band.adjusted_mean, 2, withheld=band_withheld, step=band_step),
+                    rel.estimate_cell(band.ci_low, 2, withheld=band_withheld, step=band_step),
+                    rel.estimate_cell(band.ci_high, 2, withheld=band_withheld, step=band_step),
                 ),
             )
         )
@@ -1612,6 +1615,7 @@ def _mediation_section(rel: _Releaser, computed: _Computed) -> Section:
     share = result.n_used / result.n if result.n else 0.0
     treated, untreated = computed.mediation_groups
     withheld = rel.small(result.n_used, round(treated * share), round(untreated * share))
+    step = rel.step(rel.single_count(result.n_used).value)
     effect_columns = (
         Column("estimate", _("Estimate")),
         Column("ci_low", _("95% CI low")),
@@ -1628,9 +1632,9 @@ def _mediation_section(rel: _Releaser, computed: _Computed) -> Section:
                 key,
                 label,
                 (
-                    rel.estimate_cell(value, 2, withheld=withheld),
-                    rel.estimate_cell(interval[0], 2, withheld=withheld),
-                    rel.estimate_cell(interval[1], 2, withheld=withheld),
+                    rel.estimate_cell(value, 2, withheld=withheld, step=step),
+                    rel.estimate_cell(interval[0], 2, withheld=withheld, step=step),
+                    rel.estimate_cell(interval[1], 2, withheld=withheld, step=step),
                 ),
             )
         )
@@ -1704,9 +1708,11 @@ def _released_curve(rel: _Releaser, curve: Curve, risk: "_AtRisk") -> Curve:
             kept.append(i)
             last_events = int(events[i])
     pick = np.asarray(kept, dtype=int)
+    # Each share no finer than one person at risk there moves it: the drawing shows what the table does.
+    steps = [rel.step(rel.single_count(int(at_risk[i])).value) or 0.001 for i in kept]
 
     def take(values: tuple[float, ...]) -> tuple[float, ...]:
-        return tuple(float(v) for v in np.asarray(values)[pick])
+        return tuple(on_step(float(v), step) for v, step in zip(np.asarray(values)[pick], steps, strict=True))
 
     return Curve(
         times=take(curve.times),
@@ -1753,7 +1759,7 @@ def _survival_section(rel: _Releaser, computed: _Computed) -> Section:
                     rel.estimate_cell(result.hazard_ratio, 2, withheld=withheld),
                     rel.estimate_cell(result.ci_low, 2, withheld=withheld),
                     rel.estimate_cell(result.ci_high, 2, withheld=withheld),
-                    rel.estimate_cell(result.p_value, 4, withheld=withheld),
+                    rel.p_cell(result.p_value, withheld=withheld),
                     events_cells[2],
                     events_cells[0],
                     rel.single_count(result.n_dropped),
@@ -1860,11 +1866,13 @@ def _km_part(rel: _Releaser, computed: _Computed, km: KaplanMeier, title: str, c
             at = _at_on_curve(group.at[t], drawn.curve) if rel.outside else group.at[t]
             at_risk = int(computed.at_risk[group.value].at_risk(np.array([days]))[0])
             withheld = rel.small(at_risk)
+            risk_cell = rel.single_count(at_risk)
+            step = rel.step(risk_cell.value)
             at_cells += [
-                rel.estimate_cell(at.survival, 3, withheld=withheld),
-                rel.estimate_cell(at.ci_low, 3, withheld=withheld),
-                rel.estimate_cell(at.ci_high, 3, withheld=withheld),
-                rel.single_count(at_risk),
+                rel.estimate_cell(at.survival, 3, withheld=withheld, step=step),
+                rel.estimate_cell(at.ci_low, 3, withheld=withheld, step=step),
+                rel.estimate_cell(at.ci_high, 3, withheld=withheld, step=step),
+                risk_cell,
             ]
         at_rows.append(Row(str(days), reading.count(days), tuple(at_cells)))
     tables.append(
