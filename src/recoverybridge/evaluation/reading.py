@@ -56,6 +56,8 @@ class EffectFacts:
     others: dict[str, tuple[float | None, float | None, float | None]] = field(default_factory=dict)
     # About how many comparison episodes the weighted comparison rests on (as released).
     effective_comparison: int | str | None = None
+    # Decimals of the differences as the tables show them (None: the usual 1 or 2).
+    decimals: int | None = None
 
 
 def number(value: float, decimals: int = 1) -> str:
@@ -69,19 +71,21 @@ def count(value: int) -> str:
     return formats.number_format(value, decimal_pos=0, use_l10n=True, force_grouping=True)
 
 
-def difference(value: float, scale: str) -> str:
-    """An estimate with its sign, in percentage points for a risk difference."""
+def difference(value: float, scale: str, decimals: int | None = None) -> str:
+    """An estimate with its sign, in percentage points for a risk difference; `decimals` as the
+    tables show it (by default 1 for percentage points, 2 otherwise)."""
     if scale in RISK_SCALES:
-        shown = number(100 * value, 1)
+        shown = number(100 * value, 1 if decimals is None else decimals)
         return (_("+%(value)s percentage points") if value > 0 else _("%(value)s percentage points")) % {
             "value": shown
         }
-    shown = number(value, 2)
+    shown = number(value, 2 if decimals is None else decimals)
     return f"+{shown}" if value > 0 else shown
 
 
-def interval(low: float, high: float, scale: str) -> str:
-    factor, decimals = (100.0, 1) if scale in RISK_SCALES else (1.0, 2)
+def interval(low: float, high: float, scale: str, decimals: int | None = None) -> str:
+    factor, default = (100.0, 1) if scale in RISK_SCALES else (1.0, 2)
+    decimals = default if decimals is None else decimals
     return _("%(low)s to %(high)s") % {
         "low": number(factor * low, decimals),
         "high": number(factor * high, decimals),
@@ -101,8 +105,8 @@ def effect_reading(facts: EffectFacts) -> tuple[str, ...]:
     values = {
         "treatment": facts.treatment,
         "outcome": facts.outcome,
-        "estimate": difference(facts.estimate, facts.scale),
-        "interval": interval(facts.ci_low, facts.ci_high, facts.scale),
+        "estimate": difference(facts.estimate, facts.scale, facts.decimals),
+        "interval": interval(facts.ci_low, facts.ci_high, facts.scale, facts.decimals),
         "level": level,
         "estimand": _estimand_phrase(facts.estimand, facts.treatment),
     }
@@ -207,8 +211,8 @@ def _naive_sentences(facts: EffectFacts) -> list[str]:
         return []
     word = change_word(facts.naive, facts.estimate)
     values = {
-        "naive": difference(facts.naive, facts.scale),
-        "estimate": difference(facts.estimate, facts.scale),
+        "naive": difference(facts.naive, facts.scale, facts.decimals),
+        "estimate": difference(facts.estimate, facts.scale, facts.decimals),
         "treatment": facts.treatment,
         "share": number(100 * abs(facts.estimate - facts.naive) / abs(facts.naive), 0) if facts.naive else "",
     }

@@ -72,6 +72,7 @@ from recoverybridge.evaluation.subgroups import (
 from recoverybridge.evaluation.suppression import (
     SUPPRESSED,
     SuppressionRule,
+    band,
     decimals_of,
     on_step,
     resolution,
@@ -578,6 +579,36 @@ class _Releaser:
             return self.count_cell(value)
         return self.count_cell(suppress_counts([value], total=False, rule=self.rule).iloc[0])
 
+    def band_cell(self, value: int) -> Cell:
+        """A count of a second breakdown of the same people: exact for the care team; outside, a
+        band ("50-99"), "*" or 0 (suppression.band). Its value for the CSV is the band's text."""
+        if not self.outside or self.rule is None:
+            return self.count_cell(value)
+        found = band(int(value), self.rule)
+        if found == SUPPRESSED:
+            return Cell(SUPPRESSED, SUPPRESSED, COUNT)
+        if isinstance(found, str):
+            return Cell(found, 0, COUNT)
+        low, high = found
+        text = (
+            f"{reading.count(low)}\u2013{reading.count(high)}"
+            if high
+            else _("%(low)s or more") % {"low": reading.count(low)}
+        )
+        return Cell(text, text, TEXT)
+
+    def band_step(self, *counts: int, unit: float = 1.0) -> float | None:
+        """The step for a figure on groups released as bands: from the smallest lower end."""
+        if not self.outside or self.rule is None:
+            return None
+        lows = []
+        for count in counts:
+            found = band(int(count), self.rule)
+            if isinstance(found, str):
+                return None  # "*" or 0: the figure is withheld anyway
+            lows.append(found[0])
+        return resolution(min(lows) + self.rule.rounding // 2, unit, self.rule)
+
     def line_counts(self, values: Sequence[int]) -> list[Cell]:
         """Counts that add up to a total, and the total last."""
         if not self.outside:
@@ -1058,7 +1089,16 @@ def _facts(
         effective_comparison=_count_value(rel.single_count(int(effective)))
         if effective is not None
         else None,
+        decimals=_shown_decimals(shown[adjusted.method]["cells"][0]),
     )
+
+
+def _shown_decimals(cell: Cell) -> int | None:
+    """How many decimals a released estimate was shown with (the reading quotes it alike)."""
+    if not isinstance(cell.value, float):
+        return None
+    text = cell.text.replace(",", ".").lstrip("+-")
+    return len(text.split(".")[1]) if "." in text else 0
 
 
 def _per(value: float | None, factor: float) -> float | None:
@@ -1184,10 +1224,20 @@ def _overlap_tables(rel: _Releaser, treatment: str, overlap: Overlap, withheld: 
         {1: overlap.treated_counts, 0: overlap.control_counts},
         index=[f"{edges[i]:.2f}\u2013{edges[i + 1]:.2f}" for i in range(len(edges) - 1)],
     )
-    histogram = _crosstab_table(
-        rel, "overlap_histogram", _("Episodes by propensity score"), bins, str, _treatment_headings(treatment)
+    headings = _treatment_headings(treatment)
+    histogram = Table(
+        "overlap_histogram",
+        _("Episodes by propensity score"),
+        tuple(Column(headings[c][0], headings[c][1]) for c in bins.columns),
+        tuple(
+            Row(str(index), str(index), tuple(rel.band_cell(v) for v in values))
+            for index, values in bins.iterrows()
+        ),
+        note=_("Outside the care team, in bands: another breakdown of the same episodes.")
+        if rel.outside
+        else "",
+        technical=True,
     )
-    histogram = dataclasses.replace(histogram, technical=True)
     support_rows = [
         Row("trimmed", _("Episodes left out by common support"), (rel.single_count(overlap.trimmed),))
     ]
@@ -1273,13 +1323,8 @@ def _subgroup_part(rel: _Releaser, computed: _Computed, result: WhoBenefits, tit
     for effect in result.levels:
         by_variable.setdefault(effect.variable, []).append(effect)
     for variable, effects in by_variable.items():
-        counts = pd.DataFrame(
-            {1: [e.n_treated for e in effects], 0: [e.n_control for e in effects]},
-            index=[e.level for e in effects],
-        )
-        released = rel.crosstab(counts, _("Total"))
-        for i, effect in enumerate(effects):
-            n1, n0 = released.iloc[i, 0], released.iloc[i, 1]
+        for effect in effects:
+            n1, n0 = rel.band_cell(effect.n_treated), rel.band_cell(effect.n_control)
             events = (
                 ()
                 if effect.events_treated is None
@@ -1290,12 +1335,15 @@ def _subgroup_part(rel: _Releaser, computed: _Computed, result: WhoBenefits, tit
                     effect.n_control - (effect.events_control or 0),
                 )
             )
-            withheld = rel.small(effect.n_treated, effect.n_control, *events) or SUPPRESSED in (n1, n0)
-            step = _scaled(rel, scale, [n1, n0])
+            withheld = rel.small(effect.n_treated, effect.n_control, *events)
+            step = None
+            if scale.unit is not None and not withheld:
+                found = rel.band_step(effect.n_treated, effect.n_control, unit=scale.unit)
+                step = None if found is None else found * scale.factor
             ci = effect.ci
             cells = (
-                rel.count_cell(n1),
-                rel.count_cell(n0),
+                n1,
+                n0,
                 rel.estimate_cell(
                     None if effect.estimate is None else scale.factor * effect.estimate,
                     scale.decimals,
@@ -1404,13 +1452,17 @@ def _fama_part(rel: _Releaser, computed: _Computed, result: FamaDose) -> Part:
     risk = all(level.events is not None for level in result.levels)
     scale = _scale(risk, computed.whole_numbers.get(outcome, False))
     unit_label = _("percentage points") if risk else _("points")
-    n_cells = rel.line_counts([level.n for level in result.levels])
-    information = n_cells[0].value
+    n_cells = [rel.band_cell(level.n) for level in result.levels] + [rel.single_count(result.n)]
     rows = []
     for level, n_cell in zip(result.levels, n_cells, strict=False):
         events = () if level.events is None else (level.events, level.n - level.events)
         withheld = rel.small(level.n, result.levels[0].n, *events) or n_cell.withheld
-        step = _scaled(rel, scale, [n_cell.value, information])
+        found = (
+            None
+            if withheld or scale.unit is None
+            else rel.band_step(level.n, result.levels[0].n, unit=scale.unit)
+        )
+        step = None if found is None else found * scale.factor
         rows.append(
             Row(
                 level.level,
@@ -1553,20 +1605,20 @@ def _dose_section(rel: _Releaser, computed: _Computed) -> Section:
             ),
         ),
     )
-    n_cells = rel.line_counts([band.n for band in result.bands])
+    n_cells = [rel.band_cell(dose_band.n) for dose_band in result.bands] + [rel.single_count(result.n)]
     band_rows = []
-    for band, n_cell in zip(result.bands, n_cells, strict=False):
-        band_withheld = rel.small(band.n)
-        band_step = rel.step(n_cell.value)
+    for dose_band, n_cell in zip(result.bands, n_cells, strict=False):
+        band_withheld = rel.small(dose_band.n)
+        band_step = None if band_withheld else rel.band_step(dose_band.n)
         band_rows.append(
             Row(
-                f"{band.low:g}+" if band.high is None else f"{band.low:g}-{band.high:g}",
-                band.label,
+                f"{dose_band.low:g}+" if dose_band.high is None else f"{dose_band.low:g}-{dose_band.high:g}",
+                dose_band.label,
                 (
                     n_cell,
-                    rel.estimate_cell(band.adjusted_mean, 2, withheld=band_withheld, step=band_step),
-                    rel.estimate_cell(band.ci_low, 2, withheld=band_withheld, step=band_step),
-                    rel.estimate_cell(band.ci_high, 2, withheld=band_withheld, step=band_step),
+                    rel.estimate_cell(dose_band.adjusted_mean, 2, withheld=band_withheld, step=band_step),
+                    rel.estimate_cell(dose_band.ci_low, 2, withheld=band_withheld, step=band_step),
+                    rel.estimate_cell(dose_band.ci_high, 2, withheld=band_withheld, step=band_step),
                 ),
             )
         )

@@ -35,6 +35,7 @@ periods or two nested areas released separately) can still expose small counts; 
 release fixed, non-overlapping breakdowns.
 """
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -299,3 +300,44 @@ def decimals_of(step: float) -> int:
     """How many decimals show multiples of `step` exactly (0.05 -> 2, 5 -> 0)."""
     text = f"{step:.10f}".rstrip("0").rstrip(".")
     return len(text.split(".")[1]) if "." in text else 0
+
+
+# --- Counts of a second breakdown of the same people: bands ----------------------------------------
+
+# Lower ends of the bands a breakdown's counts are shown in, outside a care team.
+BAND_EDGES = (
+    8,
+    20,
+    50,
+    100,
+    200,
+    500,
+    1_000,
+    2_000,
+    5_000,
+    10_000,
+    20_000,
+    50_000,
+    100_000,
+    200_000,
+    500_000,
+)
+
+
+def band(count: int, rule: SuppressionRule) -> tuple[int, int | None] | str:
+    """A count as a band (lowest, highest or None for "or more"), "*" for 1..threshold, or "0".
+
+    The cohort's own tables round counts to the nearest `rounding`. A second breakdown of the same
+    people (subgroups, propensity bins, FAMA levels, dose bands) rounded the same way would let a
+    reader add its rounded cells up and intersect the result with the first table's rounded totals,
+    which can pin a total, and then a cell, exactly. Bands are too wide for that: a sum of bands
+    says less than the rounded totals already do."""
+    if count == 0:
+        return "0"
+    if count <= rule.threshold:
+        return SUPPRESSED
+    edges = [max(edge, rule.threshold + 1) for edge in BAND_EDGES]
+    for low, high in itertools.pairwise(edges):
+        if count < high:
+            return low, high - 1
+    return edges[-1], None
