@@ -36,7 +36,7 @@ class ForestRow:
 
 
 def render_forest_svg(
-    rows: Sequence[ForestRow], overall: float | None, title: str, desc: str, x_title: str, chart_id: str
+    rows: Sequence[ForestRow], overall: float | None, title: str, desc: str, unit_note: str, chart_id: str
 ) -> SafeString:
     """Rows top to bottom; a square at each estimate with its interval as a line; a dashed line at
     no difference and a solid one at the overall effect. Values are drawn as given (released)."""
@@ -58,7 +58,7 @@ def render_forest_svg(
         y_ticks=[(count - 1 - i + 0.5, row.label) for i, row in enumerate(rows)],
         y_range=(0, max(count, 1)),
         x_range=(ticks[0], ticks[-1]),
-        x_title=x_title,
+        x_title=_("Difference"),
     )
     out = [
         line(
@@ -85,6 +85,7 @@ def render_forest_svg(
             f'<rect class="forest-point" x="{fmt(x - 4)}" y="{fmt(y - 4)}" width="8" height="8" fill="{RUST}"/>'
         )
     legend = [
+        wrap(unit_note, WIDTH - frame.left - 4),
         wrap(_("Dashed line: no difference"), WIDTH - frame.left - 4),
         wrap(_("Solid line: everyone's effect"), WIDTH - frame.left - 4),
     ]

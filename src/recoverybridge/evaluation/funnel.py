@@ -315,6 +315,7 @@ INSIDE_COLOUR = SLATE
 WATCH_COLOUR = BLUE
 OUTLIER_COLOUR = RUST
 MAX_LABELS = 12
+MIN_RATE_SPAN = 0.02
 
 
 def _percent(value: float) -> str:
@@ -384,7 +385,12 @@ def render_funnel_svg(
     rates = [funnel.p0, *(units["rate"].tolist() if len(units) else [])]
     lows = [*rates, float(within[f"{prefix}lower_998"].min())]
     highs = [*rates, float(within[f"{prefix}upper_998"].max())]
-    y_ticks = fitted_range(min(lows), max(highs), 5, floor=0.0, ceiling=1.0)
+    # At least two percentage points tall, so that ticks stay distinct when every rate is near 0.
+    low_rate, high_rate = min(lows), max(highs)
+    if high_rate - low_rate < MIN_RATE_SPAN:
+        middle = (low_rate + high_rate) / 2
+        low_rate, high_rate = middle - MIN_RATE_SPAN / 2, middle + MIN_RATE_SPAN / 2
+    y_ticks = fitted_range(low_rate, high_rate, 5, floor=0.0, ceiling=1.0)
     frame = Frame(
         chart_id,
         title,

@@ -314,7 +314,9 @@ def _overlap_sentences(facts: EffectFacts) -> list[str]:
             % {"treatment": facts.treatment}
         )
     trimmed = facts.trimmed if facts.trimmed is not None else "0"
-    if facts.support == "crump":
+    if facts.support in ("crump", "treated") and trimmed == "0":
+        sentences.append(_("Every episode had someone comparable in the other group, so none was left out."))
+    elif facts.support == "crump":
         sentences.append(
             _(
                 "Episodes unlike anyone in the other group were left out first (%(trimmed)s), so the estimate "

@@ -100,6 +100,7 @@ COUNT = "count"
 RATE = "rate"
 ESTIMATE = "estimate"
 TEXT = "text"
+BAND = "band"  # a count shown as a band (a second breakdown of the same people)
 
 DEFAULT_TITLE = gettext_lazy("Evaluation report")
 TOO_FEW = gettext_lazy("too few to show")
@@ -595,7 +596,7 @@ class _Releaser:
             if high
             else _("%(low)s or more") % {"low": reading.count(low)}
         )
-        return Cell(text, text, TEXT)
+        return Cell(text, text, BAND)
 
     def band_step(self, *counts: int, unit: float = 1.0) -> float | None:
         """The step for a figure on groups released as bands: from the smallest lower end."""
@@ -1405,15 +1406,18 @@ def _subgroup_part(rel: _Releaser, computed: _Computed, result: WhoBenefits, tit
     )
     overall_step = _scaled(rel, scale, [rel.single_count(result.n).value])
     overall = rel.estimate_cell(scale.factor * result.overall, scale.decimals, step=overall_step).value
-    x_title = _("Difference (%(unit)s)") % {"unit": unit_label}
+    unit_note = _("Differences in %(unit)s") % {"unit": unit_label}
     desc = _(
         "The difference each group shows, with its 95%% interval, against no difference (dashed) and "
         "everyone's (solid). Groups too small to show are listed without a mark; the table below gives "
         "the numbers."
     )
-    svg = render_forest_svg(
-        forest, overall if isinstance(overall, float) else None, title, desc, x_title, "forest"
-    )
+    charts: tuple[Chart, ...] = ()
+    if any(row.estimate is not None for row in forest):  # outside, every group may be too small
+        svg = render_forest_svg(
+            forest, overall if isinstance(overall, float) else None, title, desc, unit_note, "forest"
+        )
+        charts = (Chart("forest", title, svg),)
     if differs:
         paragraphs = (
             _(
@@ -1440,7 +1444,7 @@ def _subgroup_part(rel: _Releaser, computed: _Computed, result: WhoBenefits, tit
         "subgroups",
         title,
         tables=(table, tests),
-        charts=(Chart("forest", title, svg),),
+        charts=charts,
         reading=paragraphs,
         technical=technical,
     )

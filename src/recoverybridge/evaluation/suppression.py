@@ -293,7 +293,7 @@ def resolution(n_released: int, unit: float, rule: SuppressionRule, finest: floa
 def on_step(value: float, step: float) -> float:
     """`value` rounded to a multiple of `step` (halves away from zero), without float dust."""
     multiple = np.floor(abs(value) / step + 0.5) * np.sign(value)
-    return float(round(multiple * step, 10))
+    return float(round(multiple * step, 10)) + 0.0  # no "-0"
 
 
 def decimals_of(step: float) -> int:
