@@ -272,6 +272,8 @@ def suppress_rates(
 
 # --- How finely an estimate may be shown --------------------------------------------------------
 
+# A released figure moves by at least this many people's worth per step (see `resolution`).
+PEOPLE_PER_STEP = 2
 # The steps a released figure may be rounded to, finest first.
 STEPS = (0.0001, 0.001, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 50.0, 100.0)
 
@@ -280,13 +282,14 @@ def resolution(n_released: int, unit: float, rule: SuppressionRule, finest: floa
     """The finest step a figure resting on a group released as `n_released` may be shown at.
 
     One person more or fewer in a group of n moves a share (or the mean of a whole-number score) by
-    about unit/n. Shown to a step of at least that, the figure is consistent with every count the
-    rounded n could stand for, and with more than one count behind it, so it cannot undo the rounding
-    (nor, with the other figures, pin a hidden count). The group is taken at the smallest size its
-    rounded count allows, so the step itself says nothing the released count does not.
+    about unit/n. Shown to a step of at least twice that, the figure is consistent with every size
+    the rounded n could stand for and, whatever the size, with at least two counts behind it (an
+    interval of 2/n holds two whole numbers), so it can neither undo the rounding nor, with the other
+    figures, pin the count it rests on. The group is taken at the smallest size its rounded count
+    allows, so the step itself says nothing the released count does not.
     """
     smallest = max(int(n_released) - rule.rounding // 2, 1)
-    needed = max(unit / smallest, finest)
+    needed = max(PEOPLE_PER_STEP * unit / smallest, finest)
     return next((step for step in STEPS if step >= needed - 1e-12), STEPS[-1])
 
 
