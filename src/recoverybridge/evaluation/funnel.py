@@ -319,7 +319,8 @@ MIN_RATE_SPAN = 0.02
 
 
 def _percent(value: float) -> str:
-    return fmt(100 * value)
+    """A rate as a percentage, with as many decimals (up to two) as it needs: 0.25%, 1%, 12.5%."""
+    return f"{100 * value:.2f}".rstrip("0").rstrip(".")
 
 
 def _point(kind: str, x: float, y: float) -> str:
