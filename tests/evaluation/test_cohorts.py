@@ -215,8 +215,11 @@ def test_the_frame_has_every_column_and_no_personal_data(story):
     for name in ("worker", "team", "service", "area", "episode_kind"):
         assert isinstance(frame[name].dtype, pd.CategoricalDtype), name
     for column in columns.ALL:
-        if column.kind != "unit":
+        if column.kind == "unit" or column in columns.SUBGROUPS:
+            assert isinstance(frame[column.name].dtype, pd.CategoricalDtype), column.name
+        else:
             assert frame[column.name].dtype == np.float64, column.name
+    assert list(frame["fama_level"].cat.categories) == ["information", "introduced", "accompanied"]
     assert str(frame["started_on"].dtype).startswith("datetime64")
     text = frame.astype(str).to_csv()
     for personal in ("Ana", "Cara", "RB-", "1990-01-11", "example.net", "BN7"):
@@ -242,6 +245,10 @@ def test_exposures(story):
     cohort = build_cohort(DETOX, now=NOW)
     ana, cara, eli, dev = story["ana"], story["cara"], story["eli"], story["dev"]
     assert [value(cohort, pk, "peer_bridged") for pk in (ana, cara, eli, dev)] == [1, 0, 0, 0]
+    # Ana was accompanied to the AA meeting she chose: the highest FAMA level, a twelve-step group.
+    assert value(cohort, ana, "fama_level") == "accompanied"
+    assert value(cohort, ana, "fellowship_approach") == "twelve-step"
+    assert value(cohort, ana, "group_gender") == "any"
     assert [value(cohort, pk, "referred_mutual_aid") for pk in (ana, cara, eli, dev)] == [1, 1, 1, 0]
     # Eli's rehab referral was only a draft.
     assert [value(cohort, pk, "referred_rehab") for pk in (ana, cara, eli, dev)] == [0, 1, 0, 0]

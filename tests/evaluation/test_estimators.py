@@ -11,17 +11,26 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from scipy.special import expit
 
-from recoverybridge.evaluation import estimators
+from recoverybridge.evaluation import estimators, matching, propensity
 from recoverybridge.evaluation import frame as columns
 from recoverybridge.evaluation.errors import EvaluationError
-from recoverybridge.evaluation.simulate import Design, simulate_episodes, without_confounding
+from recoverybridge.evaluation.simulate import (
+    SURVEY_INTERCEPT,
+    SURVEY_SELECTION,
+    Design,
+    simulate_episodes,
+    simulate_survey_comparison,
+    without_confounding,
+)
 
 TREATMENT = "peer_bridged"
 COVARIATES = [column.name for column in columns.COVARIATES]
 CONFOUNDERS = ["age", "on_moud", "baseline_recovery_capital", "baseline_days_used"]
 BINARY, CONTINUOUS = "mutual_aid_28d", "recovery_capital_change"
 REPLICATIONS = 100
+WEIGHTING = ("naive", "ipw", "aipw")
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +42,9 @@ def replications():
         for outcome in (BINARY, CONTINUOUS):
             for estimand in ("ate", "att"):
                 truth = sim.truth[outcome][estimand]
-                for result in estimators.compare_methods(sim.frame, TREATMENT, outcome, COVARIATES, estimand):
+                for result in estimators.compare_methods(
+                    sim.frame, TREATMENT, outcome, COVARIATES, estimand, methods=WEIGHTING
+                ):
                     results.append((outcome, estimand, result, truth))
     return results
 
@@ -75,7 +86,7 @@ def test_naive_comparison_flatters_peer_bridging(replications, outcome):
 def test_weighting_balances_the_confounders_that_were_unbalanced():
     sim = simulate_episodes(4000, seed=11)
     for estimand in ("ate", "att"):
-        for result in estimators.compare_methods(sim.frame, TREATMENT, BINARY, COVARIATES, estimand)[1:]:
+        for result in estimators.compare_methods(sim.frame, TREATMENT, BINARY, COVARIATES, estimand)[1:3]:
             before = {b.covariate: b.smd_before for b in result.balance}
             assert [b.covariate for b in result.balance] == COVARIATES
             assert all(abs(before[name]) > 0.1 for name in CONFOUNDERS)
@@ -95,7 +106,7 @@ def test_in_a_trial_naive_and_adjusted_agree():
     naive, ipw, aipw = [], [], []
     for seed in range(20):
         sim = simulate_episodes(3000, seed=seed, design=design)
-        n, i, a = estimators.compare_methods(sim.frame, TREATMENT, CONTINUOUS, COVARIATES)
+        n, i, a = estimators.compare_methods(sim.frame, TREATMENT, CONTINUOUS, COVARIATES, methods=WEIGHTING)
         naive.append(n.estimate)
         ipw.append(i.estimate)
         aipw.append(a.estimate)
@@ -312,8 +323,10 @@ def test_bootstrap_interval_on_small_data():
     risks = estimators.compare_methods(
         frame, TREATMENT, BINARY, COVARIATES, trim=0.05, interval="bootstrap", bootstrap_reps=50
     )
-    assert [r.method for r in risks] == ["naive", "ipw", "aipw"]
+    assert [r.method for r in risks] == ["naive", "ipw", "aipw", "matching", "subclassification"]
     assert all(r.ci_low < r.estimate < r.ci_high and r.e_value_ci is not None for r in risks)
+    # Matching keeps its own (Abadie-Imbens) interval: the bootstrap is not valid for it.
+    assert risks[3].interval == "abadie-imbens" and risks[4].interval == "bootstrap"
 
 
 def test_large_data_takes_the_fast_path():
@@ -385,12 +398,25 @@ def test_constant_covariate(small):
     _raises("covariate 'area' is constant", small.assign(area="North"), TREATMENT, BINARY, ["area"])
 
 
-def test_perfect_separation_names_the_covariate(small):
+def test_separation_is_refused_only_when_no_comparison_episode_is_like_a_treated_one(small):
     separated = small.assign(marker=small[TREATMENT] * 10 + np.arange(len(small)) % 3)
-    _raises(r"perfect separation.*'marker' alone", separated, TREATMENT, BINARY, ["age", "marker"])
-    # Quasi-complete: every secular-preferring person was peer bridged.
+    _raises(
+        r"no defensible estimate: 'marker' alone tells the groups apart",
+        separated,
+        TREATMENT,
+        BINARY,
+        ["age", "marker"],
+    )
+    # Quasi-complete: every secular-preferring person was peer bridged. Maximum likelihood has no
+    # finite answer; the mildly penalised model has, and says why it was used.
     quasi = small.assign(prefers_secular=np.where(small[TREATMENT] == 1, small["prefers_secular"], 0.0))
-    _raises(r"perfect separation.*'prefers_secular'", quasi, TREATMENT, BINARY, ["age", "prefers_secular"])
+    for estimand in ("ate", "att"):
+        result = estimators.estimate_effect(
+            quasi, TREATMENT, BINARY, ["age", "prefers_secular"], estimand=estimand
+        )
+        assert result.model == "penalised"
+        assert "separate the groups" in result.model_reason and "'prefers_secular'" in result.model_reason
+        assert result.ci_low < result.estimate < result.ci_high
     # The naive comparison fits no propensity model and still answers.
     assert estimators.estimate_effect(separated, TREATMENT, BINARY, ["marker"], method="naive").n_treated > 0
 
@@ -414,10 +440,163 @@ def test_other_bad_input(small):
     _raises("'worker' has 500 distinct values", identifiers, TREATMENT, BINARY, ["worker"])
     strong = replace(Design(), confounding=6.0)
     extreme = simulate_episodes(300, seed=1, design=strong).frame
-    _raises("trimming to propensity scores", extreme, TREATMENT, BINARY, COVARIATES, trim=0.45)
+    _raises(
+        r"common support \(propensity scores in \[0.45, 0.55\]\) leaves",
+        extreme,
+        TREATMENT,
+        BINARY,
+        COVARIATES,
+        trim=0.45,
+    )
     with pytest.raises(EvaluationError, match="expected 500 values"):
         estimators.balance_table(small, TREATMENT, ["age"], [1.0, 2.0])
     with pytest.raises(EvaluationError, match="negative"):
         estimators.balance_table(small, TREATMENT, ["age"], -np.ones(len(small)))
     with pytest.raises(EvaluationError, match="weight 0"):
         estimators.balance_table(small, TREATMENT, ["age"], np.where(small[TREATMENT] == 1, 0.0, 1.0))
+
+
+# --- a survey comparison group: near-zero propensities are kept, not refused -----------------
+
+SURVEY_COVARIATES = ["x1", "x2", "x3"]
+
+
+@pytest.fixture(scope="module")
+def survey_replications():
+    """100 worlds of 15,000 people of whom about 1% took part; most of the rest have a propensity
+    below 1e-6 (the classic job-training benchmarks' shape). About 25 s."""
+    results = []
+    for seed in range(REPLICATIONS):
+        sim = simulate_survey_comparison(seed=seed)
+        frame = sim.frame
+        ps = expit(SURVEY_INTERCEPT + SURVEY_SELECTION * frame["x1"] + 0.5 * frame["x2"] + 0.5 * frame["x3"])
+        estimates = estimators.compare_methods(
+            frame,
+            "treated",
+            "y",
+            SURVEY_COVARIATES,
+            "att",
+            methods=("ipw", "aipw", "matching", "subclassification"),
+        )
+        results.append((sim.truth["y"]["att"], float((ps < 1e-6).mean()), estimates))
+    return results
+
+
+@pytest.mark.parametrize("method", ["ipw", "aipw", "matching", "subclassification"])
+def test_att_with_most_comparison_propensities_below_one_in_a_million(survey_replications, method):
+    covered = 0
+    for truth, tiny_share, estimates in survey_replications:
+        assert tiny_share > 0.5  # most propensities are below 1e-6
+        result = next(r for r in estimates if r.method == method)
+        covered += result.ci_low <= truth <= result.ci_high
+    assert covered >= 90, f"{method}: {covered}/100"
+    spread = np.std([next(r for r in e if r.method == method).estimate for _t, _s, e in survey_replications])
+    mean = np.mean([next(r for r in e if r.method == method).estimate for _t, _s, e in survey_replications])
+    assert abs(mean - survey_replications[0][0]) < 0.5 * spread
+
+
+def test_near_zero_propensities_keep_a_near_zero_weight():
+    frame = simulate_survey_comparison(seed=3).frame
+    weights = estimators.propensity_weights(frame, "treated", SURVEY_COVARIATES, estimand="att")
+    controls = weights[frame["treated"] == 0]
+    assert (controls > 0).all()  # nobody clipped or dropped...
+    assert (controls < 1e-4).mean() > 0.5  # ...most simply count for almost nothing
+    result = estimators.estimate_effect(
+        frame, "treated", "y", SURVEY_COVARIATES, method="ipw", estimand="att"
+    )
+    assert result.model == "logit" and result.model_reason == ""
+    assert 50 < result.effective_control < 1000
+
+
+def test_common_support_by_crump_or_the_treated_range_says_how_many_it_dropped():
+    frame = simulate_survey_comparison(seed=4).frame
+    treated_range = estimators.estimate_effect(
+        frame, "treated", "y", SURVEY_COVARIATES, method="ipw", estimand="att", support="treated"
+    )
+    overlap = treated_range.overlap
+    assert overlap.support == "treated" and overlap.dropped_treated == 0 and overlap.dropped_control > 10_000
+    assert overlap.trim_bounds[0] == pytest.approx(overlap.ps_treated_min)
+    assert treated_range.n_control == int((frame["treated"] == 0).sum()) - overlap.dropped_control
+    full = estimators.estimate_effect(frame, "treated", "y", SURVEY_COVARIATES, method="ipw", estimand="att")
+    # Dropping units whose weight was near zero barely moves the effect on the treated.
+    assert treated_range.estimate == pytest.approx(full.estimate, abs=0.5 * full.std_error)
+    crump = estimators.estimate_effect(
+        frame, "treated", "y", SURVEY_COVARIATES, method="ipw", support="crump"
+    )
+    low, high = crump.overlap.trim_bounds
+    assert 0 < low < 0.5 and high == pytest.approx(1 - low)
+    assert crump.overlap.trimmed == crump.overlap.dropped_treated + crump.overlap.dropped_control > 0
+
+
+def test_crump_bound_by_hand():
+    # Scores spread evenly over (0, 1): g = 1/(e(1-e)) has a long tail, so some trimming is due.
+    ps = np.linspace(0.001, 0.999, 999)
+    bound = propensity.crump_bound(ps)
+    g = 1 / (ps * (1 - ps))
+    gamma = 1 / (bound * (1 - bound))
+    assert gamma <= 2 * g[g <= gamma].mean() + 1e-9
+    assert 0.05 < bound < 0.15  # Crump et al. report about 0.1 for most designs
+    assert propensity.crump_bound(np.full(100, 0.5)) == 0.0
+
+
+@pytest.mark.parametrize("terms", ["splines", "interactions"])
+def test_flexible_propensity_terms(terms):
+    sim = simulate_episodes(3000, seed=17)
+    result = estimators.estimate_effect(sim.frame, TREATMENT, BINARY, COVARIATES, method="ipw", terms=terms)
+    plain = estimators.estimate_effect(sim.frame, TREATMENT, BINARY, COVARIATES, method="ipw")
+    assert result.ci_low < sim.truth[BINARY]["ate"] < result.ci_high
+    assert result.estimate != plain.estimate
+    penalised = estimators.estimate_effect(
+        sim.frame, TREATMENT, BINARY, COVARIATES, method="aipw", terms=terms, model="penalised"
+    )
+    assert penalised.model == "penalised" and penalised.model_reason == ""
+    assert abs(penalised.estimate - result.estimate) < result.std_error
+
+
+def test_the_propensity_model_is_statsmodels_glm():
+    sim = simulate_episodes(2000, seed=8)
+    frame = sim.frame
+    model = sm.GLM(frame[TREATMENT], sm.add_constant(frame[COVARIATES]), family=sm.families.Binomial()).fit()
+    ps = model.predict(sm.add_constant(frame[COVARIATES]))
+    result = estimators.estimate_effect(frame, TREATMENT, BINARY, COVARIATES, method="ipw")
+    assert result.overlap.ps_control_max == pytest.approx(ps[frame[TREATMENT] == 0].max(), rel=1e-7)
+
+
+def test_matching_standard_error_by_hand():
+    # Treated at 0 and 10 with outcomes 5 and 7; controls at 1 (outcome 1), 9 (outcome 2) and 20
+    # (outcome 4, never anyone's match). One match each: tau = ((5-1) + (7-2)) / 2 = 4.5; every
+    # control is used at most once, so the variance is the residuals' alone: ((4-4.5)² + (5-4.5)²)/4.
+    a = np.array([1, 1, 0, 0, 0], dtype=float)
+    y = np.array([5.0, 7.0, 1.0, 2.0, 4.0])
+    eta = np.array([0.0, 10.0, 1.0, 9.0, 20.0])
+    result = matching.nearest_neighbour(a, y, eta, "att", caliper=10.0)
+    assert result.effect == pytest.approx(4.5)
+    assert result.variance == pytest.approx(0.5 / 4)
+    assert list(result.weights) == [1, 1, 1, 1, 0]
+    # Both treated matched to the same control (at 9): it counts twice, and its own variance with it.
+    eta_shared = np.array([8.0, 10.0, 1.0, 9.0, 20.0])
+    shared = matching.nearest_neighbour(a, y, eta_shared, "att", caliper=10.0)
+    assert shared.effect == pytest.approx(((5 - 2) + (7 - 2)) / 2)
+    assert shared.weights[3] == 2 and shared.weights[2] == 0
+    # sigma² of the control at 9 from its two nearest controls (1 and 20): 2/3 (2 - 2.5)².
+    sigma2 = 2 / 3 * (2 - 2.5) ** 2
+    assert shared.variance == pytest.approx(((3 - 4) ** 2 + (5 - 4) ** 2 + (2 * 2 - 2) * sigma2) / 4)
+
+
+def test_a_caliper_leaves_far_treated_episodes_unmatched_and_says_so():
+    a = np.array([1, 1, 0, 0, 0], dtype=float)
+    y = np.array([5.0, 7.0, 1.0, 2.0, 4.0])
+    eta = np.array([0.0, 30.0, 0.5, 1.0, 1.5])
+    result = matching.nearest_neighbour(a, y, eta, "att", caliper=0.2)
+    assert result.unmatched_treated == 1 and result.effect == pytest.approx(5 - 1)
+
+
+def test_subclassification_weighs_blocks_by_their_treated():
+    a = np.array([1, 1, 0, 0, 1, 1, 0, 0, 0, 0], dtype=float)
+    y = np.array([3.0, 5, 1, 3, 10, 12, 6, 8, 100, 100])
+    eta = np.array([1.0, 1.1, 1.05, 1.2, 5, 5.1, 5.05, 5.2, -10, -9])
+    result = matching.subclassify(a, y, eta, "att", subclasses=2)
+    # Blocks {1.0..1.2} and {5..5.2}: differences 2 and 4, each with two treated; the two comparison
+    # episodes below the lowest treated propensity belong to no block.
+    assert result.effect == pytest.approx(3.0) and result.blocks == 2 and result.unmatched_control == 2
+    assert result.variance == pytest.approx(0.25 * (2 / 2 + 2 / 2) * 2)

@@ -16,7 +16,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from recoverybridge.evaluation import estimators
-from recoverybridge.evaluation.simulate import Design, simulate_episodes
+from recoverybridge.evaluation.simulate import Design, simulate_episodes, simulate_survey_comparison
 
 COVARIATES = "age,on_moud,baseline_recovery_capital,baseline_days_used,prior_episodes,episode_kind"
 PROJECT = Path(__file__).resolve().parents[2]
@@ -188,7 +188,10 @@ def test_too_few_constant_and_separated(tmp_path):
     _fails(r"covariate 'age' is constant", *_args(constant, covariates="age,on_moud"))
     separated = tmp_path / "separated.csv"
     frame.assign(score=frame.peer_bridged * 5 + frame.index % 3).to_csv(separated, index=False)
-    _fails(r"perfect separation.*'score'", *_args(separated, covariates="age,score"))
+    _fails(
+        r"no defensible estimate: 'score' alone tells the groups apart",
+        *_args(separated, covariates="age,score"),
+    )
 
 
 def test_bad_options_are_argument_errors(episodes_csv):
@@ -223,3 +226,58 @@ def test_manage_py_exits_nonzero_without_a_traceback_and_without_a_database(epis
     assert bad.stderr.strip().startswith("CommandError: ") and "Traceback" not in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "never-migrated.sqlite3").exists()
+
+
+# --- a survey comparison group: the command never refuses it ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def survey_csv(tmp_path_factory):
+    path = tmp_path_factory.mktemp("survey") / "survey.csv"
+    simulate_survey_comparison(seed=11).frame.to_csv(path, index=False)
+    return path
+
+
+def _survey(path):
+    return ["--data", str(path), "--treatment", "treated", "--outcome", "y", "--covariates", "x1,x2,x3"]
+
+
+@pytest.mark.parametrize("method", ["ipw", "aipw", "matching", "subclassification"])
+@pytest.mark.parametrize("trim", [[], ["--trim", "0.01"], ["--support", "treated"], ["--support", "crump"]])
+def test_most_propensities_below_one_in_a_million_are_no_reason_to_refuse(survey_csv, method, trim):
+    result = json.loads(
+        evaluate(*_survey(survey_csv), "--json", "--estimand", "att", "--method", method, *trim)[0]
+    )
+    assert result["ci_low"] < result["estimate"] < result["ci_high"]
+    assert result["n_treated"] > 100
+    if not trim:
+        assert result["overlap"]["ps_control_min"] < 1e-6
+
+
+def test_all_methods_side_by_side(survey_csv):
+    out, _ = evaluate(*_survey(survey_csv), "--estimand", "att", "--method", "all", "--terms", "splines")
+    lines = out.splitlines()
+    assert lines[0] == "Effect of treated on y: ATT, mean difference"
+    assert [line.split()[0] for line in lines[2:7]] == [
+        "naive",
+        "ipw",
+        "aipw",
+        "matching",
+        "subclassification",
+    ]
+    assert "Propensity model: " in out and "Effective number of episodes" in out and "Subclasses: " in out
+    both = json.loads(evaluate(*_survey(survey_csv), "--json", "--method", "all", "--estimand", "att")[0])
+    assert [r["method"] for r in both] == ["naive", "ipw", "aipw", "matching", "subclassification"]
+    assert both[3]["interval"] == "abadie-imbens"
+
+
+def test_support_and_trim_together_is_refused(survey_csv):
+    _fails(r"choose one way", *_survey(survey_csv), "--support", "crump", "--trim", "0.05")
+    _fails(
+        r"bootstrap is not valid for nearest-neighbour matching",
+        *_survey(survey_csv),
+        "--method",
+        "matching",
+        "--interval",
+        "bootstrap",
+    )

@@ -5,6 +5,7 @@ never by calling the module's own limit code.
 """
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -210,8 +211,10 @@ def test_the_drawing_is_accessible_and_labels_only_outliers():
     assert '<title id="funnel-title">Referrals &amp; more</title>' in svg
     assert '<desc id="funnel-desc">Referral rate by worker</desc>' in svg
     assert "style=" not in svg and "<script" not in svg
-    assert "Dana &lt;b&gt;" in svg  # the outlier is labelled, escaped
-    assert "worker 3" not in svg  # the others are not
+    labels = re.sub(r"<title>.*?</title>", "", svg)  # tooltips name every point; labels only outliers
+    assert "Dana &lt;b&gt;" in labels  # the outlier is labelled, escaped
+    assert "worker 3" not in labels  # the others are not
+    assert "<title>worker 3: 20 of 100, 20%</title>" in svg
     assert svg.count("<polygon") == 2  # the outlier's triangle and the legend's
     hidden = str(render_funnel_svg(result, "t", "d", hide_units=["Dana <b>"]))
     assert "Dana" not in hidden and hidden.count("<polygon") == 1

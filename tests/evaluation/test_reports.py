@@ -7,7 +7,6 @@ new worker ("Worker new"): the commissioners' copy must hide them, the care team
 import csv
 import dataclasses
 import io
-import itertools
 import re
 
 import numpy as np
@@ -33,10 +32,11 @@ from recoverybridge.evaluation.reports import (
     Section,
     Table,
     build_report,
+    pseudonymous_workers,
     report_csv,
 )
 from recoverybridge.evaluation.simulate import simulate_episodes
-from recoverybridge.evaluation.suppression import SUPPRESSED, SuppressionRule
+from recoverybridge.evaluation.suppression import SUPPRESSED, SuppressionRule, resolution
 
 SMALL_AREA = "Islands"
 NEW_WORKER = "Worker new"
@@ -88,6 +88,7 @@ def test_a_report_has_every_section_and_part(outside, frame):
         "cohort",
         "funnels",
         "effects",
+        "benefits",
         "dose",
         "survival",
         "mediation",
@@ -111,7 +112,13 @@ def test_a_report_has_every_section_and_part(outside, frame):
     for outcome in spec.outcomes:
         part = outside.section("effects").part(outcome)
         assert part.estimable
-        assert [r.key for r in part.table("estimates").rows] == ["naive", "ipw", "aipw"]
+        assert [r.key for r in part.table("estimates").rows] == [
+            "naive",
+            "ipw",
+            "aipw",
+            "matching",
+            "subclassification",
+        ]
         assert {r.key for r in part.table("balance").rows} == set(spec.covariates)
         assert part.reading  # the plain-language reading
     assert outside.section("survival").part("kaplan_meier").charts
@@ -160,10 +167,12 @@ def test_outside_no_count_from_1_to_7_anywhere(outside):
             assert line["value"] == SUPPRESSED or int(line["value"]) % 5 == 0, line
 
 
-def test_outside_hides_the_small_area_and_the_new_workers_rate(outside, care_team):
+def test_outside_hides_the_small_area_and_the_new_workers_rate(outside, care_team, frame):
     by_area = outside.section("cohort").parts[0].table("by_area")
     assert row(by_area, SMALL_AREA)["total"].text == SUPPRESSED
-    worker = row(outside.section("funnels").part("referred_mutual_aid.worker").table("units"), NEW_WORKER)
+    # Outside a care team the new worker is a pseudonym, and hidden.
+    pseudonym = pseudonymous_workers([str(w) for w in frame["worker"].dropna().unique()])[NEW_WORKER]
+    worker = row(outside.section("funnels").part("referred_mutual_aid.worker").table("units"), pseudonym)
     assert worker["n"].value == SUPPRESSED
     assert worker["percent"].value == SUPPRESSED
     assert worker["position"].value == SUPPRESSED
@@ -366,37 +375,26 @@ def test_outside_the_survival_curve_is_drawn_in_coarse_steps(frame):
     assert 0 < coarse < exact / 2
 
 
-def test_outside_no_two_survival_shares_differ_by_a_small_number_of_events(frame):
-    """The table's shares come from the drawn curve: between two different shares of a group lie
-    more than `threshold` events, so no step gives away a handful of returns to use."""
-    from lifelines import KaplanMeierFitter
-
-    spec = ReportSpec(outcomes=(), funnel_units=("area",), dose=None, mediator=None)
-    small = frame.iloc[:250]
-    report = build_report(small, spec, audience=OUTSIDE, rule=SuppressionRule(7, 5))
+def test_outside_survival_shares_are_no_finer_than_one_person_at_risk_moves_them(frame):
+    """Each share is read from the curve as drawn (steps of more than `threshold` events) and shown
+    to a step of at least 1/(people at risk), so it cannot undo the rounding of the at-risk count."""
+    spec = ReportSpec(outcomes=(), funnel_units=("area",), dose=None, mediator=None, subgroups=(), fama=False)
+    report = build_report(frame.iloc[:250], spec, audience=OUTSIDE, rule=SuppressionRule(7, 5))
     table = report.section("survival").part("kaplan_meier").table("survival_at")
     assert "days" not in [column.key for column in table.columns]  # the row label is the day
     assert "read from the curve as drawn" in table.note
-    compared = 0
-    for value in ("0.0", "1.0"):
-        members = small[small.peer_bridged == float(value)].dropna(subset=["days_to_event", "event"])
-        exact = KaplanMeierFitter().fit(members.days_to_event, members.event).survival_function_.iloc[:, 0]
-        shares = [1.0] + [
-            cell.value
-            for r in table.rows
-            if isinstance(cell := row(table, r.key)[f"{value}:survival"], Cell)
-            and isinstance(cell.value, float)
-        ]
-        for earlier, later in itertools.pairwise(shares):
-            if earlier == later:
+    checked = 0
+    for table_row in table.rows:
+        cells = row(table, table_row.key)
+        for value in ("0.0", "1.0"):
+            share, at_risk = cells[f"{value}:survival"].value, cells[f"{value}:at_risk"].value
+            if not isinstance(share, float) or not isinstance(at_risk, int):
                 continue
-            # The days from which the exact curve takes each share: the events in between made the step.
-            since = exact.index[np.isclose(exact.to_numpy(), earlier, atol=5e-5)][0]
-            until = exact.index[np.isclose(exact.to_numpy(), later, atol=5e-5)][0]
-            happened = members[(members.days_to_event > since) & (members.days_to_event <= until)]
-            assert happened.event.sum() > 7
-            compared += 1
-    assert compared  # some shares changed, or the test checked nothing
+            step = resolution(at_risk, 1.0, SuppressionRule(7, 5))
+            assert step >= 1 / (at_risk - 2)
+            assert abs(share / step - round(share / step)) < 1e-6, (share, step)
+            checked += 1
+    assert checked
 
 
 def test_survival_headings_are_not_repeated(outside):

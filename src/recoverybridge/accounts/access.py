@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Self, TypeGuard, TypeVar
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser, PermissionsMixin
 from django.db import models
@@ -219,6 +220,13 @@ def may(user: User | None, capability: str) -> bool:
     if capability == "admin.site":
         return bool(getattr(user, "is_staff", False))
     raise UnknownAction(f"unknown capability {capability!r}")
+
+
+def outside_sees_worker_names() -> bool:
+    """Whether evaluation reports read outside a care team name the workers in their funnel plots
+    (settings.EVALUATION_WORKER_NAMES_OUTSIDE). Off by default: outside a care team workers are
+    "Worker 1", "Worker 2", ...; a worker's own manager reads the care team's report, with names."""
+    return bool(getattr(settings, "EVALUATION_WORKER_NAMES_OUTSIDE", False))
 
 
 @dataclass(frozen=True)

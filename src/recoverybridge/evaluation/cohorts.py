@@ -101,10 +101,12 @@ from recoverybridge.audit import actions as audit
 from recoverybridge.audit.models import AuditAction, AuditEvent
 from recoverybridge.care.models import (
     AssistedStep,
+    AssistedStepKind,
     Consent,
     ConsentPurpose,
     EpisodeEnd,
     EpisodeKind,
+    GroupGenderPreference,
     MutualAidMilestone,
     Person,
     Referral,
@@ -154,6 +156,9 @@ VALUE_PATHS = {
 
 FRAME_COLUMNS = [*columns.ID_COLUMNS, *(column.name for column in columns.ALL)]
 LABEL_COLUMNS = ("episode_kind", "worker", "team", "service", "area")
+CATEGORY_COLUMNS = ("fama_level", "fellowship_approach", "group_gender")
+FAMA_LEVELS = columns.FAMA_LEVELS
+MIXED_APPROACHES = "mixed"
 
 
 @dataclass(frozen=True)
@@ -229,17 +234,7 @@ def build_cohort(
     now = now or timezone.now()
     today = pd.Timestamp(timezone.localdate(now))
 
-    # As of `now`: records dated later (a cohort rebuilt for a past date) are not seen.
-    matching: QuerySet[Any] = EpisodeModel.objects.filter(started_on__lte=today.date())
-    if spec.episode_kinds:
-        matching = matching.filter(kind__in=spec.episode_kinds)
-    if spec.started_from:
-        matching = matching.filter(started_on__gte=spec.started_from)
-    if spec.started_to:
-        matching = matching.filter(started_on__lte=spec.started_to)
-    if spec.team_ids:
-        matching = matching.filter(person__team_id__in=spec.team_ids)
-    matching = matching.annotate(consented=Exists(evaluation_consented(now)))
+    matching = _matching(spec, now)
     episodes = _frame(
         matching.values(
             "id", "person_id", "kind", "started_on", "ended_on", "end_reason", "navigator_id", "consented"
@@ -268,6 +263,27 @@ def build_cohort(
     if actor is not None:
         record_cohort_read(actor, cohort)
     return cohort
+
+
+def _matching(spec: CohortSpec, now: datetime.datetime) -> QuerySet[Any]:
+    """The spec's episodes as of `now` (records dated later are not seen), each marked consented."""
+    today = timezone.localdate(now)
+    matching: QuerySet[Any] = EpisodeModel.objects.filter(started_on__lte=today)
+    if spec.episode_kinds:
+        matching = matching.filter(kind__in=spec.episode_kinds)
+    if spec.started_from:
+        matching = matching.filter(started_on__gte=spec.started_from)
+    if spec.started_to:
+        matching = matching.filter(started_on__lte=spec.started_to)
+    if spec.team_ids:
+        matching = matching.filter(person__team_id__in=spec.team_ids)
+    return matching.annotate(consented=Exists(evaluation_consented(now)))
+
+
+def cohort_size(spec: CohortSpec, now: datetime.datetime | None = None) -> int:
+    """How many consented episodes `build_cohort` would read (one count query, nothing audited:
+    a page uses it to decide whether to build the report in the background)."""
+    return _matching(spec, now or timezone.now()).filter(consented=True).count()
 
 
 def record_cohort_read(actor: AbstractBaseUser | AnonymousUser, cohort: Cohort) -> AuditEvent:
@@ -321,6 +337,8 @@ def _assemble(episodes: pd.DataFrame, people: QuerySet[Any], now: datetime.datet
     exposures = _exposures(episodes, people, now)
     for name in ("peer_bridged", "referred_mutual_aid", "referred_rehab", "online_group"):
         frame[name] = exposures[name].to_numpy()
+    frame["fama_level"] = pd.Categorical(exposures["fama_level"], categories=FAMA_LEVELS)
+    frame["fellowship_approach"] = pd.Categorical(exposures["fellowship_approach"])
 
     history = _frame(
         EpisodeModel.objects.filter(person_id__in=people, started_on__lte=today.date()).values(
@@ -353,6 +371,9 @@ def _assemble(episodes: pd.DataFrame, people: QuerySet[Any], now: datetime.datet
     frame["baseline_days_used"] = measures["baseline_days_used"].to_numpy()
     frame["prior_episodes"] = _prior_episodes(episodes, history).to_numpy()
     frame["prefers_secular"] = (person["spiritual_preference"] == SpiritualPreference.SECULAR).astype(float)
+    frame["group_gender"] = pd.Categorical(
+        person["group_gender_preference"], categories=GroupGenderPreference.values
+    )
 
     from_check_ins = _check_in_dose(episodes, check_ins)
     from_instrument = measures["_mutual_help_meetings_3m"] / (DOSE_DAYS / 7)
@@ -363,7 +384,9 @@ def _assemble(episodes: pd.DataFrame, people: QuerySet[Any], now: datetime.datet
     for name in LABEL_COLUMNS:
         frame[name] = pd.Categorical(frame[name].astype("object"))
     frame["episode_kind"] = frame["episode_kind"].cat.set_categories(EpisodeKind.values)
-    floats = [name for name in FRAME_COLUMNS if name not in (*columns.ID_COLUMNS, *LABEL_COLUMNS)]
+    floats = [
+        name for name in FRAME_COLUMNS if name not in (*columns.ID_COLUMNS, *LABEL_COLUMNS, *CATEGORY_COLUMNS)
+    ]
     frame[floats] = frame[floats].astype(float)
     return frame[FRAME_COLUMNS]
 
@@ -396,6 +419,7 @@ def _persons(people: QuerySet[Any]) -> pd.DataFrame:
         "date_of_birth",
         "on_moud",
         "spiritual_preference",
+        "group_gender_preference",
         "team__name",
         "team__area",
         "team__organisation__name",
@@ -408,6 +432,7 @@ def _persons(people: QuerySet[Any]) -> pd.DataFrame:
         "date_of_birth",
         "on_moud",
         "spiritual_preference",
+        "group_gender_preference",
         "team",
         "team_area",
         "service",
@@ -429,26 +454,47 @@ def _in_window(pairs: pd.DataFrame, at: str) -> pd.Series:
 
 
 def _exposures(episodes: pd.DataFrame, people: QuerySet[Any], now: datetime.datetime) -> pd.DataFrame:
+    names = [
+        "id",
+        "person_id",
+        "target_kind",
+        "authored_on",
+        "meeting__attendance_mode",
+        "fellowship__approach",
+        "meeting__fellowship__approach",
+    ]
     referrals = _frame(
         Referral.objects.filter(person_id__in=people, authored_on__lte=now)
         .exclude(status__in=NOT_SENT)
-        .values("id", "person_id", "target_kind", "authored_on", "meeting__attendance_mode"),
-        ["id", "person_id", "target_kind", "authored_on", "meeting__attendance_mode"],
+        .values(*names),
+        names,
     )
     referrals["authored_on"] = _dates(referrals["authored_on"])
-    bridged = set(
-        AssistedStep.objects.filter(referral__person_id__in=people).values_list("referral_id", flat=True)
+    steps = _frame(
+        AssistedStep.objects.filter(referral__person_id__in=people).values("referral_id", "kind"),
+        ["referral_id", "kind"],
     )
+    bridged = set(steps["referral_id"])
+    accompanied = set(steps.loc[steps["kind"] == AssistedStepKind.ACCOMPANIED, "referral_id"])
     chosen = _frame(
         ReferralOption.objects.filter(referral__person_id__in=people, chosen=True).values(
-            "referral_id", "meeting__attendance_mode"
+            "referral_id", "meeting__attendance_mode", "meeting__fellowship__approach"
         ),
-        ["referral_id", "meeting__attendance_mode"],
+        ["referral_id", "meeting__attendance_mode", "meeting__fellowship__approach"],
+    )
+    (
+        chosen.dropna(subset=["meeting__fellowship__approach"])
+        .groupby("referral_id")["meeting__fellowship__approach"]
+        .first()
     )
     online_chosen = set(chosen.loc[chosen["meeting__attendance_mode"].isin(ONLINE_MODES), "referral_id"])
     named = set(chosen["referral_id"])
 
     referrals["bridged"] = referrals["id"].isin(bridged)
+    referrals["accompanied"] = referrals["id"].isin(accompanied)
+    referrals["approach"] = referrals["fellowship__approach"].fillna(
+        referrals["meeting__fellowship__approach"]
+    )
     referrals["mutual_aid"] = referrals["target_kind"].isin(MUTUAL_AID_TARGETS)
     referrals["rehab"] = referrals["target_kind"] == ReferralTargetKind.RESIDENTIAL_REHAB
     # A meeting is known when one was named or chosen; online when any of them is.
@@ -465,8 +511,22 @@ def _exposures(episodes: pd.DataFrame, people: QuerySet[Any], now: datetime.date
     flags = pairs.groupby("id")[["bridged", "mutual_aid", "rehab", "meeting_known", "online"]].any()
     flags = flags.reindex(episodes["id"], fill_value=False)
     online = flags["online"].astype(float).where(flags["mutual_aid"] & flags["meeting_known"])
+    mutual_aid = pairs[pairs["mutual_aid"]]
+    # FAMA level: the most support any mutual-aid referral of the window had.
+    level = (
+        mutual_aid.assign(level=np.where(mutual_aid["accompanied"], 2, np.where(mutual_aid["bridged"], 1, 0)))
+        .groupby("id")["level"]
+        .max()
+    )
+    approaches = (
+        mutual_aid.dropna(subset=["approach"])
+        .groupby("id")["approach"]
+        .agg(lambda values: values.iloc[0] if values.nunique() == 1 else MIXED_APPROACHES)
+    )
     return pd.DataFrame(
         {
+            "fama_level": episodes["id"].map(level).map(dict(enumerate(FAMA_LEVELS))).to_numpy(),
+            "fellowship_approach": episodes["id"].map(approaches).to_numpy(),
             "peer_bridged": flags["bridged"].astype(float),
             "referred_mutual_aid": flags["mutual_aid"].astype(float),
             "referred_rehab": flags["rehab"].astype(float),

@@ -29,6 +29,7 @@ from scipy import stats
 
 from recoverybridge.evaluation.errors import EvaluationError
 from recoverybridge.evaluation.frame import COVARIATES
+from recoverybridge.evaluation.propensity import spline_terms
 from recoverybridge.evaluation.survival import Z95, complete_rows, design_matrix, require_columns
 
 # Peer bridging both raises attendance and lowers use, so it is adjusted for by default.
@@ -107,22 +108,6 @@ def _band_masks(amount: np.ndarray, bands: Sequence[tuple[float, float | None]])
         above = amount >= low if index == 0 else amount > low
         masks.append(above & (amount <= (np.inf if high is None else high)))
     return masks
-
-
-def spline_terms(x: np.ndarray, knots: np.ndarray) -> np.ndarray:
-    """Restricted cubic spline terms (linear beyond the outer knots), scaled by the knot span squared."""
-    first, before_last, last = knots[0], knots[-2], knots[-1]
-
-    def cube(values: np.ndarray) -> np.ndarray:
-        return np.clip(values, 0.0, None) ** 3
-
-    columns = [
-        cube(x - knot)
-        - cube(x - before_last) * (last - knot) / (last - before_last)
-        + cube(x - last) * (before_last - knot) / (last - before_last)
-        for knot in knots[:-2]
-    ]
-    return np.column_stack(columns) / (last - first) ** 2
 
 
 def ols_hc1(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

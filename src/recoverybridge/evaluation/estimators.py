@@ -31,20 +31,26 @@ use the sandwich interval, which is as good there and costs nothing.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+from scipy.special import expit
 
+from recoverybridge.evaluation import matching, propensity
 from recoverybridge.evaluation.errors import EvaluationError
 
-METHODS = ("naive", "ipw", "aipw")
+METHODS = ("naive", "ipw", "aipw", "matching", "subclassification")
+# Methods whose interval comes from their own variance formula, never from a bootstrap.
+MATCHING_METHODS = ("matching", "subclassification")
 ESTIMANDS = ("ate", "att")
 INTERVALS = ("sandwich", "bootstrap")
 # Fewer than this many treated or control rows and no estimate is attempted.
 MIN_PER_GROUP = 10
+# Weights resting on fewer effective episodes than this compare with one person: no estimate.
+MIN_EFFECTIVE = 2.0
 # A categorical covariate with more levels than this is more likely an identifier.
 MAX_LEVELS = 50
 # Overlap is "limited" when more than this share of units has a propensity outside
@@ -75,6 +81,28 @@ class Overlap:
     treated_counts: list[int]
     control_counts: list[int]
     limited: bool
+    support: str = "all"  # the common-support rule (propensity.SUPPORTS)
+    dropped_treated: int = 0
+    dropped_control: int = 0
+
+
+@dataclass(frozen=True)
+class Options:
+    """How the propensity model is fitted and used (see propensity.py and matching.py)."""
+
+    model: str = "logit"  # "logit" | "penalised"
+    terms: str = "main"  # "main" | "splines" | "interactions"
+    support: str = "all"  # "all" | "crump" | "treated" | "fixed" (with trim)
+    trim: float | None = None
+    caliper: float = matching.DEFAULT_CALIPER
+    neighbours: int = 1
+    subclasses: int | None = None  # None: blocks chosen from the data
+
+    @classmethod
+    def of(cls, trim: float | None = None, **choices: Any) -> "Options":
+        """A trim bound alone means fixed trimming, as before there were other rules."""
+        support = choices.pop("support", None) or ("fixed" if trim is not None else "all")
+        return cls(support=support, trim=trim, **choices)
 
 
 @dataclass(frozen=True)
@@ -100,6 +128,17 @@ class EffectEstimate:
     e_value_ci: float | None
     interval: str
     confidence: float
+    # The propensity model actually used ("logit" or "penalised") and why, when not the one asked for.
+    model: str = ""
+    model_reason: str = ""
+    # Matching: episodes left without a partner within the caliper; subclassification: comparison
+    # episodes below the lowest treated propensity (ATT), and the number of blocks.
+    unmatched_treated: int = 0
+    unmatched_control: int = 0
+    blocks: int = 0
+    # Kish's effective number of episodes behind each arm's weighted mean (weighting methods).
+    effective_treated: float | None = None
+    effective_control: float | None = None
 
 
 @dataclass
@@ -121,6 +160,9 @@ class _Point:
     # Influence functions of mu1 and mu0 (None for naive, whose variance is Welch's).
     if1: np.ndarray | None = None
     if0: np.ndarray | None = None
+    # Matching and subclassification: the variance of the effect, and what they matched.
+    variance: float | None = None
+    matched: matching.Matched | None = None
 
     @property
     def effect(self) -> float:
@@ -131,13 +173,13 @@ class _Point:
 class _Fit:
     """One propensity fit, shared by the methods that need it."""
 
-    data: _Data  # the analysis sample (after trimming)
-    z: np.ndarray  # standardised design with intercept, analysis sample
-    ps: np.ndarray
+    data: _Data  # the analysis sample (after common support)
+    prop: propensity.Propensity  # fitted on the analysis sample
     weights: np.ndarray  # Hájek weights, analysis sample
-    bread: np.ndarray  # inverse Hessian of the propensity log-likelihood, per row
     overlap: Overlap
-    full_weights: np.ndarray  # weights over the complete rows, 0 for trimmed units
+    full_weights: np.ndarray  # weights over the complete rows, 0 for units outside common support
+    model: str
+    model_reason: str
 
 
 # --- preparing the data -------------------------------------------------------------------------
@@ -284,79 +326,57 @@ def _subset(data: _Data, rows: np.ndarray) -> _Data:
 # --- models -------------------------------------------------------------------------------------
 
 
-def _standardised_design(x: np.ndarray) -> np.ndarray:
-    """Intercept plus centred and scaled covariates: the same model, better conditioned."""
-    mean = x.mean(axis=0)
-    scale = x.std(axis=0)
-    scale[scale == 0] = 1.0
-    z = np.empty((x.shape[0], x.shape[1] + 1))
-    z[:, 0] = 1.0
-    np.subtract(x, mean, out=z[:, 1:])
-    z[:, 1:] /= scale
-    return z
-
-
-def _expit(eta: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-eta))
-
-
-def _logistic(z: np.ndarray, y: np.ndarray, max_iter: int = 30, tol: float = 1e-9) -> tuple[np.ndarray, bool]:
-    """Newton-Raphson (IRLS) for a logistic regression: (fitted probabilities, converged)."""
-    beta = np.zeros(z.shape[1])
-    mean = y.mean()
-    beta[0] = np.log(mean / (1 - mean))
-    for _ in range(max_iter):
-        eta = np.clip(z @ beta, -35.0, 35.0)
-        p = _expit(eta)
-        hessian = (z * (p * (1 - p))[:, None]).T @ z
-        try:
-            step = np.linalg.solve(hessian, z.T @ (y - p))
-        except np.linalg.LinAlgError:
-            return p, False
-        beta += step
-        if np.max(np.abs(step)) < tol * (1 + np.max(np.abs(beta))):
-            return _expit(np.clip(z @ beta, -35.0, 35.0)), True
-    return _expit(np.clip(z @ beta, -35.0, 35.0)), False
-
-
-def _check_rank(z: np.ndarray, names: list[str]) -> None:
-    gram = z.T @ z / len(z)
-    eigenvalues = np.linalg.eigvalsh(gram)
-    if eigenvalues[0] < 1e-10 * max(eigenvalues[-1], 1.0):
-        raise EvaluationError(
-            f"the covariates are collinear (one is a combination of others): {', '.join(names)}"
-        )
-
-
-def _separating_covariate(data: _Data) -> str | None:
-    """A single covariate whose values alone tell treated from controls, if there is one."""
+def _separating_covariate(data: _Data) -> tuple[str, bool] | None:
+    """A single covariate whose values alone tell treated from controls, if there is one, and
+    whether it does so completely (no value shared by both arms) or only in part (quasi-complete:
+    one value held by one arm only)."""
     treated = data.a == 1
     for j, name in enumerate(data.names):
         column = data.x[:, j]
         t, c = column[treated], column[~treated]
         if data.binary_x[j]:
-            # Quasi-complete: everyone with (or without) the attribute in one group.
+            if np.ptp(t) == 0 and np.ptp(c) == 0:
+                return name, True
             for value in (0.0, 1.0):
                 having = column == value
                 if having.any() and np.ptp(data.a[having]) == 0:
-                    return name
+                    return name, False
         elif t.max() < c.min() or c.max() < t.min():
-            return name
+            return name, True
     return None
 
 
-def _propensity(data: _Data, treatment: str) -> tuple[np.ndarray, np.ndarray]:
-    z = _standardised_design(data.x)
-    _check_rank(z, data.names)
-    ps, converged = _logistic(z, data.a)
-    if not converged or ps.min() < 1e-12 or ps.max() > 1 - 1e-12:
-        culprit = _separating_covariate(data)
-        where = f" ({culprit!r} alone tells them apart)" if culprit else ""
+def _propensity(data: _Data, options: "Options") -> propensity.Propensity:
+    separating = _separating_covariate(data)
+    if separating and separating[1]:
         raise EvaluationError(
-            f"perfect separation: the covariates predict {treatment!r} exactly{where}, so some "
-            "propensity scores are 0 or 1; drop or coarsen that covariate or restrict the data"
+            f"no defensible estimate: {separating[0]!r} alone tells the groups apart (no value of it is "
+            "shared by treated and comparison episodes), so no comparison episode is like any treated one; "
+            "drop or coarsen that covariate, or restrict the data to where the groups meet"
         )
-    return z, ps
+    fitted = propensity.fit(
+        data.x, data.names, data.binary_x, data.a, model=options.model, terms=options.terms
+    )
+    treated = data.a == 1
+    if (
+        fitted.eta[treated].min() > fitted.eta[~treated].max()
+        or fitted.eta[treated].max() < fitted.eta[~treated].min()
+    ):
+        raise EvaluationError(
+            "no defensible estimate: the covariates together tell the groups apart (every treated episode "
+            "has a higher propensity than every comparison episode), so no comparison episode is like any "
+            "treated one; use fewer or coarser covariates, or restrict the data to where the groups meet"
+        )
+    if fitted.reason and separating:
+        return replace(fitted, reason=f"{fitted.reason} ({separating[0]!r} alone tells them apart in part)")
+    return fitted
+
+
+def _logistic_predictions(z: np.ndarray, y: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """A logistic outcome model fitted on `rows`, predicted for everyone (statsmodels; penalised
+    when the outcome is separated in the arm, which only pulls predictions away from 0 and 1)."""
+    beta, *_ = propensity.logistic(z[rows], y[rows])
+    return expit(np.clip(z @ beta, -propensity.ETA_LIMIT, propensity.ETA_LIMIT))
 
 
 def _outcome_predictions(data: _Data, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -365,35 +385,24 @@ def _outcome_predictions(data: _Data, z: np.ndarray) -> tuple[np.ndarray, np.nda
     for arm in (1.0, 0.0):
         rows = data.a == arm
         if data.binary_outcome:
-            # A separated outcome model only pushes predictions towards 0 or 1, which is harmless.
-            beta = _logistic_coefficients(z[rows], data.y[rows])
-            predictions.append(_expit(np.clip(z @ beta, -35.0, 35.0)))
+            predictions.append(_logistic_predictions(z, data.y, rows))
         else:
             beta, *_ = np.linalg.lstsq(z[rows], data.y[rows], rcond=None)
             predictions.append(z @ beta)
     return predictions[0], predictions[1]
 
 
-def _logistic_coefficients(z: np.ndarray, y: np.ndarray, max_iter: int = 25) -> np.ndarray:
-    beta = np.zeros(z.shape[1])
-    mean = np.clip(y.mean(), 1e-6, 1 - 1e-6)
-    beta[0] = np.log(mean / (1 - mean))
-    for _ in range(max_iter):
-        p = _expit(np.clip(z @ beta, -35.0, 35.0))
-        hessian = (z * (p * (1 - p))[:, None]).T @ z
-        step = np.linalg.lstsq(hessian, z.T @ (y - p), rcond=None)[0]
-        beta += step
-        if np.max(np.abs(step)) < 1e-9 * (1 + np.max(np.abs(beta))):
-            break
-    return beta
-
-
-def _weights(a: np.ndarray, ps: np.ndarray, estimand: str) -> np.ndarray:
-    """Hájek weights: each group's weights sum to its size."""
+def _raw_weights(a: np.ndarray, eta: np.ndarray, estimand: str) -> np.ndarray:
+    """1/e and 1/(1-e) (ATE), or 1 and e/(1-e) (ATT), from the linear predictor: exact at both ends."""
+    treated = a == 1
     if estimand == "ate":
-        raw = np.where(a == 1, 1 / ps, 1 / (1 - ps))
-    else:
-        raw = np.where(a == 1, 1.0, ps / (1 - ps))
+        return np.where(treated, 1 + np.exp(-eta), 1 + np.exp(eta))
+    return np.where(treated, 1.0, np.exp(eta))
+
+
+def _weights(a: np.ndarray, eta: np.ndarray, estimand: str) -> np.ndarray:
+    """Hájek weights: each group's weights sum to its size."""
+    raw = _raw_weights(a, eta, estimand)
     treated = a == 1
     out = np.empty_like(raw)
     out[treated] = raw[treated] * treated.sum() / raw[treated].sum()
@@ -401,7 +410,13 @@ def _weights(a: np.ndarray, ps: np.ndarray, estimand: str) -> np.ndarray:
     return out
 
 
-def _overlap(a: np.ndarray, ps: np.ndarray, trimmed: int, trim: float | None) -> Overlap:
+def effective_size(weights: np.ndarray) -> float:
+    """Kish's effective sample size (Σw)² / Σw²."""
+    total = float(weights.sum())
+    return total * total / float(np.square(weights).sum()) if total > 0 else 0.0
+
+
+def _overlap(a: np.ndarray, ps: np.ndarray, support: str, bounds: tuple, dropped: tuple[int, int]) -> Overlap:
     treated = a == 1
     pt, pc = ps[treated], ps[~treated]
     edges = np.linspace(0.0, 1.0, HISTOGRAM_BINS + 1)
@@ -414,56 +429,83 @@ def _overlap(a: np.ndarray, ps: np.ndarray, trimmed: int, trim: float | None) ->
         ps_treated_max=float(pt.max()),
         ps_control_min=float(pc.min()),
         ps_control_max=float(pc.max()),
-        trimmed=trimmed,
-        trim_bounds=(trim, 1 - trim) if trim is not None else None,
+        trimmed=dropped[0] + dropped[1],
+        trim_bounds=(float(bounds[0]), float(bounds[1])) if bounds else None,
         bin_edges=[round(float(e), 10) for e in edges],
         treated_counts=[int(c) for c in np.histogram(pt, edges)[0]],
         control_counts=[int(c) for c in np.histogram(pc, edges)[0]],
         limited=bool(extreme > LIMITED_SHARE or outside > LIMITED_SHARE),
+        support=support,
+        dropped_treated=dropped[0],
+        dropped_control=dropped[1],
     )
 
 
-def _fit(data: _Data, treatment: str, estimand: str, trim: float | None) -> _Fit:
-    z, ps = _propensity(data, treatment)
-    full_ps = ps
-    trimmed = 0
+def _fit(data: _Data, treatment: str, estimand: str, options: "Options") -> _Fit:
+    fitted = _propensity(data, options)
+    full = fitted
     analysis = data
-    if trim is not None:
-        inside = (ps >= trim) & (ps <= 1 - trim)
-        trimmed = int(np.sum(~inside))
-        if trimmed:
-            analysis = _subset(data, np.flatnonzero(inside))
-            n_treated = int(analysis.a.sum())
-            n_control = len(analysis.a) - n_treated
-            if n_treated < MIN_PER_GROUP or n_control < MIN_PER_GROUP:
-                raise EvaluationError(
-                    f"trimming to propensity scores in [{trim:g}, {1 - trim:g}] leaves {n_treated} treated "
-                    f"and {n_control} controls (at least {MIN_PER_GROUP} of each needed)"
-                )
-            _require_variation(analysis)
-            z, ps = _propensity(analysis, treatment)
-    weights = _weights(analysis.a, ps, estimand)
+    keep, bounds = propensity.support_mask(fitted.ps, data.a, options.support, options.trim)
+    dropped = (int((~keep & (data.a == 1)).sum()), int((~keep & (data.a == 0)).sum()))
+    if not keep.all():
+        analysis = _subset(data, np.flatnonzero(keep))
+        n_treated = int(analysis.a.sum())
+        n_control = len(analysis.a) - n_treated
+        if n_treated < MIN_PER_GROUP or n_control < MIN_PER_GROUP:
+            raise EvaluationError(
+                f"common support ({_support_words(options.support, bounds)}) leaves {n_treated} treated "
+                f"and {n_control} controls (at least {MIN_PER_GROUP} of each needed)"
+            )
+        _require_variation(analysis)
+        fitted = _propensity(analysis, options)
+    weights = _weights(analysis.a, fitted.eta, estimand)
+    _require_comparable(analysis.a, weights, estimand, treatment)
     full_weights = np.zeros(len(data.a))
     full_weights[np.searchsorted(data.keep, analysis.keep)] = weights
-    # Per-row inverse Hessian of the mean log-likelihood, for the M-estimation correction.
-    hessian = (z * (ps * (1 - ps))[:, None]).T @ z / len(ps)
     return _Fit(
         data=analysis,
-        z=z,
-        ps=ps,
+        prop=fitted,
         weights=weights,
-        bread=np.linalg.inv(hessian),
-        overlap=_overlap(data.a, full_ps, trimmed, trim),
+        overlap=_overlap(data.a, full.ps, options.support, bounds, dropped),
         full_weights=full_weights,
+        model=fitted.model,
+        model_reason=fitted.reason or full.reason,
     )
+
+
+def _support_words(support: str, bounds: tuple) -> str:
+    if support == "treated":
+        return f"the treated group's range {bounds[0]:.3g} to {bounds[1]:.3g}"
+    return f"propensity scores in [{bounds[0]:.3g}, {bounds[1]:.3g}]"
+
+
+def _require_comparable(a: np.ndarray, weights: np.ndarray, estimand: str, treatment: str) -> None:
+    """Refuse only when no estimate is defensible: the weighted comparison (and, for the ATE, the
+    weighted treated group) would rest on one episode (Kish effective size below MIN_EFFECTIVE).
+    A small effective size above that is shown and read as a caveat, not refused."""
+    treated = a == 1
+    arms = [("comparison", ~treated)] + ([("treated", treated)] if estimand == "ate" else [])
+    for label, rows in arms:
+        size = effective_size(weights[rows])
+        if size < MIN_EFFECTIVE:
+            advice = (
+                "ask for the effect on the treated (ATT) or restrict to common support"
+                if estimand == "ate"
+                else "restrict to common support; the data hold no comparison episodes like the treated ones"
+            )
+            raise EvaluationError(
+                f"no defensible estimate: after weighting, the {label} group rests on {size:.1f} effective "
+                f"episodes, in effect one person, because almost no {label} episode resembles "
+                f"the other group in the covariates; {advice}"
+            )
 
 
 def _require_variation(data: _Data) -> None:
     if np.ptp(data.y) == 0:
-        raise EvaluationError("the outcome takes one value only in the trimmed population")
+        raise EvaluationError("the outcome takes one value only in the population kept by common support")
     for j, name in enumerate(data.names):
         if np.ptp(data.x[:, j]) == 0:
-            raise EvaluationError(f"covariate {name!r} is constant in the trimmed population")
+            raise EvaluationError(f"covariate {name!r} is constant in the population kept by common support")
 
 
 # --- estimators ---------------------------------------------------------------------------------
@@ -476,29 +518,27 @@ def _naive(data: _Data) -> _Point:
 
 def _ipw(fit: _Fit, estimand: str) -> _Point:
     """Hájek IPW; influence functions stacked with the propensity score equations."""
-    a, y, ps, z = fit.data.a, fit.data.y, fit.ps, fit.z
+    a, y, eta, z = fit.data.a, fit.data.y, fit.prop.eta, fit.prop.z
     treated = a == 1
+    raw = _raw_weights(a, eta, estimand)
+    w1 = np.where(treated, raw, 0.0)
+    w0 = np.where(treated, 0.0, raw)
     if estimand == "ate":
-        w1 = np.where(treated, 1 / ps, 0.0)
-        w0 = np.where(treated, 0.0, 1 / (1 - ps))
-        # Derivatives of the weights with respect to the propensity coefficients, per row:
         # d(1/e)/dbeta = -(1-e)/e z and d(1/(1-e))/dbeta = e/(1-e) z.
-        dw1 = np.where(treated, -(1 - ps) / ps, 0.0)
-        dw0 = np.where(treated, 0.0, ps / (1 - ps))
+        dw1 = np.where(treated, -np.exp(-eta), 0.0)
+        dw0 = np.where(treated, 0.0, np.exp(eta))
     else:
-        w1 = treated.astype(float)
-        w0 = np.where(treated, 0.0, ps / (1 - ps))
-        dw1 = np.zeros_like(ps)
+        dw1 = np.zeros_like(eta)
         dw0 = w0  # d(e/(1-e))/dbeta = e/(1-e) z
     mu1 = float(np.sum(w1 * y) / np.sum(w1))
     mu0 = float(np.sum(w0 * y) / np.sum(w0))
-    residual_a = a - ps  # the propensity score equations are z * (a - e), row by row
+    psi = fit.prop.score_rows(a)  # the propensity model's estimating functions, row by row
     influences = []
     for w, dw, mu in ((w1, dw1, mu1), (w0, dw0, mu0)):
         residual = y - mu
         gradient = (dw * residual) @ z / len(y)
-        # Influence of the propensity coefficients (bread @ score) times the gradient, row by row.
-        correction = residual_a * (z @ (fit.bread @ gradient))
+        # Influence of the propensity coefficients (bread @ psi) times the gradient, row by row.
+        correction = psi @ (fit.prop.bread @ gradient)
         influences.append((w * residual + correction) / np.mean(w))
     return _Point(mu1=mu1, mu0=mu0, if1=influences[0], if0=influences[1])
 
@@ -506,12 +546,13 @@ def _ipw(fit: _Fit, estimand: str) -> _Point:
 def _aipw(fit: _Fit, estimand: str) -> _Point:
     """Augmented IPW with normalised augmentation terms; efficient influence functions."""
     data = fit.data
-    a, y, ps = data.a, data.y, fit.ps
-    m1, m0 = _outcome_predictions(data, fit.z)
+    a, y, eta = data.a, data.y, fit.prop.eta
+    m1, m0 = _outcome_predictions(data, fit.prop.z)
     treated = a == 1
+    raw = _raw_weights(a, eta, estimand)
     if estimand == "ate":
-        w1 = np.where(treated, 1 / ps, 0.0)
-        w0 = np.where(treated, 0.0, 1 / (1 - ps))
+        w1 = np.where(treated, raw, 0.0)
+        w0 = np.where(treated, 0.0, raw)
         r1 = np.sum(w1 * (y - m1)) / np.sum(w1)
         r0 = np.sum(w0 * (y - m0)) / np.sum(w0)
         mu1 = float(m1.mean() + r1)
@@ -520,7 +561,7 @@ def _aipw(fit: _Fit, estimand: str) -> _Point:
         if0 = (m0 - m0.mean()) + w0 * (y - m0 - r0) / np.mean(w0)
     else:
         share = np.mean(treated)
-        w0 = np.where(treated, 0.0, ps / (1 - ps))
+        w0 = np.where(treated, 0.0, raw)
         mu1 = float(y[treated].mean())
         base = float(m0[treated].mean())
         r0 = np.sum(w0 * (y - m0)) / np.sum(w0)
@@ -530,10 +571,23 @@ def _aipw(fit: _Fit, estimand: str) -> _Point:
     return _Point(mu1=mu1, mu0=mu0, if1=if1, if0=if0)
 
 
-def _point(method: str, data: _Data, fit: _Fit | None, estimand: str) -> _Point:
+def _matched(fit: _Fit, estimand: str, method: str, options: "Options") -> _Point:
+    data = fit.data
+    if method == "matching":
+        result = matching.nearest_neighbour(
+            data.a, data.y, fit.prop.eta, estimand, neighbours=options.neighbours, caliper=options.caliper
+        )
+    else:
+        result = matching.subclassify(data.a, data.y, fit.prop.eta, estimand, subclasses=options.subclasses)
+    return _Point(mu1=result.mu1, mu0=result.mu0, variance=result.variance, matched=result)
+
+
+def _point(method: str, data: _Data, fit: _Fit | None, estimand: str, options: "Options") -> _Point:
     if method == "naive":
         return _naive(data)
     assert fit is not None
+    if method in ("matching", "subclassification"):
+        return _matched(fit, estimand, method, options)
     return _ipw(fit, estimand) if method == "ipw" else _aipw(fit, estimand)
 
 
@@ -566,7 +620,7 @@ def _bootstrap(
     data: _Data,
     treatment: str,
     estimand: str,
-    trim: float | None,
+    options: Options,
     reps: int,
     seed: int,
 ) -> list[_Point]:
@@ -580,14 +634,14 @@ def _bootstrap(
         try:
             if sample.a.sum() < 2 or len(sample.a) - sample.a.sum() < 2:
                 raise EvaluationError("a resample lacks treated or controls")
-            fit = None if method == "naive" else _fit(sample, treatment, estimand, trim)
-            points.append(_point(method, sample if fit is None else fit.data, fit, estimand))
+            fit = None if method == "naive" else _fit(sample, treatment, estimand, options)
+            points.append(_point(method, sample if fit is None else fit.data, fit, estimand, options))
         except EvaluationError:
             failures += 1
     if failures > reps // 10:
         raise EvaluationError(
-            f"{failures} of {reps} bootstrap resamples could not be estimated (separation or too "
-            "few treated or controls); use the sandwich interval or more data"
+            f"{failures} of {reps} bootstrap resamples could not be estimated (too few treated or "
+            "controls, or no comparable ones); use the sandwich interval or more data"
         )
     return points
 
@@ -623,6 +677,13 @@ def _summarise(
             if len(ratios):
                 low, high = np.quantile(ratios, [alpha, 1 - alpha])
                 rr_interval = (float(low), float(high))
+    elif point.variance is not None:  # matching, subclassification: their own variance
+        std_error = float(np.sqrt(point.variance))
+        ci_low, ci_high = estimate - z_crit * std_error, estimate + z_crit * std_error
+        if log_rr is not None:
+            # The interval of the risk ratio with the comparison risk taken as known.
+            low, high = (point.mu0 + ci_low) / point.mu0, (point.mu0 + ci_high) / point.mu0
+            rr_interval = (max(float(low), 1e-12), max(float(high), 1e-12))
     else:
         if point.if1 is None or point.if0 is None:  # naive: Welch
             y1, y0 = analysis.y[treated], analysis.y[~treated]
@@ -657,7 +718,8 @@ def _summarise(
                 float(np.exp(0.91 * ci_low / sd)), float(np.exp(0.91 * ci_high / sd))
             )
 
-    weights = fit.full_weights if fit is not None else None
+    weights = _balance_weights(data, fit, point)
+    matched = point.matched
     return EffectEstimate(
         method=method,
         estimand=estimand,
@@ -677,9 +739,36 @@ def _summarise(
         overlap=fit.overlap if fit is not None else None,
         e_value=e_value,
         e_value_ci=e_value_ci,
-        interval=interval,
+        interval="abadie-imbens"
+        if method == "matching"
+        else ("strata" if matched and replicates is None else interval),
         confidence=confidence,
+        model=fit.model if fit is not None else "",
+        model_reason=fit.model_reason if fit is not None else "",
+        unmatched_treated=matched.unmatched_treated if matched else 0,
+        unmatched_control=matched.unmatched_control if matched else 0,
+        blocks=matched.blocks if matched else 0,
+        effective_treated=_effective(fit, point, 1) if fit is not None else None,
+        effective_control=_effective(fit, point, 0) if fit is not None else None,
     )
+
+
+def _effective(fit: _Fit, point: _Point, arm: int) -> float:
+    rows = fit.data.a == arm
+    weights = point.matched.weights if point.matched is not None else fit.weights
+    return effective_size(weights[rows])
+
+
+def _balance_weights(data: _Data, fit: _Fit | None, point: _Point) -> np.ndarray | None:
+    """Weights over the complete rows for the balance table: the method's own (matching and
+    subclassification weigh by how often an episode is used), 0 outside common support."""
+    if fit is None:
+        return None
+    if point.matched is None:
+        return fit.full_weights
+    weights = np.zeros(len(data.a))
+    weights[np.searchsorted(data.keep, fit.data.keep)] = point.matched.weights
+    return weights
 
 
 # --- balance ------------------------------------------------------------------------------------
@@ -717,7 +806,7 @@ def _smd(difference: float, spread: float) -> float:
 
 
 def _check_options(
-    method: str, estimand: str, trim: float | None, interval: str, confidence: float, bootstrap_reps: int
+    method: str, estimand: str, options: Options, interval: str, confidence: float, bootstrap_reps: int
 ) -> None:
     if method not in METHODS:
         raise EvaluationError(f"method {method!r}: use one of {', '.join(METHODS)}")
@@ -725,12 +814,27 @@ def _check_options(
         raise EvaluationError(f"estimand {estimand!r}: use one of {', '.join(ESTIMANDS)}")
     if interval not in INTERVALS:
         raise EvaluationError(f"interval {interval!r}: use one of {', '.join(INTERVALS)}")
-    if trim is not None and not 0 < trim < 0.5:
-        raise EvaluationError(f"trim {trim!r}: use a propensity bound between 0 and 0.5, e.g. 0.05")
+    if options.trim is not None and not 0 < options.trim < 0.5:
+        raise EvaluationError(f"trim {options.trim!r}: use a propensity bound between 0 and 0.5, e.g. 0.05")
+    if options.support not in propensity.SUPPORTS:
+        raise EvaluationError(f"support {options.support!r}: use one of {', '.join(propensity.SUPPORTS)}")
+    if options.support == "fixed" and options.trim is None:
+        raise EvaluationError("support 'fixed' needs a trim bound, e.g. 0.05")
+    if options.model not in propensity.MODELS:
+        raise EvaluationError(
+            f"propensity model {options.model!r}: use one of {', '.join(propensity.MODELS)}"
+        )
+    if options.terms not in propensity.TERMS:
+        raise EvaluationError(f"terms {options.terms!r}: use one of {', '.join(propensity.TERMS)}")
     if not 0 < confidence < 1:
         raise EvaluationError(f"confidence {confidence!r}: use a level between 0 and 1, e.g. 0.95")
     if interval == "bootstrap" and bootstrap_reps < 20:
         raise EvaluationError(f"bootstrap_reps {bootstrap_reps}: use at least 20 (200 or more is usual)")
+    if interval == "bootstrap" and method == "matching":
+        raise EvaluationError(
+            "the bootstrap is not valid for nearest-neighbour matching (Abadie & Imbens 2008): "
+            "use the sandwich interval, which for matching is Abadie and Imbens' variance"
+        )
 
 
 def estimate_effect(
@@ -745,20 +849,24 @@ def estimate_effect(
     bootstrap_reps: int = 200,
     seed: int = 0,
     confidence: float = 0.95,
+    **choices: Any,
 ) -> EffectEstimate:
     """The effect of `treatment` (0/1) on `outcome`, adjusted for `covariates` by `method`.
 
-    `estimand` is "ate" (everyone) or "att" (those treated). With `trim=a` units whose propensity
-    lies outside [a, 1-a] are dropped first and the estimand is that of the trimmed population
-    (the naive comparison is never trimmed). `interval="bootstrap"` refits everything
-    `bootstrap_reps` times (percentile interval, seeded by `seed`): slow, for small data only.
-    Raises EvaluationError on bad input.
+    `estimand` is "ate" (everyone) or "att" (those treated). `choices` are the fields of `Options`
+    (propensity model and terms, common support, caliper, neighbours, subclasses); `trim=a` alone
+    drops units whose propensity lies outside [a, 1-a] and the estimand is then that of the
+    population kept (the naive comparison never drops anyone). `interval="bootstrap"` refits
+    everything `bootstrap_reps` times (percentile interval, seeded by `seed`): slow, for small data
+    only, and never for matching. Raises EvaluationError on bad input or where no estimate is
+    defensible, saying why.
     """
-    _check_options(method, estimand, trim, interval, confidence, bootstrap_reps)
+    options = Options.of(trim, **choices)
+    _check_options(method, estimand, options, interval, confidence, bootstrap_reps)
     data = _prepare(frame, treatment, outcome, covariates)
-    fit = None if method == "naive" else _fit(data, treatment, estimand, trim)
+    fit = None if method == "naive" else _fit(data, treatment, estimand, options)
     return _estimate(
-        method, estimand, treatment, outcome, data, fit, trim, interval, bootstrap_reps, seed, confidence
+        method, estimand, treatment, outcome, data, fit, options, interval, bootstrap_reps, seed, confidence
     )
 
 
@@ -773,11 +881,16 @@ def compare_methods(
     bootstrap_reps: int = 200,
     seed: int = 0,
     confidence: float = 0.95,
+    methods: Sequence[str] = METHODS,
+    **choices: Any,
 ) -> list[EffectEstimate]:
-    """Naive, IPW and AIPW estimates side by side (in that order), from one propensity fit."""
-    _check_options("aipw", estimand, trim, interval, confidence, bootstrap_reps)
+    """Every method side by side (METHODS' order), from one propensity fit. Matching always uses its
+    Abadie-Imbens interval, whatever `interval` says. A method that cannot be estimated on these data
+    (no comparable episodes within the caliper, say) raises like the others."""
+    options = Options.of(trim, **choices)
+    _check_options("aipw", estimand, options, interval, confidence, bootstrap_reps)
     data = _prepare(frame, treatment, outcome, covariates)
-    fit = _fit(data, treatment, estimand, trim)
+    fit = _fit(data, treatment, estimand, options)
     return [
         _estimate(
             method,
@@ -786,13 +899,13 @@ def compare_methods(
             outcome,
             data,
             None if method == "naive" else fit,
-            trim,
-            interval,
+            options,
+            "sandwich" if method == "matching" else interval,
             bootstrap_reps,
             seed,
             confidence,
         )
-        for method in METHODS
+        for method in methods
     ]
 
 
@@ -803,21 +916,19 @@ def _estimate(
     outcome: str,
     data: _Data,
     fit: _Fit | None,
-    trim: float | None,
+    options: Options,
     interval: str,
     bootstrap_reps: int,
     seed: int,
     confidence: float,
 ) -> EffectEstimate:
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        # The naive comparison uses every complete row, untrimmed and unweighted.
+        # The naive comparison uses every complete row, unweighted.
         analysis = data if fit is None else fit.data
-        point = _point(method, analysis, fit, estimand)
+        point = _point(method, analysis, fit, estimand, options)
         replicates = None
         if interval == "bootstrap":
-            replicates = _bootstrap(
-                method, data, treatment, estimand, None if fit is None else trim, bootstrap_reps, seed
-            )
+            replicates = _bootstrap(method, data, treatment, estimand, options, bootstrap_reps, seed)
         return _summarise(
             method, estimand, treatment, outcome, data, analysis, point, fit, interval, confidence, replicates
         )
@@ -829,12 +940,14 @@ def propensity_weights(
     covariates: Sequence[str],
     estimand: str = "ate",
     trim: float | None = None,
+    **choices: Any,
 ) -> pd.Series:
     """Hájek weights aligned with `frame`: NaN for rows missing the treatment or a covariate,
-    0 for trimmed units (for weighted survival curves and `balance_table`)."""
-    _check_options("ipw", estimand, trim, "sandwich", 0.95, 200)
+    0 for units outside common support (for weighted survival curves and `balance_table`)."""
+    options = Options.of(trim, **choices)
+    _check_options("ipw", estimand, options, "sandwich", 0.95, 200)
     data = _prepare(_with_dummy_outcome(frame), treatment, _DUMMY_OUTCOME, covariates)
-    fit = _fit(data, treatment, estimand, trim)
+    fit = _fit(data, treatment, estimand, options)
     out = np.full(len(frame), np.nan)
     out[data.keep] = fit.full_weights
     return pd.Series(out, index=frame.index, name="weight")
@@ -881,3 +994,62 @@ def balance_table(
     if kept[treated].sum() <= 0 or kept[~treated].sum() <= 0:
         raise EvaluationError("weights: every treated or every control row has weight 0")
     return _balance(data, kept)
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Doubly robust scores of every complete row, to average over subgroups (as grf's subset
+    average treatment effects do): the nuisance models are fitted once, on everyone.
+
+    ATE: psi_i = m1 - m0 + a (y - m1) / e - (1 - a)(y - m0) / (1 - e), and the effect of a group g
+    is the mean of psi over g. ATT: psi_i = a (y - m0) - (1 - a) e/(1 - e) (y - m0), and the effect
+    of g is the sum of psi over g divided by g's treated. Both have influence functions from which
+    the variance is the usual mean of squares."""
+
+    estimand: str
+    psi: np.ndarray
+    a: np.ndarray
+    keep: np.ndarray  # positions in the frame of these rows
+    binary_outcome: bool
+    y: np.ndarray
+
+    def effect(self, rows: np.ndarray) -> tuple[float, float]:
+        """(effect, standard error) over the rows selected by the boolean `rows` (over `keep`)."""
+        psi, a = self.psi[rows], self.a[rows]
+        if self.estimand == "ate":
+            n = len(psi)
+            tau = float(psi.mean())
+            return tau, float(np.sqrt(np.mean((psi - tau) ** 2) / n))
+        treated = float(a.sum())
+        tau = float(psi.sum() / treated)
+        influence = (psi - a * tau) / (treated / len(psi))
+        return tau, float(np.sqrt(np.mean(influence**2) / len(psi)))
+
+
+def doubly_robust_scores(
+    frame: pd.DataFrame,
+    treatment: str,
+    outcome: str,
+    covariates: Sequence[str],
+    estimand: str = "ate",
+    trim: float | None = None,
+    **choices: Any,
+) -> Scores:
+    """The doubly robust scores of every complete row (see `Scores`), from one propensity fit and
+    one outcome model per arm; rows outside common support are left out."""
+    options = Options.of(trim, **choices)
+    _check_options("aipw", estimand, options, "sandwich", 0.95, 200)
+    data = _prepare(frame, treatment, outcome, covariates)
+    fit = _fit(data, treatment, estimand, options)
+    analysis = fit.data
+    a, y, eta = analysis.a, analysis.y, fit.prop.eta
+    m1, m0 = _outcome_predictions(analysis, fit.prop.z)
+    treated = a == 1
+    raw = _raw_weights(a, eta, estimand)
+    if estimand == "ate":
+        psi = m1 - m0 + np.where(treated, raw * (y - m1), -raw * (y - m0))
+    else:
+        psi = np.where(treated, y - m0, -raw * (y - m0))
+    return Scores(
+        estimand=estimand, psi=psi, a=a, keep=analysis.keep, binary_outcome=analysis.binary_outcome, y=y
+    )

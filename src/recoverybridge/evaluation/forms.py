@@ -15,10 +15,13 @@ from recoverybridge.organisations.models import Team
 TREATMENTS = ("peer_bridged", "referred_mutual_aid", "online_group")
 DEFAULT_OUTCOMES = ("mutual_aid_28d", "recovery_capital_change")
 TRIMMING = (
-    ("", _("No trimming")),
+    ("", _("Keep everyone")),
+    ("crump", _("Keep the people the groups have in common (Crump's rule)")),
+    ("treated", _("Leave out people without the programme who are unlike anyone who had it")),
     ("0.05", _("Leave out propensity scores below 0.05 or above 0.95")),
     ("0.10", _("Leave out propensity scores below 0.10 or above 0.90")),
 )
+SUPPORT_RULES = ("crump", "treated")
 
 
 class DateInput(forms.DateInput):
@@ -80,12 +83,13 @@ class ReportForm(forms.Form):
         ),
     )
     trim = forms.ChoiceField(
-        label=_("Trimming"),
+        label=_("Who to compare"),
         choices=TRIMMING,
         required=False,
         help_text=_(
-            "Trimming leaves out people who were almost certain to have it, or not to: there is "
-            "nobody like them to compare with. It changes who the estimate is about."
+            "People who were almost certain to have it, or not to, have nobody like them to compare "
+            "with. Leaving them out changes who the estimate is about (except the second choice, for "
+            "the people who had it); the report says how many were left out."
         ),
     )
 
@@ -122,4 +126,9 @@ class ReportForm(forms.Form):
         return chosen or tuple(sorted(scope_ids))
 
     def trim_value(self) -> float | None:
-        return float(self.cleaned_data["trim"]) if self.cleaned_data.get("trim") else None
+        chosen = self.cleaned_data.get("trim")
+        return float(chosen) if chosen and chosen not in SUPPORT_RULES else None
+
+    def support_value(self) -> str | None:
+        chosen = self.cleaned_data.get("trim")
+        return chosen if chosen in SUPPORT_RULES else None

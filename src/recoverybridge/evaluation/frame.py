@@ -20,7 +20,9 @@ from django.utils.translation import gettext_lazy as _
 class Column:
     name: str
     label: Promise
-    kind: str  # "unit" | "exposure" | "outcome" | "event_time" | "covariate" | "dose" | "mediator" | "id"
+    kind: (
+        str  # "unit" | "exposure" | "outcome" | "event_time" | "covariate" | "dose" | "mediator" | "subgroup"
+    )
     binary: bool = False
 
 
@@ -71,9 +73,19 @@ MEDIATORS = (
     Column("recovery_capital_3m", _("Recovery capital at 3 months"), "mediator"),
 )
 
+# Who benefits: characteristics the subgroup effects are pre-specified for, beside age bands and
+# the covariates on_moud and prefers_secular, and the exposure online_group.
+FAMA_LEVELS = ("information", "introduced", "accompanied")
+SUBGROUPS = (
+    Column("group_gender", _("Gender of group preferred"), "subgroup"),
+    Column("fellowship_approach", _("Approach of the fellowship referred to"), "subgroup"),
+    # Facilitated access to mutual aid: the most support a mutual-aid referral of the episode had.
+    Column("fama_level", _("Support to reach mutual aid (FAMA level)"), "dose"),
+)
+
 ID_COLUMNS = ("episode_id", "episode_kind", "started_on", "ended_on")
 
-ALL = UNITS + EXPOSURES + OUTCOMES + (EVENT_TIME, EVENT) + COVARIATES + (DOSE,) + MEDIATORS
+ALL = UNITS + EXPOSURES + OUTCOMES + (EVENT_TIME, EVENT) + COVARIATES + (DOSE,) + MEDIATORS + SUBGROUPS
 BY_NAME = {column.name: column for column in ALL}
 
 

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from django.utils.html import escape
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from scipy.stats import binom, norm
@@ -46,7 +47,6 @@ from recoverybridge.charts import (
     SLATE,
     WIDTH,
     Frame,
-    axis_top,
     fmt,
     halo,
     legend_rows,
@@ -315,10 +315,12 @@ INSIDE_COLOUR = SLATE
 WATCH_COLOUR = BLUE
 OUTLIER_COLOUR = RUST
 MAX_LABELS = 12
+MIN_RATE_SPAN = 0.02
 
 
 def _percent(value: float) -> str:
-    return fmt(100 * value)
+    """A rate as a percentage, with as many decimals (up to two) as it needs: 0.25%, 1%, 12.5%."""
+    return f"{100 * value:.2f}".rstrip("0").rstrip(".")
 
 
 def _point(kind: str, x: float, y: float) -> str:
@@ -330,6 +332,27 @@ def _point(kind: str, x: float, y: float) -> str:
     return f'<polygon points="{points}" fill="{OUTLIER_COLOUR}"/>'
 
 
+def fitted_range(
+    low: float, high: float, most: int, floor: float | None = None, ceiling: float | None = None
+) -> list[float]:
+    """Round ticks around the data's own range (not from 0), padded by a twentieth each side."""
+    pad = (high - low) / 20 if high > low else max(abs(high) / 10, 1e-3)
+    low, high = low - pad, high + pad
+    if floor is not None:
+        low = max(low, floor)
+    if ceiling is not None:
+        high = min(high, ceiling)
+    ticks = nice_ticks(low, high, most)
+    step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
+    first = ticks[0] - step if ticks[0] > low else ticks[0]
+    last = ticks[-1] + step if ticks[-1] < high else ticks[-1]
+    if floor is not None:
+        first = max(first, floor)
+    if ceiling is not None:
+        last = min(last, ceiling)
+    return [t for t in nice_ticks(first, last, most) if first - 1e-9 <= t <= last + 1e-9] or [first, last]
+
+
 def render_funnel_svg(
     funnel: Funnel,
     title: str,
@@ -337,25 +360,38 @@ def render_funnel_svg(
     *,
     hide_units: Collection[Any] = (),
     chart_id: str = "funnel",
+    row_ids: dict[Any, str] | None = None,
 ) -> SafeString:
     """The funnel as an inline, accessible <svg> (role="img", <title>, <desc>, no styles or scripts).
 
-    Points are told apart by shape as well as colour (hollow circle inside the limits, square
-    outside 95%, triangle outside 99.8%); only outliers are labelled, at most MAX_LABELS of them.
-    The limits drawn are those in use (adjusted for over-dispersion when needed). `hide_units`
-    (e.g. ``release_funnel(f).hidden_units``) are left out of the picture. Show the numbers as a
-    table beside it.
+    Both axes are fitted to the data (the episodes from about the smallest to the largest unit, the
+    rate around the units' rates and the limits over that range), so the funnel's shape shows
+    rather than points squashed at one edge. Points are told apart by shape as well as colour
+    (hollow circle inside the limits, square outside 95%, triangle outside 99.8%); outliers are
+    labelled with their names (at most MAX_LABELS). Each point carries its unit's name and numbers
+    as a tooltip and, given `row_ids`, the id of its table row (`data-row`: the page's script takes
+    a click on the point to the row; the table is the accessible way to the same numbers). The
+    limits drawn are those in use (adjusted for over-dispersion when needed). `hide_units` are left
+    out of the picture.
     """
     units = funnel.units[~funnel.units["unit"].isin(list(hide_units))]
     curves = funnel.curves
     prefix = "adj_" if funnel.overdispersed else ""
-    x_ticks = nice_ticks(0, float(max(funnel.units["n"].max(), 1)), 4)
-    x_max = x_ticks[-1] if x_ticks[-1] >= funnel.units["n"].max() else float(funnel.units["n"].max())
-    shown_ticks = [tick for tick in x_ticks if tick <= x_max]
-    # Up to the highest rate or the 99.8% limit at the smallest n, whichever is higher.
-    tops = [funnel.p0, float(units["rate"].max()) if len(units) else 0.0]
-    tops.append(float(curves[f"{prefix}upper_998"].iloc[0]))
-    y_max = min(1.0, axis_top([max(tops) * 1.05], 0.01))
+    sizes = units["n"] if len(units) else funnel.units["n"]
+    shown_ticks = fitted_range(float(sizes.min()), float(max(sizes.max(), sizes.min() + 1)), 4, floor=0)
+    x_low, x_high = shown_ticks[0], shown_ticks[-1]
+    within = curves[(curves["n"] >= max(x_low, 1)) & (curves["n"] <= x_high)]
+    if within.empty:
+        within = curves
+    rates = [funnel.p0, *(units["rate"].tolist() if len(units) else [])]
+    lows = [*rates, float(within[f"{prefix}lower_998"].min())]
+    highs = [*rates, float(within[f"{prefix}upper_998"].max())]
+    # At least two percentage points tall, so that ticks stay distinct when every rate is near 0.
+    low_rate, high_rate = min(lows), max(highs)
+    if high_rate - low_rate < MIN_RATE_SPAN:
+        middle = (low_rate + high_rate) / 2
+        low_rate, high_rate = middle - MIN_RATE_SPAN / 2, middle + MIN_RATE_SPAN / 2
+    y_ticks = fitted_range(low_rate, high_rate, 5, floor=0.0, ceiling=1.0)
     frame = Frame(
         chart_id,
         title,
@@ -363,9 +399,9 @@ def render_funnel_svg(
         css_class="chart funnel",
         plot_height=PLOT_HEIGHT,
         y_title=_("Rate"),
-        y_ticks=[(tick, f"{_percent(tick)}%") for tick in nice_ticks(0, y_max, 5) if tick <= y_max],
-        y_range=(0, y_max),
-        x_range=(0, x_max),
+        y_ticks=[(tick, f"{_percent(tick)}%") for tick in y_ticks],
+        y_range=(y_ticks[0], y_ticks[-1]),
+        x_range=(x_low, x_high),
         x_title=_("Number of episodes"),
     )
     x_of, y_of = frame.x_of, frame.y_of
@@ -395,12 +431,13 @@ def render_funnel_svg(
     out = [
         line(frame.left, frame.right, target, target, stroke(TARGET_COLOUR, 2), ' class="funnel-target"'),
     ]
-    grid_x = [x_of(v) for v in curves["n"]]
+    drawn = curves[(curves["n"] >= x_low) & (curves["n"] <= x_high)]
+    grid_x = [x_of(v) for v in drawn["n"]]
     for key, colour, dash in (("95", LIMIT_95_COLOUR, "6 3"), ("998", LIMIT_998_COLOUR, "2 3")):
         for side in ("lower", "upper"):
             out.append(
                 polyline(
-                    [(x, y_of(v)) for x, v in zip(grid_x, curves[f"{prefix}{side}_{key}"], strict=True)],
+                    [(x, y_of(v)) for x, v in zip(grid_x, drawn[f"{prefix}{side}_{key}"], strict=True)],
                     stroke(colour, 1.5, dash),
                     f' class="funnel-limit" data-limit="{key}"',
                 )
@@ -410,7 +447,19 @@ def render_funnel_svg(
     for kind in ("inside", "watch", "outlier"):
         chosen = units[kinds == kind]
         out.append(f'<g class="funnel-points" data-kind="{kind}">')
-        out.extend(_point(kind, x_of(n), y_of(r)) for n, r in zip(chosen["n"], chosen["rate"], strict=True))
+        for unit, n, events, rate in zip(
+            chosen["unit"], chosen["n"], chosen["events"], chosen["rate"], strict=True
+        ):
+            row = f' data-row="{escape(row_ids[unit])}"' if row_ids and unit in row_ids else ""
+            tip = _("%(unit)s: %(events)s of %(n)s, %(rate)s%%") % {
+                "unit": unit,
+                "events": events,
+                "n": n,
+                "rate": _percent(rate),
+            }
+            out.append(
+                f'<g class="funnel-point"{row}><title>{escape(tip)}</title>{_point(kind, x_of(n), y_of(rate))}</g>'
+            )
         out.append("</g>")
     out.extend(_outlier_labels(units[kinds == "outlier"], frame))
     # The legend, one entry a row (long ones wrapped), so that it fits a phone's width too.

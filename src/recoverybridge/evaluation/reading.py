@@ -7,13 +7,25 @@ limited overlap or trimming narrows who the estimate is about. `reports.release`
 with values already released for the audience, so a sentence never shows more than the tables.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.utils import formats
 from django.utils.translation import gettext as _
 
 # A standardised mean difference at or above this is conventionally "not balanced".
 BALANCE_LIMIT = 0.1
+# How much adjustment moved the estimate from the simple comparison, relative to the simple one:
+# below the first it changes the estimate little, then somewhat, considerably, greatly.
+CHANGE_LITTLE = 0.10
+CHANGE_SOMEWHAT = 0.25
+CHANGE_CONSIDERABLY = 0.50
+# E-values: below the first, a fairly weak unmeasured factor could explain the estimate away; below
+# the second, one of moderate strength; at or above it, only a strong one (risk ratios of about 1.5
+# and 2.5 are what epidemiologists usually call moderate and strong associations).
+E_VALUE_WEAK = 1.5
+E_VALUE_STRONG = 2.5
+# A weighted comparison resting on fewer comparable episodes than this is said to be thin.
+THIN_COMPARISON = 50
 # Scales shown in percentage points (`estimators.EffectEstimate.scale`).
 RISK_SCALES = ("risk difference", "risk_difference")
 
@@ -39,6 +51,13 @@ class EffectFacts:
     trim: float | None = None
     largest_smd_after: float | None = None
     confidence: float = 0.95
+    support: str = "all"
+    # Other adjusted methods' (estimate, low, high), by their plain label, as shown.
+    others: dict[str, tuple[float | None, float | None, float | None]] = field(default_factory=dict)
+    # About how many comparison episodes the weighted comparison rests on (as released).
+    effective_comparison: int | str | None = None
+    # Decimals of the differences as the tables show them (None: the usual 1 or 2).
+    decimals: int | None = None
 
 
 def number(value: float, decimals: int = 1) -> str:
@@ -52,19 +71,21 @@ def count(value: int) -> str:
     return formats.number_format(value, decimal_pos=0, use_l10n=True, force_grouping=True)
 
 
-def difference(value: float, scale: str) -> str:
-    """An estimate with its sign, in percentage points for a risk difference."""
+def difference(value: float, scale: str, decimals: int | None = None) -> str:
+    """An estimate with its sign, in percentage points for a risk difference; `decimals` as the
+    tables show it (by default 1 for percentage points, 2 otherwise)."""
     if scale in RISK_SCALES:
-        shown = number(100 * value, 1)
+        shown = number(100 * value, 1 if decimals is None else decimals)
         return (_("+%(value)s percentage points") if value > 0 else _("%(value)s percentage points")) % {
             "value": shown
         }
-    shown = number(value, 2)
+    shown = number(value, 2 if decimals is None else decimals)
     return f"+{shown}" if value > 0 else shown
 
 
-def interval(low: float, high: float, scale: str) -> str:
-    factor, decimals = (100.0, 1) if scale in RISK_SCALES else (1.0, 2)
+def interval(low: float, high: float, scale: str, decimals: int | None = None) -> str:
+    factor, default = (100.0, 1) if scale in RISK_SCALES else (1.0, 2)
+    decimals = default if decimals is None else decimals
     return _("%(low)s to %(high)s") % {
         "low": number(factor * low, decimals),
         "high": number(factor * high, decimals),
@@ -78,20 +99,21 @@ def _estimand_phrase(estimand: str, treatment: str) -> str:
 
 
 def effect_reading(facts: EffectFacts) -> tuple[str, ...]:
-    """The sentences, in reading order; each one a paragraph of its own."""
+    """The sentences, in reading order; each one a paragraph of its own. Plain words only: the
+    statisticians' terms (E-value, standardised difference) are in `effect_details`."""
     level = number(100 * facts.confidence, 0)
     values = {
         "treatment": facts.treatment,
         "outcome": facts.outcome,
-        "estimate": difference(facts.estimate, facts.scale),
-        "interval": interval(facts.ci_low, facts.ci_high, facts.scale),
+        "estimate": difference(facts.estimate, facts.scale, facts.decimals),
+        "interval": interval(facts.ci_low, facts.ci_high, facts.scale, facts.decimals),
         "level": level,
         "estimand": _estimand_phrase(facts.estimand, facts.treatment),
     }
     sentences = [
         _(
-            "Adjusted for the measured characteristics, the difference in “%(outcome)s” between "
-            "episodes with and without “%(treatment)s” is %(estimate)s (%(level)s%% confidence "
+            "Taking account of the measured differences between the groups, the difference in “%(outcome)s” "
+            "between episodes with and without “%(treatment)s” is %(estimate)s (%(level)s%% confidence "
             "interval %(interval)s), %(estimand)s."
         )
         % values
@@ -116,44 +138,168 @@ def effect_reading(facts: EffectFacts) -> tuple[str, ...]:
                 "“%(outcome)s” than among comparable episodes without it."
             )
         sentences.append(text % values)
+    sentences.extend(_naive_sentences(facts))
+    sentences.extend(_agreement_sentences(facts))
     sentences.append(
         _(
             "This is an association under the measured characteristics. It reads as an effect of "
             "“%(treatment)s” only if nothing unmeasured influenced both who received it and "
-            "“%(outcome)s” (no unmeasured confounding); the data cannot check that assumption."
+            "“%(outcome)s”; the data cannot check that."
         )
         % values
     )
-    sentences.extend(_e_value_sentences(facts))
+    sentences.extend(_robustness_sentences(facts))
     sentences.extend(_overlap_sentences(facts))
     if facts.largest_smd_after is not None and abs(facts.largest_smd_after) >= BALANCE_LIMIT:
         sentences.append(
             _(
-                "After weighting, some measured characteristics still differ between the groups "
-                "(largest standardised difference %(smd)s), so the adjustment is incomplete."
+                "After adjustment some measured characteristics still differ between the groups, so the "
+                "adjustment is incomplete (see the balance table in the details)."
             )
-            % {"smd": number(abs(facts.largest_smd_after), 2)}
         )
-    sentences.extend(_naive_sentences(facts))
     return tuple(sentences)
 
 
-def _e_value_sentences(facts: EffectFacts) -> list[str]:
-    if facts.e_value is None:
+def effect_details(facts: EffectFacts) -> tuple[str, ...]:
+    """The reading's technical side, for the details block."""
+    sentences = []
+    if facts.e_value is not None:
+        sentence = _(
+            "E-value %(e_value)s: to explain the estimate away, an unmeasured factor would have to be "
+            "associated with both “%(treatment)s” and “%(outcome)s” by a risk ratio of at least "
+            "%(e_value)s each, beyond the measured characteristics."
+        ) % {"e_value": number(facts.e_value, 1), "treatment": facts.treatment, "outcome": facts.outcome}
+        if facts.e_value_ci is not None:
+            if facts.e_value_ci <= 1.0:
+                sentence += " " + _(
+                    "The interval already includes no difference, so no such factor is needed."
+                )
+            else:
+                sentence += " " + _(
+                    "To move the interval to include no difference, a risk ratio of %(e_value_ci)s would do."
+                ) % {"e_value_ci": number(facts.e_value_ci, 1)}
+        sentences.append(sentence)
+    if facts.largest_smd_after is not None:
+        sentences.append(
+            _(
+                "Largest standardised mean difference after adjustment: %(smd)s (below 0.1 counts as balanced)."
+            )
+            % {"smd": number(abs(facts.largest_smd_after), 2)}
+        )
+    return tuple(sentences)
+
+
+def change_word(naive: float, adjusted: float) -> str:
+    """How much adjustment moved the estimate, relative to the simple comparison: "little",
+    "somewhat", "considerably", "greatly" or "reversed" (the thresholds above)."""
+    if naive != 0 and adjusted != 0 and (naive > 0) != (adjusted > 0):
+        return "reversed"
+    if naive == 0:
+        return "little" if adjusted == 0 else "greatly"
+    relative = abs(adjusted - naive) / abs(naive)
+    if relative < CHANGE_LITTLE:
+        return "little"
+    if relative < CHANGE_SOMEWHAT:
+        return "somewhat"
+    if relative < CHANGE_CONSIDERABLY:
+        return "considerably"
+    return "greatly"
+
+
+def _naive_sentences(facts: EffectFacts) -> list[str]:
+    if facts.naive is None:
         return []
-    sentence = _(
-        "E-value %(e_value)s: to explain the estimate away, an unmeasured factor would have to be "
-        "associated with both “%(treatment)s” and “%(outcome)s” by a risk ratio of at least "
-        "%(e_value)s each, beyond the measured characteristics."
-    ) % {"e_value": number(facts.e_value, 2), "treatment": facts.treatment, "outcome": facts.outcome}
-    if facts.e_value_ci is not None:
-        if facts.e_value_ci <= 1.0:
-            sentence += " " + _("The interval already includes no difference, so no such factor is needed.")
-        else:
-            sentence += " " + _(
-                "To move the interval to include no difference, a risk ratio of %(e_value_ci)s would do."
-            ) % {"e_value_ci": number(facts.e_value_ci, 2)}
-    return [sentence]
+    word = change_word(facts.naive, facts.estimate)
+    values = {
+        "naive": difference(facts.naive, facts.scale, facts.decimals),
+        "estimate": difference(facts.estimate, facts.scale, facts.decimals),
+        "treatment": facts.treatment,
+        "share": number(100 * abs(facts.estimate - facts.naive) / abs(facts.naive), 0) if facts.naive else "",
+    }
+    outside = not (facts.ci_low <= facts.naive <= facts.ci_high)
+    if word == "reversed":
+        text = _(
+            "The simple comparison, without adjustment, gives %(naive)s: taking account of the measured "
+            "differences reverses its direction, so the simple comparison misleads on its own."
+        )
+    elif word == "little":
+        text = _(
+            "The simple comparison, without adjustment, gives %(naive)s: taking account of the measured "
+            "differences changes it little (by less than a tenth)."
+        )
+    elif word == "somewhat":
+        text = _(
+            "The simple comparison, without adjustment, gives %(naive)s: taking account of the measured "
+            "differences changes it somewhat, to %(estimate)s (by about %(share)s%%)."
+        )
+    elif word == "considerably":
+        text = _(
+            "The simple comparison, without adjustment, gives %(naive)s: taking account of the measured "
+            "differences changes it considerably, to %(estimate)s (by about %(share)s%%)."
+        )
+    else:
+        text = _(
+            "The simple comparison, without adjustment, gives %(naive)s: taking account of the measured "
+            "differences changes it greatly, to %(estimate)s."
+        )
+    sentences = [text % values]
+    if outside and word != "reversed":
+        sentences.append(
+            _(
+                "The simple comparison lies outside the adjusted interval: the episodes with “%(treatment)s” "
+                "differed from the others in ways that matter, so it misleads on its own."
+            )
+            % values
+        )
+    return sentences
+
+
+def _agreement_sentences(facts: EffectFacts) -> list[str]:
+    """Whether the other ways of adjusting land inside the main estimate's interval."""
+    shown = {label: est for label, (est, _low, _high) in facts.others.items() if est is not None}
+    if not shown:
+        return []
+    apart = [label for label, est in shown.items() if not facts.ci_low <= est <= facts.ci_high]
+    if not apart:
+        return [
+            _(
+                "The other ways of adjusting (%(methods)s) give answers within this interval: the methods agree."
+            )
+            % {"methods": ", ".join(label.lower() for label in shown)}
+        ]
+    return [
+        _(
+            "Not every way of adjusting agrees: %(methods)s gives an answer outside this interval, so read "
+            "the estimate with care."
+        )
+        % {
+            "methods": ", ".join(
+                f"{label.lower()} ({difference(shown[label], facts.scale)})" for label in apart
+            )
+        }
+    ]
+
+
+def _robustness_sentences(facts: EffectFacts) -> list[str]:
+    """How strong an unmeasured factor would have to be to explain the estimate away, in words."""
+    if facts.e_value is None or facts.ci_low <= 0 <= facts.ci_high:
+        return []
+    if facts.e_value < E_VALUE_WEAK:
+        text = _(
+            "A fairly weak unmeasured factor, linked to both who received “%(treatment)s” and the outcome, "
+            "could explain this difference away."
+        )
+    elif facts.e_value < E_VALUE_STRONG:
+        text = _(
+            "Only an unmeasured factor of moderate strength, linked to both who received “%(treatment)s” and "
+            "the outcome, could explain this difference away."
+        )
+    else:
+        text = _(
+            "Only a strong unmeasured factor, linked to both who received “%(treatment)s” and the outcome, "
+            "could explain this difference away."
+        )
+    return [text % {"treatment": facts.treatment}]
 
 
 def _overlap_sentences(facts: EffectFacts) -> list[str]:
@@ -163,56 +309,47 @@ def _overlap_sentences(facts: EffectFacts) -> list[str]:
             _(
                 "The groups overlap only in part: some episodes had almost no chance of receiving, or of "
                 "not receiving, “%(treatment)s” given their characteristics, so the estimate leans on "
-                "few comparable people and the weights are unstable."
+                "fewer comparable people."
             )
             % {"treatment": facts.treatment}
         )
-    if facts.trim is not None:
+    trimmed = facts.trimmed if facts.trimmed is not None else "0"
+    if facts.support in ("crump", "treated") and trimmed == "0":
+        sentences.append(_("Every episode had someone comparable in the other group, so none was left out."))
+    elif facts.support == "crump":
+        sentences.append(
+            _(
+                "Episodes unlike anyone in the other group were left out first (%(trimmed)s), so the estimate "
+                "is about the episodes the groups have in common."
+            )
+            % {"trimmed": trimmed}
+        )
+    elif facts.support == "treated":
+        sentences.append(
+            _(
+                "Comparison episodes unlike every episode with “%(treatment)s” were left out first "
+                "(%(trimmed)s); they would have counted for almost nothing."
+            )
+            % {"trimmed": trimmed, "treatment": facts.treatment}
+        )
+    elif facts.trim is not None:
         sentences.append(
             _(
                 "Episodes with a propensity score below %(low)s or above %(high)s were left out "
                 "(%(trimmed)s), so the estimate is about people who could plausibly have gone either way."
             )
-            % {
-                "low": number(facts.trim, 2),
-                "high": number(1 - facts.trim, 2),
-                "trimmed": facts.trimmed if facts.trimmed is not None else "0",
-            }
+            % {"low": number(facts.trim, 2), "high": number(1 - facts.trim, 2), "trimmed": trimmed}
+        )
+    thin = facts.effective_comparison
+    if isinstance(thin, int) and thin < THIN_COMPARISON:
+        sentences.append(
+            _(
+                "The comparison rests on about %(n)s episodes that resemble those with “%(treatment)s”: "
+                "the estimate is less certain than a larger comparison would make it."
+            )
+            % {"n": count(thin), "treatment": facts.treatment}
         )
     return sentences
-
-
-def _naive_sentences(facts: EffectFacts) -> list[str]:
-    if facts.naive is None:
-        return []
-    values = {"naive": difference(facts.naive, facts.scale), "treatment": facts.treatment}
-    outside = not (facts.ci_low <= facts.naive <= facts.ci_high)
-    flipped = (facts.naive > 0) != (facts.estimate > 0) and facts.naive != 0 and facts.estimate != 0
-    if flipped and not outside:
-        return [
-            _(
-                "The simple comparison, without adjustment, gives %(naive)s, within the adjusted "
-                "interval but in the other direction from the adjusted estimate: the simple comparison "
-                "misleads on its own."
-            )
-            % values
-        ]
-    if outside:
-        return [
-            _(
-                "The simple comparison, without adjustment, gives %(naive)s, outside the adjusted "
-                "interval: the episodes that received “%(treatment)s” differed from the others in the "
-                "measured characteristics, so the simple comparison misleads on its own."
-            )
-            % values
-        ]
-    return [
-        _(
-            "The simple comparison, without adjustment, gives %(naive)s, within the adjusted interval: "
-            "the measured characteristics change the picture little."
-        )
-        % values
-    ]
 
 
 def too_few_reading(outcome: str) -> tuple[str, ...]:

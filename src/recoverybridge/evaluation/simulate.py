@@ -28,6 +28,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from recoverybridge.evaluation.frame import FAMA_LEVELS
+
 EPISODE_KINDS = ("detox", "community_treatment", "residential_rehab", "aftercare", "prison_release")
 EPISODE_KIND_SHARES = (0.30, 0.40, 0.15, 0.10, 0.05)
 AREAS = (
@@ -41,6 +43,10 @@ AREAS = (
     "Hills",
 )
 FIRST_START = datetime.date(2024, 1, 1)
+APPROACHES = ("twelve-step", "secular", "faith-based", "medication-assisted")
+APPROACH_SHARES = (0.6, 0.25, 0.1, 0.05)
+GROUP_GENDERS = ("any", "women", "men")
+GROUP_GENDER_SHARES = (0.8, 0.12, 0.08)
 TRUTH_DRAWS = 2_000_000
 
 
@@ -180,6 +186,11 @@ def simulate_episodes(n: int, seed: int = 0, design: Design | None = None) -> Si
     )
     referred_rehab = rng.random(n) < _expit(-2.2 + 0.5 * z_days + worker_effect[worker] * 0.8)
     online = np.where(referred_mutual_aid, (rng.random(n) < 0.25 + 0.1 * cov["prefers_secular"]), np.nan)
+    # FAMA level of the mutual-aid referral: peer bridging is an introduction or accompanying.
+    accompanied = rng.random(n) < 0.5
+    fama = np.where(referred_mutual_aid, np.where(treated == 1, np.where(accompanied, 2, 1), 0), -1)
+    approach = np.where(referred_mutual_aid, rng.choice(len(APPROACHES), size=n, p=APPROACH_SHARES), -1)
+    group_gender = rng.choice(len(GROUP_GENDERS), size=n, p=GROUP_GENDER_SHARES)
 
     mutual_aid = rng.random(n) < _expit(_mutual_aid_logit(cov) + design.mutual_aid_log_odds * treated)
     network = 2.0 + design.network_gain * treated + 0.6 * z_capital - 0.3 * z_days + rng.normal(0, 1.5, n)
@@ -238,6 +249,9 @@ def simulate_episodes(n: int, seed: int = 0, design: Design | None = None) -> Si
             "meetings_per_week": meetings.astype(float),
             "supportive_network_3m": network,
             "recovery_capital_3m": capital_3m,
+            "group_gender": pd.Categorical.from_codes(group_gender, categories=list(GROUP_GENDERS)),
+            "fellowship_approach": pd.Categorical.from_codes(approach, categories=list(APPROACHES)),
+            "fama_level": pd.Categorical.from_codes(fama, categories=list(FAMA_LEVELS)),
         }
     )
     return Simulation(frame=frame, design=design, truth=population_truth(design))
@@ -246,3 +260,46 @@ def simulate_episodes(n: int, seed: int = 0, design: Design | None = None) -> Si
 def without_confounding(design: Design | None = None) -> Design:
     """The same world with peer bridging assigned at random (a trial), for comparison."""
     return replace(design or Design(), confounding=0.0)
+
+
+# A survey comparison group: few treated, many untreated who mostly look nothing like them.
+SURVEY_INTERCEPT = -15.0
+SURVEY_SELECTION = 1.0
+# The share of the population like the treated (x1 centred at SURVEY_SHIFT instead of 0).
+SURVEY_LIKE = 0.10
+SURVEY_SHIFT = 12.5
+SURVEY_TRUTH_DRAWS = 4_000_000
+
+
+def _survey_people(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    x1 = rng.normal(0.0, 1.0, n) + SURVEY_SHIFT * (rng.random(n) < SURVEY_LIKE)
+    x2 = rng.normal(0.0, 1.0, n)
+    x3 = (rng.random(n) < 0.4).astype(float)
+    logit = SURVEY_INTERCEPT + SURVEY_SELECTION * x1 + 0.5 * x2 + 0.5 * x3
+    return x1, x2, x3, logit
+
+
+def _survey_effect(x1: np.ndarray, x3: np.ndarray) -> np.ndarray:
+    return 1.0 + 0.2 * x1 - 0.5 * x3
+
+
+@functools.cache
+def survey_truth() -> float:
+    """The effect on the treated in the survey world, by Monte Carlo (cached)."""
+    rng = np.random.default_rng(20261203)
+    x1, _x2, x3, logit = _survey_people(rng, SURVEY_TRUTH_DRAWS)
+    treated = rng.random(SURVEY_TRUTH_DRAWS) < _expit(logit)
+    return float(_survey_effect(x1, x3)[treated].mean())
+
+
+def simulate_survey_comparison(n: int = 15_000, seed: int = 0) -> Simulation:
+    """A world like the classic job-training benchmarks: about 1% of `n` people take part,
+    selected strongly on what they were like before (x1 above all: a few people are like the
+    treated, most are not), so most of the rest have a propensity below 1e-6; the effect varies with x1 and x3, so the effect on the treated
+    (`truth["y"]["att"]`) differs from everyone's. Columns: treated, y, x1, x2, x3."""
+    rng = np.random.default_rng(seed)
+    x1, x2, x3, logit = _survey_people(rng, n)
+    treated = (rng.random(n) < _expit(logit)).astype(float)
+    y = 1.0 + 0.5 * x1 + 1.0 * x2 + 0.5 * x3 + _survey_effect(x1, x3) * treated + rng.normal(0.0, 1.0, n)
+    frame = pd.DataFrame({"treated": treated, "y": y, "x1": x1, "x2": x2, "x3": x3})
+    return Simulation(frame=frame, design=Design(), truth={"y": {"att": survey_truth()}})

@@ -22,14 +22,11 @@ The rule (issue 6, configurable through ``settings.EVALUATION_SUPPRESSION``):
 
 Rates. ``suppress_rates`` releases a rate (a percentage to ``decimals`` places) only when its
 numerator, its complement (denominator minus numerator) and its denominator are all released
-as numbers; otherwise the rate is "*". The rate is computed from the unrounded counts, because
-rates from rounded counts are badly wrong for small units. Such a rate, with the denominator
-known to within the rounding, gives the numerator back almost exactly, so for those units
-rounding protects nothing; but both counts it reveals are 0 or above the threshold, and the
-hidden cells stay protected by the suppression pattern alone: the numerator and its complement
-form a row whose total is the denominator, so a hidden numerator always brings a second "*" in
-its row and in its column, and the sum rule of step 3 keeps the hidden numerators of a column
-from being pinned by the exact overall rate. ``tests/evaluation/test_suppression.py`` checks this with integer
+as numbers; otherwise the rate is "*". The rate is computed from the released (rounded) counts:
+a rate from the exact counts, with the denominator known to within the rounding, would give the
+exact numerator back and undo the rounding. The hidden cells are protected by the suppression
+pattern: the numerator and its complement form a row whose total is the denominator, so a hidden
+numerator always brings a second "*" in its row and in its column. ``tests/evaluation/test_suppression.py`` checks this with integer
 linear programming: given everything released, including the rates and the overall rate, no
 count from 1 to the threshold can be pinned down.
 
@@ -38,6 +35,7 @@ periods or two nested areas released separately) can still expose small counts; 
 release fixed, non-overlapping breakdowns.
 """
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -252,19 +250,97 @@ def suppress_rates(
     released = suppress_table(table, margins=True, rule=rule, total_label=total_label)
     n_released = released[released.columns[-1]]
     n_all = np.append(n_values, n_values.sum())
-    events_all = np.append(event_values, event_values.sum())
     shown = (
         (released["events"] != SUPPRESSED).to_numpy()
         & (released["others"] != SUPPRESSED).to_numpy()
         & (n_released != SUPPRESSED).to_numpy()
     )
+    # From the released counts, never the exact ones: a rate shows nothing its counts do not.
+    released_events = np.array([v if v != SUPPRESSED else 0 for v in released["events"]], dtype=float)
+    released_n = np.array([v if v != SUPPRESSED else 0 for v in n_released], dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        percent = np.round(100 * events_all / n_all, decimals)
+        percent = np.round(100 * released_events / released_n, decimals)
     percent_released = np.where(shown, percent, SUPPRESSED).astype(object)
     percent_released[shown] = percent[shown].tolist()
-    percent_released[n_all == 0] = None
+    percent_released[(n_all == 0) | (shown & (released_n == 0))] = None
     return pd.DataFrame(
         {"n": n_released.to_numpy(), "events": released["events"].to_numpy(), "percent": percent_released},
         index=released.index,
         dtype=object,
     )
+
+
+# --- How finely an estimate may be shown --------------------------------------------------------
+
+# A released figure moves by at least this many people's worth per step (see `resolution`).
+PEOPLE_PER_STEP = 2
+# The steps a released figure may be rounded to, finest first.
+STEPS = (0.0001, 0.001, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 50.0, 100.0)
+
+
+def resolution(n_released: int, unit: float, rule: SuppressionRule, finest: float = STEPS[0]) -> float:
+    """The finest step a figure resting on a group released as `n_released` may be shown at.
+
+    One person more or fewer in a group of n moves a share (or the mean of a whole-number score) by
+    about unit/n. Shown to a step of at least twice that, the figure is consistent with every size
+    the rounded n could stand for and, whatever the size, with at least two counts behind it (an
+    interval of 2/n holds two whole numbers), so it can neither undo the rounding nor, with the other
+    figures, pin the count it rests on. The group is taken at the smallest size its rounded count
+    allows, so the step itself says nothing the released count does not.
+    """
+    smallest = max(int(n_released) - rule.rounding // 2, 1)
+    needed = max(PEOPLE_PER_STEP * unit / smallest, finest)
+    return next((step for step in STEPS if step >= needed - 1e-12), STEPS[-1])
+
+
+def on_step(value: float, step: float) -> float:
+    """`value` rounded to a multiple of `step` (halves away from zero), without float dust."""
+    multiple = np.floor(abs(value) / step + 0.5) * np.sign(value)
+    return float(round(multiple * step, 10)) + 0.0  # no "-0"
+
+
+def decimals_of(step: float) -> int:
+    """How many decimals show multiples of `step` exactly (0.05 -> 2, 5 -> 0)."""
+    text = f"{step:.10f}".rstrip("0").rstrip(".")
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+# --- Counts of a second breakdown of the same people: bands ----------------------------------------
+
+# Lower ends of the bands a breakdown's counts are shown in, outside a care team.
+BAND_EDGES = (
+    8,
+    20,
+    50,
+    100,
+    200,
+    500,
+    1_000,
+    2_000,
+    5_000,
+    10_000,
+    20_000,
+    50_000,
+    100_000,
+    200_000,
+    500_000,
+)
+
+
+def band(count: int, rule: SuppressionRule) -> tuple[int, int | None] | str:
+    """A count as a band (lowest, highest or None for "or more"), "*" for 1..threshold, or "0".
+
+    The cohort's own tables round counts to the nearest `rounding`. A second breakdown of the same
+    people (subgroups, propensity bins, FAMA levels, dose bands) rounded the same way would let a
+    reader add its rounded cells up and intersect the result with the first table's rounded totals,
+    which can pin a total, and then a cell, exactly. Bands are too wide for that: a sum of bands
+    says less than the rounded totals already do."""
+    if count == 0:
+        return "0"
+    if count <= rule.threshold:
+        return SUPPRESSED
+    edges = [max(edge, rule.threshold + 1) for edge in BAND_EDGES]
+    for low, high in itertools.pairwise(edges):
+        if count < high:
+            return low, high - 1
+    return edges[-1], None

@@ -10,6 +10,7 @@ app_name = "evaluation"
 urlpatterns = [
     path("", views.start, name="start"),
     path("report/", views.report, name="report"),
+    path("report/progress/", views.progress, name="progress"),
     path("report.pdf", views.report_pdf, name="report_pdf"),
     path("report.csv", views.report_csv, name="report_csv"),
 ]

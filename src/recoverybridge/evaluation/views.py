@@ -2,22 +2,15 @@
 
 Thin: who may see which teams, and whether the figures are suppressed, comes from
 accounts.access.evaluation_scope_for; the cohort (consented episodes only, its read audited)
-from evaluation.cohorts; every figure from evaluation.reports. Reports are computed while
-the request waits (a few seconds for tens of thousands of episodes), then kept for a few minutes
-in the "evaluation" cache, so the PDF and CSV opened from a report page, or the page reloaded,
-do not compute it again. An entry is keyed by everything that changes the report: the teams in
-the user's scope and its audience (a care team's exact figures never reach an outside reader),
-the normalised form, the language and the date. Every page is still an audited read, cached or not.
+from evaluation.cohorts; every figure from evaluation.reports; building and keeping reports from
+evaluation.builds. A small cohort's report is built while the request waits; a large one's
+(builds.BACKGROUND_EPISODES episodes or more) by the task queue, while the page shows its progress
+and polls (htmx) until it is there. Every page is still an audited read, built or from the cache.
 """
 
 import dataclasses
-import hashlib
-import json
-from pathlib import Path
 from typing import Any
 
-from django.core.cache import caches
-from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -28,16 +21,9 @@ from django.views.decorators.http import require_GET
 from recoverybridge.accounts import access
 from recoverybridge.accounts.access import EvaluationScope
 from recoverybridge.accounts.shortcuts import Refused, staff_page
-from recoverybridge.care.models import Consent, ConsentPurpose, EpisodeKind
-from recoverybridge.evaluation import cohorts, frame, reports
-from recoverybridge.evaluation.errors import EvaluationError
+from recoverybridge.evaluation import builds, cohorts, frame, tasks
 from recoverybridge.evaluation.forms import ReportForm
 from recoverybridge.evaluation.suppression import SuppressionRule
-from recoverybridge.organisations.models import Team
-
-# Below this many consented episodes a comparison says nothing useful: a message, not a report.
-MIN_EPISODES = 10
-REPORT_CACHE = "evaluation"
 
 
 def _scope(request: HttpRequest) -> EvaluationScope:
@@ -49,11 +35,6 @@ def _scope(request: HttpRequest) -> EvaluationScope:
     return scope
 
 
-def report_form(scope: EvaluationScope, data: Any = None) -> ReportForm:
-    teams = Team.objects.filter(pk__in=scope.team_ids).select_related("organisation")
-    return ReportForm(data, teams=teams)
-
-
 def _form_context(form: ReportForm, scope: EvaluationScope) -> dict[str, Any]:
     return {
         "form": form,
@@ -62,173 +43,70 @@ def _form_context(form: ReportForm, scope: EvaluationScope) -> dict[str, Any]:
     }
 
 
-def _form_page(
-    request: HttpRequest, form: ReportForm, scope: EvaluationScope, status: int = 200
-) -> HttpResponse:
-    return render(
-        request,
-        "evaluation/start.html",
-        _form_context(form, scope),
-        status=status,
-    )
-
-
 @staff_page
 @require_GET
 def start(request: HttpRequest) -> HttpResponse:
     scope = _scope(request)
-    return _form_page(request, report_form(scope), scope)
-
-
-def _cohort_description(form: ReportForm) -> str:
-    data = form.cleaned_data
-    parts = [
-        ", ".join(str(label) for kind, label in EpisodeKind.choices if kind in data["episode_kinds"])
-        or _("All kinds of episode")
-    ]
-    if data["started_from"] and data["started_to"]:
-        parts.append(
-            _("started %(start)s to %(end)s") % {"start": data["started_from"], "end": data["started_to"]}
-        )
-    elif data["started_from"]:
-        parts.append(_("started on or after %(start)s") % {"start": data["started_from"]})
-    elif data["started_to"]:
-        parts.append(_("started on or before %(end)s") % {"end": data["started_to"]})
-    chosen = [form.team_labels[pk] for pk in data["teams"]]
-    parts.append("; ".join(chosen) if chosen else _("every team you may see"))
-    return "; ".join(parts)
+    form = builds.report_form(scope)
+    return render(request, "evaluation/start.html", _form_context(form, scope))
 
 
 @dataclasses.dataclass(frozen=True)
-class Built:
-    """What the report pages show for one valid form, as kept in the cache: the cohort's counts
-    (its frame is not kept), and the report or why there is none."""
+class Pending:
+    """A report being built in the background: its cache key and progress."""
 
-    cohort: cohorts.Cohort
-    report: reports.Report | None = None
-    too_small: str = ""
+    key: str
+    progress: builds.Progress
 
 
-# The code that builds a report: a deploy that changes it starts new entries, so no old entry
-# is unpickled by new code.
-CODE_VERSION = hashlib.sha256(
-    b"".join(Path(module.__file__ or "").read_bytes() for module in (cohorts, reports, frame))
-).hexdigest()[:16]
-
-
-def _consent_state() -> list[str]:
-    """The state of evaluation consents: one given or revoked starts a new entry at once, so a
-    revocation is never answered from a report built before it."""
-    state = Consent.objects.filter(purpose=ConsentPurpose.EVALUATION).aggregate(
-        count=Count("id"), given=Max("given_at"), revoked=Max("revoked_at"), expires=Max("expires_at")
-    )
-    return [str(state[name]) for name in ("count", "given", "revoked", "expires")]
-
-
-def _cache_key(form: ReportForm, scope: EvaluationScope) -> str:
-    """Everything the built report depends on, hashed: no health data in the key."""
-    rule = SuppressionRule.from_settings()
-    parts = {
-        "teams": sorted(scope.team_ids),
-        "audience": scope.audience,
-        "form": form.cleaned_data,
-        "language": translation.get_language(),
-        "today": timezone.localdate(),
-        "rule": [rule.threshold, rule.rounding],
-        "consents": _consent_state(),
-        "code": CODE_VERSION,
-    }
-    text = json.dumps(parts, sort_keys=True, default=str)
-    return "evaluation-report:" + hashlib.sha256(text.encode()).hexdigest()
-
-
-def cohort_spec(form: ReportForm, scope: EvaluationScope) -> cohorts.CohortSpec:
-    data = form.cleaned_data
-    return cohorts.CohortSpec(
-        episode_kinds=tuple(data["episode_kinds"]),
-        started_from=data["started_from"],
-        started_to=data["started_to"],
-        team_ids=form.team_ids(scope.team_ids),
-    )
-
-
-def report_spec(form: ReportForm, cohort: cohorts.Cohort) -> reports.ReportSpec:
-    data = form.cleaned_data
-    return reports.ReportSpec(
-        treatment=data["treatment"],
-        outcomes=tuple(data["outcomes"]),
-        # A covariate the same for everyone in the cohort adjusts for nothing (and cannot be fitted).
-        covariates=tuple(name for name in data["covariates"] if cohort.frame[name].nunique(dropna=True) > 1),
-        estimand=data["estimand"],
-        trim=form.trim_value(),
-    )
-
-
-def _compute(form: ReportForm, scope: EvaluationScope, request: HttpRequest) -> Built:
-    """The cohort (its read audited by build_cohort) and the report, or why there is none."""
-    data = form.cleaned_data
-    cohort = cohorts.build_cohort(cohort_spec(form, scope), actor=request.user)
-    # The frame (one row per episode) is what the report is built from; only the counts are kept.
-    counts = dataclasses.replace(cohort, frame=cohort.frame.iloc[:0])
-    if cohort.n_episodes == 0:
-        return Built(counts, too_small=_("No episodes with consent to evaluation match this cohort."))
-    if cohort.n_episodes < MIN_EPISODES:
-        return Built(
-            counts,
-            too_small=_(
-                "Fewer than %(n)s episodes with consent to evaluation match this cohort: too few to "
-                "compare fairly. Choose a longer period, more kinds of episode or more teams."
-            )
-            % {"n": MIN_EPISODES},
-        )
-    try:
-        report = reports.build_report(
-            cohort.frame,
-            report_spec(form, cohort),
-            audience=scope.audience,
-            title=_("Evaluation: %(treatment)s") % {"treatment": frame.label(data["treatment"])},
-            cohort_description=_cohort_description(form),
-            n_without_consent=cohort.n_without_consent,
-        )
-    except EvaluationError as error:
-        # The analysis's own words may quote counts: only the care team reads them.
-        reason = str(error) if scope.audience != access.OUTSIDE else _("too few people in some group")
-        return Built(
-            counts,
-            too_small=_("This cohort is too small or too uniform to analyse: %(reason)s")
-            % {"reason": reason},
-        )
-    return Built(counts, report=report)
-
-
-def _built(form: ReportForm, scope: EvaluationScope, request: HttpRequest) -> Built:
-    """From the cache when this report was built a few minutes ago; either way one audit event."""
-    cache = caches[REPORT_CACHE]
-    key = _cache_key(form, scope)
-    built = cache.get(key)
-    if built is None:
-        built = _compute(form, scope, request)
-        cache.set(key, built)
-    else:
+def _built(
+    form: ReportForm, scope: EvaluationScope, request: HttpRequest, queue: bool
+) -> builds.Built | Pending:
+    """From the cache when this report was built a few minutes ago (an audited read again); else
+    built now for a small cohort, or queued for a large one (when `queue`) and reported as pending."""
+    key = builds.cache_key(form, scope)
+    built = builds.cached(key)
+    if built is not None:
         # The same read again: audited as it happens, with the counts it shows.
         cohorts.record_cohort_read(request.user, dataclasses.replace(built.cohort, built_at=timezone.now()))
+        return built
+    progress = builds.progress_of(key)
+    if progress is not None and not progress.failed:
+        return Pending(key, progress)
+    if queue and cohorts.cohort_size(builds.cohort_spec(form, scope)) >= builds.BACKGROUND_EPISODES:
+        if progress is not None:  # a failed build: try again
+            builds.release_claim(key)
+        if builds.claim(key):
+            assert request.user.pk is not None
+            tasks.build_report.enqueue(
+                user_id=int(request.user.pk),
+                query=request.GET.urlencode(),
+                language=translation.get_language() or "en",
+                key=key,
+            )
+        return Pending(key, builds.progress_of(key) or builds.Progress())
+    built = builds.compute(form, scope, request.user)
+    builds.store(key, built)
     return built
 
 
-def _build(request: HttpRequest) -> tuple[dict[str, Any], int]:
-    """The report's template context and status: the form with its errors (400), a message
-    when the cohort is too small to analyse, or the report."""
+def _build(request: HttpRequest, queue: bool = True) -> tuple[dict[str, Any], int]:
+    """The report's template context and status: the form with its errors (400), a message when
+    the cohort is too small to analyse, the progress of a background build, or the report."""
     scope = _scope(request)
-    form = report_form(scope, request.GET)
+    form = builds.report_form(scope, request.GET)
     if not form.is_valid():
         return _form_context(form, scope), 400
-    built = _built(form, scope, request)
+    built = _built(form, scope, request, queue)
     context: dict[str, Any] = {
         **_form_context(form, scope),
         "query": request.GET.urlencode(),
-        "cohort": built.cohort,
         "treatment_label": frame.label(form.cleaned_data["treatment"]),
     }
+    if isinstance(built, Pending):
+        context["pending"] = built.progress
+        return context, 202
+    context["cohort"] = built.cohort
     if built.report is None:
         context["too_small"] = built.too_small
         return context, 200
@@ -239,7 +117,7 @@ def _build(request: HttpRequest) -> tuple[dict[str, Any], int]:
 
 
 def _page(request: HttpRequest, context: dict[str, Any], status: int) -> HttpResponse:
-    """The report page, or the form again with its errors (400)."""
+    """The report page, the form again with its errors (400), or the progress page (202)."""
     template = "evaluation/start.html" if status == 400 else "evaluation/report.html"
     return render(request, template, context, status=status)
 
@@ -249,6 +127,24 @@ def _page(request: HttpRequest, context: dict[str, Any], status: int) -> HttpRes
 def report(request: HttpRequest) -> HttpResponse:
     context, status = _build(request)
     return _page(request, context, status)
+
+
+@staff_page
+@require_GET
+def progress(request: HttpRequest) -> HttpResponse:
+    """The progress of a background build, polled by the page (htmx); once the report is there,
+    htmx is told to load the page again, which then shows it."""
+    scope = _scope(request)
+    form = builds.report_form(scope, request.GET)
+    if not form.is_valid():
+        return HttpResponse(status=400)
+    key = builds.cache_key(form, scope)
+    if builds.cached(key) is not None:
+        response = HttpResponse(_("The report is ready."))
+        response["HX-Refresh"] = "true"
+        return response
+    state = builds.progress_of(key) or builds.Progress(failed=_("The report is no longer being built."))
+    return render(request, "evaluation/_progress.html", {"pending": state, "query": request.GET.urlencode()})
 
 
 def _download(request: HttpRequest, content: Any, content_type: str, filename: str) -> HttpResponse:
@@ -281,6 +177,8 @@ def report_pdf(request: HttpRequest) -> HttpResponse:
 @staff_page
 @require_GET
 def report_csv(request: HttpRequest) -> HttpResponse:
+    from recoverybridge.evaluation import reports
+
     return _download(
         request,
         lambda context: reports.report_csv(context["report"]),

@@ -13,14 +13,15 @@ from typing import Any
 import pandas as pd
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from recoverybridge.evaluation import estimators
+from recoverybridge.evaluation import estimators, propensity
 from recoverybridge.evaluation.errors import EvaluationError
 
 
 class Command(BaseCommand):
     help = (
         "Estimate the effect of a 0/1 treatment on an outcome from a CSV file (one row per episode), "
-        "adjusting for covariates by propensity weighting (ipw) or doubly robust estimation (aipw). "
+        "adjusting for covariates by propensity weighting (ipw), doubly robust estimation (aipw), "
+        "nearest-neighbour matching or subclassification, or all of them side by side (all). "
         "Prints the estimate, its interval, the E-value and covariate balance; writes nothing."
     )
     # The system checks are about the web app; this command reads one file and nothing else.
@@ -37,12 +38,40 @@ class Command(BaseCommand):
         parser.add_argument(
             "--covariates", required=True, metavar="A,B,...", help="Comma-separated confounder columns."
         )
-        parser.add_argument("--method", choices=estimators.METHODS, default="aipw")
+        parser.add_argument("--method", choices=(*estimators.METHODS, "all"), default="aipw")
         parser.add_argument("--estimand", choices=estimators.ESTIMANDS, default="ate")
+        parser.add_argument(
+            "--model",
+            choices=propensity.MODELS,
+            default="logit",
+            help="Propensity model: maximum likelihood logit (a mild penalty is used if the covariates "
+            "separate the groups) or the penalised logit throughout.",
+        )
+        parser.add_argument(
+            "--terms",
+            choices=propensity.TERMS,
+            default="main",
+            help="Flexible terms of the propensity model.",
+        )
+        parser.add_argument(
+            "--support",
+            choices=[s for s in propensity.SUPPORTS if s != "fixed"],
+            help="Common support: Crump et al.'s rule, or the treated group's range (default: everyone).",
+        )
         parser.add_argument(
             "--trim",
             type=float,
-            help="Drop units with propensity outside [t, 1-t], e.g. 0.05 (Crump et al.).",
+            help="Drop units with propensity outside [t, 1-t], e.g. 0.05.",
+        )
+        parser.add_argument(
+            "--caliper",
+            type=float,
+            default=0.2,
+            help="Matching: largest distance, in standard deviations of the linear propensity.",
+        )
+        parser.add_argument("--neighbours", type=int, default=1, help="Matching: partners per episode.")
+        parser.add_argument(
+            "--subclasses", type=int, help="Subclassification: blocks at quantiles (default: from the data)."
         )
         parser.add_argument("--interval", choices=estimators.INTERVALS, default="sandwich")
         parser.add_argument(
@@ -57,27 +86,53 @@ class Command(BaseCommand):
             raise CommandError("--covariates: name at least one column, e.g. --covariates age,baseline_score")
         columns = [options["treatment"], options["outcome"], *covariates]
         frame = read_csv(options["data"], columns)
-        try:
-            result = estimators.estimate_effect(
-                frame,
-                options["treatment"],
-                options["outcome"],
-                covariates,
-                method=options["method"],
-                estimand=options["estimand"],
-                trim=options["trim"],
-                interval=options["interval"],
-                bootstrap_reps=options["bootstrap_reps"],
-                seed=options["seed"],
+        if options["support"] and options["trim"] is not None:
+            raise CommandError("--support and --trim: choose one way of restricting to common support")
+        if options["trim"] is not None and not 0 < options["trim"] < 0.5:
+            raise CommandError(
+                f"--trim {options['trim']}: use a propensity bound between 0 and 0.5, e.g. 0.05"
             )
+        arguments: dict[str, Any] = {
+            "estimand": options["estimand"],
+            "trim": options["trim"],
+            "interval": options["interval"],
+            "bootstrap_reps": options["bootstrap_reps"],
+            "seed": options["seed"],
+            "model": options["model"],
+            "terms": options["terms"],
+            "support": options["support"],
+            "caliper": options["caliper"],
+            "neighbours": options["neighbours"],
+            "subclasses": options["subclasses"],
+        }
+        try:
+            if options["method"] == "all":
+                results = estimators.compare_methods(
+                    frame, options["treatment"], options["outcome"], covariates, **arguments
+                )
+            else:
+                results = [
+                    estimators.estimate_effect(
+                        frame,
+                        options["treatment"],
+                        options["outcome"],
+                        covariates,
+                        method=options["method"],
+                        **arguments,
+                    )
+                ]
         except EvaluationError as error:
             raise CommandError(str(error)) from error
+        overlap = next((r.overlap for r in results if r.overlap is not None), None)
         if options["json"]:
-            self.stdout.write(json.dumps(as_json(result), allow_nan=False))
-            if result.overlap is not None and result.overlap.limited:
-                self.stderr.write(overlap_warning(result.overlap))
+            shown = as_json(results[0]) if len(results) == 1 else [as_json(r) for r in results]
+            self.stdout.write(json.dumps(shown, allow_nan=False))
+            if overlap is not None and overlap.limited:
+                self.stderr.write(overlap_warning(overlap))
+        elif len(results) == 1:
+            self.stdout.write(as_text(results[0]))
         else:
-            self.stdout.write(as_text(result))
+            self.stdout.write(comparison_text(results))
 
 
 def read_csv(path: str, columns: list[str]) -> pd.DataFrame:
@@ -124,13 +179,81 @@ def as_json(result: estimators.EffectEstimate) -> dict[str, Any]:
 def overlap_warning(overlap: estimators.Overlap) -> str:
     return (
         "Warning: limited overlap - many units have propensity scores near 0 or 1 or outside the other "
-        f"group's range (treated {overlap.ps_treated_min:.3f}-{overlap.ps_treated_max:.3f}, controls "
-        f"{overlap.ps_control_min:.3f}-{overlap.ps_control_max:.3f}); consider --trim 0.05"
+        f"group's range (treated {overlap.ps_treated_min:.3g}-{overlap.ps_treated_max:.3g}, controls "
+        f"{overlap.ps_control_min:.3g}-{overlap.ps_control_max:.3g}); consider --support crump (or, for "
+        "the effect on the treated, --support treated)"
     )
 
 
 def _number(value: float | None, digits: int = 4) -> str:
     return "n/a" if value is None or not math.isfinite(value) else f"{value:.{digits}f}"
+
+
+def comparison_text(results: list[estimators.EffectEstimate]) -> str:
+    """Every method on one line each, then the first adjusted method's notes."""
+    first = results[0]
+    lines = [
+        f"Effect of {first.treatment} on {first.outcome}: {first.estimand.upper()}, {first.scale}",
+        f"{'Method':<18} {'Estimate':>12} {'95% CI':>27} {'Treated':>8} {'Compared':>9}",
+    ]
+    for result in results:
+        interval = f"{_number(result.ci_low)} to {_number(result.ci_high)}"
+        lines.append(
+            f"{result.method:<18} {_number(result.estimate):>12} {interval:>27} "
+            f"{result.n_treated:>8} {result.n_control:>9}"
+        )
+    lines += _notes(next((r for r in results if r.overlap is not None), first))
+    for result in results:
+        lines += _matching_notes(result)
+    return "\n".join(lines)
+
+
+def _notes(result: estimators.EffectEstimate) -> list[str]:
+    """The propensity model used, common support, matching, overlap."""
+    lines = []
+    if result.model:
+        lines.append(
+            f"Propensity model: {result.model}" + (f" ({result.model_reason})" if result.model_reason else "")
+        )
+    overlap = result.overlap
+    if overlap is not None:
+        lines.append(
+            f"Propensity: treated {overlap.ps_treated_min:.3g}-{overlap.ps_treated_max:.3g}, controls "
+            f"{overlap.ps_control_min:.3g}-{overlap.ps_control_max:.3g}"
+            + (
+                f"; common support ({overlap.support}) {overlap.trim_bounds[0]:.3g} to {overlap.trim_bounds[1]:.3g}"
+                f" dropped {overlap.dropped_treated} treated and {overlap.dropped_control} controls"
+                if overlap.trim_bounds
+                else ""
+            )
+        )
+    if result.effective_control is not None:
+        lines.append(
+            f"Effective number of episodes behind the weighted means: treated {result.effective_treated:.1f}, "
+            f"controls {result.effective_control:.1f}"
+        )
+    if overlap is not None and overlap.limited:
+        lines.append(overlap_warning(overlap))
+    return lines
+
+
+def _matching_notes(result: estimators.EffectEstimate) -> list[str]:
+    lines = []
+    if result.method == "matching" and (result.unmatched_treated or result.unmatched_control):
+        lines.append(
+            f"Matching: no partner within the caliper for {result.unmatched_treated} treated and "
+            f"{result.unmatched_control} controls (the estimate is about the matched ones)"
+        )
+    if result.blocks:
+        lines.append(
+            f"Subclasses: {result.blocks}"
+            + (
+                f"; {result.unmatched_control} controls below the lowest treated propensity"
+                if result.unmatched_control
+                else ""
+            )
+        )
+    return lines
 
 
 def as_text(result: estimators.EffectEstimate) -> str:
@@ -145,19 +268,7 @@ def as_text(result: estimators.EffectEstimate) -> str:
         f"{result.n_dropped}",
         f"E-value: {_number(result.e_value, 2)} (for the CI limit nearer the null: {_number(result.e_value_ci, 2)})",
     ]
-    overlap = result.overlap
-    if overlap is not None:
-        lines.append(
-            f"Propensity: treated {overlap.ps_treated_min:.3f}-{overlap.ps_treated_max:.3f}, controls "
-            f"{overlap.ps_control_min:.3f}-{overlap.ps_control_max:.3f}"
-            + (
-                f"; trimmed {overlap.trimmed} outside [{overlap.trim_bounds[0]:g}, {overlap.trim_bounds[1]:g}]"
-                if overlap.trim_bounds
-                else ""
-            )
-        )
-        if overlap.limited:
-            lines.append(overlap_warning(overlap))
+    lines += _notes(result) + _matching_notes(result)
     lines.append("")
     header = ("Covariate", "SMD before", "SMD after")
     rows = [(b.covariate, _number(b.smd_before, 3), _number(b.smd_after, 3)) for b in result.balance]
