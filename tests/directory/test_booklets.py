@@ -14,12 +14,14 @@ from datetime import time
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied
+from django.core.management import call_command
 from django.test import Client
+from django_tasks_db.models import DBTaskResult
 from pypdf import PdfReader
 from pypdf.generic import ContentStream
 
 from recoverybridge.audit.models import AuditEvent
-from recoverybridge.directory import booklets
+from recoverybridge.directory import booklets, version
 from recoverybridge.directory.actions import booklets as actions
 from recoverybridge.directory.models import Booklet
 from tests.factories import make_location, make_meeting
@@ -493,3 +495,71 @@ def test_a_failed_build_keeps_the_last_good_booklet(client: Client, sussex, monk
     booklet.refresh_from_db()
     assert booklet.build_error == "RuntimeError: no fonts"
     assert client.get(f"/booklets/{booklet.slug}.pdf").content == good
+
+
+# The worker commits and locks rows itself, so these tests really commit; serialized_rollback
+# puts back what migrations loaded (fellowships, the editors' group).
+worker_test = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+def run_worker() -> None:
+    call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+
+
+def queued_builds() -> int:
+    return DBTaskResult.objects.filter(task_path__endswith="build_booklet", status="READY").count()
+
+
+@worker_test
+def test_a_booklet_is_rebuilt_by_the_worker_when_its_area_changes_and_served_meanwhile(
+    client: Client, sussex
+):
+    booklet = define()
+    assert queued_builds() == 1  # queued when the definition committed
+    run_worker()
+    url = f"/booklets/{booklet.slug}.pdf"
+    first = client.get(url)
+    assert first.status_code == 200 and "Lewes Serenity" in text_of(first.content)
+
+    # A change elsewhere moves the directory's token, not this area: nothing to rebuild.
+    sussex["kent"].name = "Dover Faith Night (moved)"
+    sussex["kent"].save()
+    elsewhere = client.get(url)
+    assert elsewhere["ETag"] == first["ETag"] and "max-age=300" in elsewhere["Cache-Control"]
+    assert queued_builds() == 0
+    booklet.refresh_from_db()
+    assert booklet.built_token == version.current_token()
+
+    # A change in the area: the last good booklet is served, marked for revalidation, while one
+    # rebuild (not one per reader) waits for the worker.
+    sussex["aa"].name = "Lewes Serenity at Six"
+    sussex["aa"].save()
+    stale = client.get(url)
+    assert stale.content == first.content and stale["ETag"] == first["ETag"]
+    assert "no-cache" in stale["Cache-Control"]
+    client.get(url)
+    assert queued_builds() == 1
+    run_worker()
+    fresh = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert fresh.status_code == 200 and fresh["ETag"] != first["ETag"]
+    assert "Lewes Serenity at Six" in text_of(fresh.content)
+
+
+@worker_test
+def test_refresh_booklets_rebuilds_only_those_whose_area_changed(sussex):
+    sussex_booklet = define()
+    kent = define(title="Kent County", region="Kent County")
+    run_worker()
+    built_at = dict(Booklet.objects.values_list("id", "built_at"))
+    sussex["kent"].name = "Dover Faith Night (moved)"
+    sussex["kent"].save()
+    out = io.StringIO()
+    call_command("refresh_booklets", stdout=out)
+    assert "Queued the booklets' refresh" in out.getvalue()
+    run_worker()
+    result = DBTaskResult.objects.get(task_path__endswith="refresh_booklets")
+    assert result.status == "SUCCESSFUL" and result.return_value == 1
+    now_built = dict(Booklet.objects.values_list("id", "built_at"))
+    assert now_built[sussex_booklet.pk] == built_at[sussex_booklet.pk]
+    assert now_built[kent.pk] > built_at[kent.pk]
+    assert "Dover Faith Night (moved)" in text_of(booklets.stored_pdf(kent) or b"")

@@ -51,40 +51,10 @@ def east_sussex(transactional_db):
     editors.permissions.add(Permission.objects.get(codename="review_changerequest"))
     eve = User.objects.create_user("eve", password=PASSWORD)
     eve.groups.add(editors)
-    uk = {"country": "GB", "timezone": "Europe/London", "state": "East Sussex"}
-    lewes = make_location(
-        name="Lewes Town Hall",
-        address="High Street",
-        city="Lewes",
-        postal_code="BN7 2QS",
-        formatted_address="Lewes Town Hall, High Street, Lewes BN7 2QS, UK",
-        latitude=50.8733,
-        longitude=0.0091,
-        region_path=f"{REGION} > Lewes",
-        **uk,
-    )
-    ringmer = make_location(
-        name="Ringmer Village Hall",
-        address="Lewes Road",
-        city="Ringmer",
-        postal_code="BN8 5QH",
-        formatted_address="Ringmer Village Hall, Lewes Road, Ringmer BN8 5QH, UK",
-        latitude=50.8925,
-        longitude=0.0551,
-        region_path=f"{REGION} > Ringmer",
-        **uk,
-    )
-    home = make_location(
-        name="",
-        address="",
-        formatted_address="",
-        city="Lewes",
-        latitude=50.8733,
-        longitude=0.0091,
-        approximate=True,
-        region_path=REGION,
-        **uk,
-    )
+    lewes = uk_place("Lewes Town Hall", "High Street", "Lewes", "BN7 2QS", 50.8733, 0.0091)
+    ringmer = uk_place("Ringmer Village Hall", "Lewes Road", "Ringmer", "BN8 5QH", 50.8925, 0.0551)
+    # An online group's home: the town, no street.
+    home = uk_place("", "", "Lewes", "", 50.8733, 0.0091, formatted_address="", approximate=True)
     make_meeting("aa", name="Lewes Tuesday Step", location=lewes, weekday=2, moud_stance="welcoming")
     make_meeting("na", name="Lewes Just for Today", location=lewes, weekday=4, attributes=("open",))
     make_meeting("smart", name="Ringmer SMART", location=ringmer, weekday=3, moud_stance="welcoming")
@@ -100,6 +70,23 @@ def east_sussex(transactional_db):
         conference_phone_notes="Meeting ID 555 123 4567, passcode 2024",
     )
     return eve
+
+
+def uk_place(name: str, street: str, town: str, postcode: str, lat: float, lon: float, **fields):
+    place = {
+        "name": name,
+        "address": street,
+        "city": town,
+        "postal_code": postcode,
+        "formatted_address": f"{name}, {street}, {town} {postcode}, UK",
+        "latitude": lat,
+        "longitude": lon,
+        "region_path": f"{REGION} > {town}" if street else REGION,
+        "country": "GB",
+        "state": "East Sussex",
+        "timezone": "Europe/London",
+    }
+    return make_location(**{**place, **fields})
 
 
 def sign_in(page, live_server, next_path: str) -> None:  # noqa: F811

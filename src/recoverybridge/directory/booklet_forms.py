@@ -36,20 +36,7 @@ class BookletForm(forms.ModelForm):
 
     class Meta:
         model = Booklet
-        fields = [
-            "title",
-            "area_kind",
-            "region",
-            "city",
-            "south",
-            "west",
-            "north",
-            "east",
-            "language",
-            "large_print",
-            "paper",
-            "report_contact",
-        ]
+        fields = list(booklets.DEFINITION_FIELDS)
         labels = {"large_print": _("Large print (16 point and larger)")}
         help_texts = {
             "region": _("A region at any level of the directory's regions, such as “Sussex County”."),
@@ -75,17 +62,8 @@ class BookletForm(forms.ModelForm):
         elif kind == AreaKind.BOX:
             self._check_box(data)
         if kind and not self.errors:
-            area = booklets.Area(
-                kind,
-                data.get("region") or "",
-                data.get("city") or "",
-                data.get("south"),
-                data.get("west"),
-                data.get("north"),
-                data.get("east"),
-            )
             try:
-                self.summary = booklets.check_area(area)
+                self.summary = booklets.check_area(booklets.Area.from_fields(data))
             except booklets.AreaProblem as problem:
                 # On the field the editor typed, so the error summary leads back to it.
                 self.add_error(AREA_FIELD[kind], str(problem))

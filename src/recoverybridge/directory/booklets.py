@@ -150,6 +150,23 @@ ENGLISH_BY_COUNTRY = {
 }
 
 
+# What an editor defines of a booklet (its address, the slug, is made once from these).
+DEFINITION_FIELDS = (
+    "title",
+    "area_kind",
+    "region",
+    "city",
+    "south",
+    "west",
+    "north",
+    "east",
+    "language",
+    "large_print",
+    "paper",
+    "report_contact",
+)
+
+
 class AreaProblem(ValueError):
     """An area a booklet cannot be made of, said so that an editor can fix it."""
 
@@ -169,14 +186,16 @@ class Area:
 
     @classmethod
     def of(cls, booklet: Booklet) -> "Area":
+        return cls.from_fields(vars(booklet))
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, Any]) -> "Area":
+        """The area a booklet's definition (a form's cleaned data, a booklet's fields) names."""
         return cls(
-            booklet.area_kind,
-            booklet.region,
-            booklet.city,
-            booklet.south,
-            booklet.west,
-            booklet.north,
-            booklet.east,
+            fields.get("area_kind") or "",
+            fields.get("region") or "",
+            fields.get("city") or "",
+            *(fields.get(edge) for edge in ("south", "west", "north", "east")),
         )
 
     def query(self) -> Q:
@@ -357,22 +376,7 @@ class Gathered:
 
 
 def _definition(booklet: Booklet) -> list[Any]:
-    return [
-        booklet.slug,
-        booklet.title,
-        booklet.area_kind,
-        booklet.region,
-        booklet.city,
-        booklet.south,
-        booklet.west,
-        booklet.north,
-        booklet.east,
-        booklet.language,
-        booklet.large_print,
-        booklet.paper,
-        booklet.report_contact,
-        settings.SITE_URL,
-    ]
+    return [booklet.slug, *(getattr(booklet, name) for name in DEFINITION_FIELDS), settings.SITE_URL]
 
 
 def gather(booklet: Booklet) -> Gathered:

@@ -19,23 +19,9 @@ from recoverybridge.accounts.actors import Actor, deny, signed_in
 from recoverybridge.audit import actions as audit
 from recoverybridge.audit.models import AuditAction
 from recoverybridge.directory import booklets
-from recoverybridge.directory.booklets import Area, Built
+from recoverybridge.directory.booklets import DEFINITION_FIELDS, Area, Built
 from recoverybridge.directory.models import AreaKind, Booklet
 
-DEFINITION_FIELDS = (
-    "title",
-    "area_kind",
-    "region",
-    "city",
-    "south",
-    "west",
-    "north",
-    "east",
-    "language",
-    "large_print",
-    "paper",
-    "report_contact",
-)
 # Fields that belong to another kind of area are cleared, so a booklet says one thing.
 AREA_FIELDS = {
     AreaKind.REGION: ("region",),
@@ -97,7 +83,7 @@ def define_booklet(actor: Actor, fields: dict[str, Any], *, now: datetime | None
     """A new booklet of an area; its first build is queued when the definition commits."""
     user = _editor(actor, None, "define a booklet")
     values = _definition(fields)
-    booklets.check_area(Area(values["area_kind"], values["region"], values["city"], *_box(values)))
+    booklets.check_area(Area.from_fields(values))
     with transaction.atomic():
         booklet = Booklet.objects.create(slug=_unique_slug(values), created_by=user, **values)
         audit.record(
@@ -111,10 +97,6 @@ def define_booklet(actor: Actor, fields: dict[str, Any], *, now: datetime | None
     return booklet
 
 
-def _box(values: dict[str, Any]) -> tuple[float | None, ...]:
-    return (values["south"], values["west"], values["north"], values["east"])
-
-
 def change_booklet(
     actor: Actor, booklet_id: int, fields: dict[str, Any], *, now: datetime | None = None
 ) -> Booklet:
@@ -123,7 +105,7 @@ def change_booklet(
     values = _definition(fields)
     with transaction.atomic():
         booklet = Booklet.objects.select_for_update().defer("pdf").get(pk=booklet_id)
-        booklets.check_area(Area(values["area_kind"], values["region"], values["city"], *_box(values)))
+        booklets.check_area(Area.from_fields(values))
         before = audit.snapshot(booklet, DEFINITION_FIELDS)
         for name, value in values.items():
             setattr(booklet, name, value)
