@@ -563,3 +563,21 @@ def test_refresh_booklets_rebuilds_only_those_whose_area_changed(sussex):
     assert now_built[sussex_booklet.pk] == built_at[sussex_booklet.pk]
     assert now_built[kent.pk] > built_at[kent.pk]
     assert "Dover Faith Night (moved)" in text_of(booklets.stored_pdf(kent) or b"")
+
+
+def test_a_hybrid_meeting_is_listed_with_its_kind_in_person_and_says_how_to_join_online(sussex):
+    hybrid = make_meeting(
+        "aa",
+        name="Lewes Both Ways",
+        location=sussex["aa"].location,
+        attendance_mode="hybrid",
+        conference_url="https://zoom.example.org/j/42",
+        conference_phone="+1 302-555-0142",
+    )
+    text = text_of(built(define()))
+    entry = entry_text(text, hybrid)
+    assert "Lewes Library" in entry and "Also online: https://zoom.example.org/j/42" in entry
+    assert "By phone: +1 302-555-0142" in entry
+    assert flat(text).index("Lewes Both Ways") < flat(text).index(
+        "Secular groups", flat(text).index("does not apply")
+    )

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -108,7 +109,8 @@ def editor_booklet(request: HttpRequest, booklet_id: int) -> HttpResponse:
 
 @content_security_policy
 def booklet_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "directory/booklets.html", {"booklets": booklets.all_booklets()})
+    found = booklets.reader_first(booklets.all_booklets(), get_language() or "")
+    return render(request, "directory/booklets.html", {"booklets": found})
 
 
 def _pending(request: HttpRequest, booklet: Booklet, *, failed: bool = False) -> HttpResponse:

@@ -783,6 +783,11 @@ def all_booklets() -> QuerySet[Booklet]:
     return Booklet.objects.defer("pdf").order_by("title", "language", "large_print")
 
 
+def reader_first(found: Iterable[Booklet], language: str) -> list[Booklet]:
+    """Booklets in the reader's own language first, then the others, each by area."""
+    return sorted(found, key=lambda b: (b.language != language[:2], b.title, b.language, b.large_print))
+
+
 def booklets_for_place(latitude: float | None, longitude: float | None) -> list[Booklet]:
     """Booklets whose area reaches the place: for the finder's link to a printed list."""
     if latitude is None or longitude is None:
