@@ -67,7 +67,7 @@ LAYOUT_VERSION = 1
 MAX_MEETINGS = 3000
 # A booklet never built yet is built while its first reader waits only when it is this small
 # (a few seconds); a larger one is left to the task queue.
-BUILD_WHILE_WAITING_MAX = 400
+BUILD_WHILE_WAITING_MAX = 200
 # A queued rebuild not done within this time (a worker that died) may be queued again.
 REQUEUE_AFTER = timedelta(minutes=30)
 LOCATION_NOTES_MAX = 160
