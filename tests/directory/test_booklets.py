@@ -581,3 +581,11 @@ def test_a_hybrid_meeting_is_listed_with_its_kind_in_person_and_says_how_to_join
     assert flat(text).index("Lewes Both Ways") < flat(text).index(
         "Secular groups", flat(text).index("does not apply")
     )
+
+
+def test_unknown_booklets_are_not_found(client: Client, sussex):
+    client.force_login(editor())
+    assert client.get("/editor/booklets/999/").status_code == 404
+    assert client.post("/editor/booklets/999/", {"action": "remove"}).status_code == 404
+    assert client.get("/booklets/no-such-area.pdf").status_code == 404
+    assert client.get("/booklets/../etc/passwd.pdf").status_code == 404
