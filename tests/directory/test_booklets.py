@@ -589,3 +589,16 @@ def test_unknown_booklets_are_not_found(client: Client, sussex):
     assert client.post("/editor/booklets/999/", {"action": "remove"}).status_code == 404
     assert client.get("/booklets/no-such-area.pdf").status_code == 404
     assert client.get("/booklets/../etc/passwd.pdf").status_code == 404
+
+
+def test_a_meeting_by_appointment_is_listed_after_the_week_of_its_kind(sussex):
+    make_meeting(
+        "smart", name="SMART One to One", location=sussex["smart"].location, weekday=None, start_time=None
+    )
+    text = flat(text_of(built(define())))
+    secular = text.index("Secular groups", text.index("does not apply"))
+    by_appointment = text.index("By appointment", secular)
+    assert secular < text.index("Lewes SMART") < by_appointment < text.index("SMART One to One")
+    assert (
+        "By appointment When and where Meeting Code Ask the group for times. Lewes SMART One to One" in text
+    )

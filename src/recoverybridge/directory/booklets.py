@@ -511,7 +511,8 @@ class Composer:
     def times(self, row: Row) -> tuple[int | None, time | None, str, str]:
         """Weekday, start, "7 p.m. to 8 p.m." in the area's zone, and the meeting's own time if it differs."""
         if row.weekday is None or row.start_time is None:
-            return None, None, _("By appointment: contact the group for times."), ""
+            # Under the "By appointment" heading: the narrow time column only says what to do.
+            return None, None, _("Ask the group for times."), ""
         own_zone = zone(row.timezone)
         start = next_occurrence(row.weekday, row.start_time, row.timezone, self.now, grace=timedelta(0))
         local = start.astimezone(self.tz)
@@ -659,7 +660,6 @@ def compose(booklet: Booklet, gathered: Gathered, now: datetime) -> dict[str, An
     built_on = date_format(now.astimezone(tz).date(), "DATE_FORMAT")
     return {
         "booklet": booklet,
-        "language": booklet.language,
         "in_person": in_person,
         "online": online,
         "online_count": sum(s.count for s in online),
