@@ -36,8 +36,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 browser:
 	@command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
 
-# WeasyPrint (the take-away PDF) renders text with Debian's pango.
-PANGO := libpango-1.0-0 libpangoft2-1.0-0
+# WeasyPrint (the take-away PDF, the booklets) renders text with Debian's pango; the booklets'
+# browser test pictures their pages with pdftoppm (poppler-utils).
+PANGO := libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
 pdf:
 	@dpkg -s $(PANGO) >/dev/null 2>&1 || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(PANGO))
 

@@ -399,3 +399,82 @@ class DirectoryVersion(models.Model):
 
     def __str__(self) -> str:
         return f"directory version {self.token}"
+
+
+class AreaKind(models.TextChoices):
+    REGION = "region", _("A region")
+    CITY = "city", _("A town or city")
+    BOX = "box", _("A rectangle on the map")
+
+
+class PaperSize(models.TextChoices):
+    A4 = "A4", _("A4")
+    LETTER = "letter", _("US Letter")
+
+
+class Booklet(models.Model):
+    """A printed directory of one area, defined by a directory editor (directory/booklets.py).
+
+    The last good PDF is kept here with the fingerprint of what it printed, so every web process
+    serves the same file and a stale one is served until its rebuild (a task) replaces it.
+    """
+
+    slug = models.SlugField(_("address"), max_length=80, unique=True)
+    title = models.CharField(
+        _("area name as printed"), max_length=120, help_text=_("For example: Sussex County, Delaware.")
+    )
+    area_kind = models.CharField(_("area"), max_length=8, choices=AreaKind.choices, default=AreaKind.REGION)
+    region = models.CharField(_("region"), max_length=500, blank=True)
+    city = models.CharField(_("town or city"), max_length=120, blank=True)
+    south = models.FloatField(_("south edge (latitude)"), null=True, blank=True)
+    west = models.FloatField(_("west edge (longitude)"), null=True, blank=True)
+    north = models.FloatField(_("north edge (latitude)"), null=True, blank=True)
+    east = models.FloatField(_("east edge (longitude)"), null=True, blank=True)
+    # A code of settings.LANGUAGES, checked by the form (no choices here: no migration per language).
+    language = models.CharField(_("language"), max_length=8)
+    large_print = models.BooleanField(_("large print"), default=False)
+    paper = models.CharField(_("paper"), max_length=8, choices=PaperSize.choices, default=PaperSize.A4)
+    report_contact = models.TextField(
+        _("how readers without internet can report a change"),
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "Printed in the booklet: a phone number or postal address, for prisons and others offline."
+        ),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # The last good build.
+    pdf = models.BinaryField(null=True, editable=False)
+    built_at = models.DateTimeField(_("built"), null=True, blank=True)
+    built_fingerprint = models.CharField(max_length=64, blank=True)
+    # The directory version token the build was last found current for (directory/version.py).
+    built_token = models.BigIntegerField(null=True, blank=True)
+    page_count = models.PositiveIntegerField(_("pages"), default=0)
+    meeting_count = models.PositiveIntegerField(_("meetings"), default=0)
+    build_error = models.CharField(_("last build error"), max_length=500, blank=True)
+    # A rebuild already queued for this fingerprint (so a busy download page queues one only).
+    rebuild_queued_for = models.CharField(max_length=64, blank=True)
+    rebuild_queued_at = models.DateTimeField(null=True, blank=True)
+    # Where its meetings are, for the finder's link "a printed list of this area".
+    extent_south = models.FloatField(null=True, blank=True)
+    extent_west = models.FloatField(null=True, blank=True)
+    extent_north = models.FloatField(null=True, blank=True)
+    extent_east = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["title", "language", "large_print"]
+        verbose_name = _("booklet")
+        verbose_name_plural = _("booklets")
+        indexes = [
+            models.Index(
+                fields=["extent_south", "extent_north", "extent_west", "extent_east"], name="booklet_extent"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title

@@ -51,16 +51,25 @@ def find_place(text: str) -> Place | None:
     return place
 
 
+def region_query(name: str, prefix: str = "") -> Q:
+    """Locations in the region `name` at any level of their path ("Sussex" in "England > Sussex > Lewes"),
+    or under that path when `name` is one ("England > Sussex"). `prefix` reaches the path from a
+    related model ("location__")."""
+    path = f"{prefix}region_path"
+    return (
+        Q(**{f"{path}__iexact": name})
+        | Q(**{f"{path}__iendswith": f"> {name}"})
+        | Q(**{f"{path}__icontains": f"> {name} >"})
+        | Q(**{f"{path}__istartswith": f"{name} >"})
+    )
+
+
 def _lookup(wanted: str) -> Place | None:
     compact = wanted.replace(" ", "")
     attempts = [
         Q(postal_code__iexact=wanted) | Q(postal_code__iexact=compact),
         Q(city__iexact=wanted),
-        # A region at any level: "Sussex" in "England > East Sussex > Lewes".
-        Q(region_path__iexact=wanted)
-        | Q(region_path__iendswith=f"> {wanted}")
-        | Q(region_path__icontains=f"> {wanted} >")
-        | Q(region_path__istartswith=f"{wanted} >"),
+        region_query(wanted),
         Q(formatted_address__icontains=wanted),
     ]
     for query in attempts:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from recoverybridge.directory import views
+from recoverybridge.directory import booklet_views, views
 
 app_name = "directory"
 
@@ -15,4 +15,11 @@ urlpatterns = [
     path("editor/", views.editor_queue, name="editor_queue"),
     path("editor/changes/<int:change_id>/", views.editor_review, name="editor_review"),
     path("editor/meetings/<int:meeting_id>/moud/", views.editor_moud, name="editor_moud"),
+    # Printed booklets of an area (booklet_views.py).
+    path("booklets/", booklet_views.booklet_list, name="booklets"),
+    path("booklets/<slug:slug>.pdf", booklet_views.booklet_pdf, name="booklet"),
+    path("m/<int:meeting_id>", booklet_views.meeting_short, name="meeting_short"),
+    path("editor/booklets/", booklet_views.editor_booklets, name="editor_booklets"),
+    path("editor/booklets/new/", booklet_views.editor_booklet_new, name="editor_booklet_new"),
+    path("editor/booklets/<int:booklet_id>/", booklet_views.editor_booklet, name="editor_booklet"),
 ]
