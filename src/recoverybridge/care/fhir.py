@@ -32,6 +32,7 @@ from recoverybridge.care.models import (
     Consent,
     ConsentPurpose,
     MutualAidMilestone,
+    Person,
     Referral,
     ReferralTargetKind,
     TaskStatus,
@@ -83,12 +84,13 @@ def _instant(value: datetime) -> str:
     return value.astimezone(UTC).isoformat()
 
 
-def person_reference(referral: Referral) -> dict[str, Any]:
+def patient_reference(person: Person) -> dict[str, Any]:
     """The person by pseudonymous identifier only: no name, no record id."""
-    return {
-        "type": "Patient",
-        "identifier": {"system": PERSON_SYSTEM, "value": referral.person.reference},
-    }
+    return {"type": "Patient", "identifier": {"system": PERSON_SYSTEM, "value": person.reference}}
+
+
+def person_reference(referral: Referral) -> dict[str, Any]:
+    return patient_reference(referral.person)
 
 
 def organisation_reference(organisation: Organisation) -> dict[str, Any]:
@@ -193,8 +195,13 @@ def task(referral: Referral) -> Task:
 
 def consent(referral: Referral, given: Consent) -> FhirConsent:
     """The consent that covers this disclosure: permit, for its period, to its recipient."""
+    return person_consent(given, referral.person, referral.team.organisation)
+
+
+def person_consent(given: Consent, person: Person, organisation: Organisation) -> FhirConsent:
+    """One of `person`'s consents, recorded by `organisation`: permit, for its period, to its
+    recipient (if it names one), for its purpose."""
     purpose = ConsentPurpose(given.purpose)
-    code, display = PURPOSE_OF_USE[purpose]
     end = given.revoked_at or given.expires_at
     if given.expires_at is not None and end is not None:
         end = min(end, given.expires_at)
@@ -208,10 +215,12 @@ def consent(referral: Referral, given: Consent) -> FhirConsent:
         "period": period,
         "action": [{"coding": [{"system": CONSENT_ACTION_SYSTEM, "code": "disclose"}]}],
         "purpose": [
-            {"system": ACT_REASON_SYSTEM, "code": code, "display": display},
             {"system": CONSENT_PURPOSE_SYSTEM, "code": purpose.value, "display": str(purpose.label)},
         ],
     }
+    if purpose in PURPOSE_OF_USE:  # our purposes that HL7's ActReason has a code for
+        code, display = PURPOSE_OF_USE[purpose]
+        provision["purpose"].insert(0, {"system": ACT_REASON_SYSTEM, "code": code, "display": display})
     if given.recipient is not None:
         provision["actor"] = [
             {
@@ -225,9 +234,9 @@ def consent(referral: Referral, given: Consent) -> FhirConsent:
         "status": "active" if active else "inactive",
         "scope": {"coding": [{"system": CONSENT_SCOPE_SYSTEM, "code": "patient-privacy"}]},
         "category": [{"coding": [{"system": LOINC, "code": "59284-0", "display": "Patient Consent"}]}],
-        "patient": person_reference(referral),
+        "patient": patient_reference(person),
         "dateTime": _instant(given.given_at),
-        "organization": [organisation_reference(referral.team.organisation)],
+        "organization": [organisation_reference(organisation)],
         "policyRule": {"coding": [{"system": ACT_CODE_SYSTEM, "code": "OPTIN"}]},
         "provision": provision,
     }

@@ -1,5 +1,10 @@
-"""Sending messages: written to the outbox now, delivered once the transaction commits."""
+"""Sending messages: written to the outbox now, delivered once the transaction commits.
 
+A message about a person that leaves the service is a disclosure: the action that sends it
+records it with `audit.actions.disclosure` (see rights.notices), so the person's accounting of
+disclosures lists it."""
+
+import datetime
 from collections.abc import Iterable
 from functools import partial
 
@@ -53,3 +58,13 @@ def deliver_pending() -> int:
         "pk", flat=True
     )
     return deliver(list(pending))
+
+
+def erase_sent(*, before: datetime.datetime, dry_run: bool = False) -> int:
+    """Delete the messages sent before `before` (their addresses and bodies have served their
+    purpose; rights.retention calls this daily); a dry run only counts them. Pending ones stay."""
+    sent = Message.objects.filter(sent_at__lt=before)
+    if dry_run:
+        return sent.count()
+    deleted, _kinds = sent.delete()
+    return deleted
