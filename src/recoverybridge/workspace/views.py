@@ -1,7 +1,7 @@
 """A worker's day: the dashboard (caseload, what is due, recent referrals) and the work queue.
 
 They sit above the domain apps because they bring several together: care's follow-ups and
-referrals, and the outcome assessments that are due. Thin: every read comes from the apps'
+referrals, the outcome assessments that are due, and people's requests about their records. Thin: every read comes from the apps'
 read sides, scoped to the user there.
 """
 
@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 from recoverybridge.accounts.shortcuts import staff_page
 from recoverybridge.care import queries as care
 from recoverybridge.outcomes import queries as outcomes
+from recoverybridge.rights import queries as rights
 
 
 @staff_page
@@ -36,4 +37,5 @@ def work_queue(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     context = care.work_queue_page(request.user, today)
     context["due_assessments"] = outcomes.due_assessments_panel(request.user, today, limit=200)
+    context["rights_requests"] = list(rights.open_requests(request.user)[: rights.QUEUE_ROWS])
     return render(request, "workspace/queue.html", {**context, "today": today})

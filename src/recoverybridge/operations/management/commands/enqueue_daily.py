@@ -9,12 +9,19 @@ from recoverybridge.care.tasks import send_follow_up_reminders
 from recoverybridge.messaging.tasks import deliver_pending_messages
 from recoverybridge.operations.tasks import verify_audit_chain
 from recoverybridge.outcomes.tasks import send_assessment_reminders
+from recoverybridge.rights.tasks import apply_retention
 
-DAILY = (send_follow_up_reminders, send_assessment_reminders, deliver_pending_messages, verify_audit_chain)
+DAILY = (
+    send_follow_up_reminders,
+    send_assessment_reminders,
+    deliver_pending_messages,
+    verify_audit_chain,
+    apply_retention,
+)
 
 
 class Command(BaseCommand):
-    help = "Queue the daily tasks: reminders, messages still pending, the audit chain's check."
+    help = "Queue the daily tasks: reminders, messages still pending, the audit chain's check, retention."
 
     def handle(self, *args: Any, **options: Any) -> None:
         for daily in DAILY:
