@@ -9,14 +9,29 @@ from django.utils import formats, timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from recoverybridge.care.forms import DateInput, StaffForm
+from recoverybridge.care.forms import DateInput, PersonEditForm, StaffForm
 from recoverybridge.care.models import Contact
 from recoverybridge.rights.models import ErasureGround, ReplyChannel, RequestKind
 
 LONG_TEXT = 4000
 
 
-class RequestForm(StaffForm):
+class RightsForm(StaffForm):
+    """Points each invalid field at its error by the field's own id, prefix included (a page here
+    holds several forms, each with a prefix)."""
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                self.fields[name].widget.attrs["aria-describedby"] = f"{self[name].auto_id}_error"
+
+
+class CorrectionDetailsForm(RightsForm, PersonEditForm):
+    """The person's details as on record, to correct (care's own form)."""
+
+
+class RequestForm(RightsForm):
     kind = forms.ChoiceField(
         label=_("What they ask for"), choices=RequestKind.choices, widget=forms.RadioSelect
     )
@@ -52,7 +67,7 @@ class RequestForm(StaffForm):
         return data
 
 
-class ReasonForm(StaffForm):
+class ReasonForm(RightsForm):
     reason = forms.CharField(
         label=_("Reason"),
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -61,7 +76,7 @@ class ReasonForm(StaffForm):
     )
 
 
-class WithholdForm(StaffForm):
+class WithholdForm(RightsForm):
     """Which notes to withhold from the copy, if a health professional judges that seeing them
     would be likely to cause serious harm."""
 
@@ -100,7 +115,7 @@ class WithholdForm(StaffForm):
         return [int(pk) for pk in self.cleaned_data["contacts"]]
 
 
-class DeliveredForm(StaffForm):
+class DeliveredForm(RightsForm):
     answer = forms.CharField(
         label=_("How the copy was given"),
         max_length=LONG_TEXT,
@@ -109,7 +124,7 @@ class DeliveredForm(StaffForm):
     )
 
 
-class CorrectionAnswerForm(StaffForm):
+class CorrectionAnswerForm(RightsForm):
     answer = forms.CharField(
         label=_("What was corrected"),
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -121,7 +136,7 @@ class CorrectionAnswerForm(StaffForm):
     )
 
 
-class ErasureForm(StaffForm):
+class ErasureForm(RightsForm):
     ground = forms.ChoiceField(
         label=_("Why it must be erased"), choices=ErasureGround.choices, widget=forms.RadioSelect
     )
@@ -130,7 +145,7 @@ class ErasureForm(StaffForm):
     )
 
 
-class HoldForm(StaffForm):
+class HoldForm(RightsForm):
     reason = forms.CharField(
         label=_("Why the record must be kept"),
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -139,7 +154,7 @@ class HoldForm(StaffForm):
     )
 
 
-class PeriodForm(StaffForm):
+class PeriodForm(RightsForm):
     since = forms.DateField(label=_("From"), widget=DateInput(), required=False)
     until = forms.DateField(label=_("Up to and including"), widget=DateInput(), required=False)
     language = forms.ChoiceField(label=_("Language of the PDF"), choices=settings.LANGUAGES, required=False)

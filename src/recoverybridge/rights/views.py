@@ -17,7 +17,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from recoverybridge.accounts import access
 from recoverybridge.accounts.shortcuts import in_scope_or_404, staff_page
 from recoverybridge.care import actions as care
-from recoverybridge.care.forms import PersonEditForm
 from recoverybridge.care.models import Person
 from recoverybridge.care.takeaway import language_for
 from recoverybridge.rights import actions, queries
@@ -25,6 +24,7 @@ from recoverybridge.rights.copy import render_pdf
 from recoverybridge.rights.errors import NothingDelivered, RecordGone, RequestClosed, UnderLegalHold
 from recoverybridge.rights.forms import (
     CorrectionAnswerForm,
+    CorrectionDetailsForm,
     DeliveredForm,
     ErasureForm,
     HoldForm,
@@ -108,14 +108,8 @@ def new_request(request: HttpRequest, person_id: int) -> HttpResponse:
             % {"date": created.due_on.strftime("%Y-%m-%d")},
         )
         return HttpResponseRedirect(_request_url(created))
-    context = {
-        "form": form,
-        "person": person,
-        "title": _("Record a request about their record"),
-        "submit": _("Record request"),
-        "back": reverse("rights:person", args=[person.pk]),
-    }
-    return render(request, "care/form.html", context, status=400 if form.errors else 200)
+    context = {"form": form, "person": person}
+    return render(request, "rights/request_form.html", context, status=400 if form.errors else 200)
 
 
 @staff_page
@@ -257,7 +251,7 @@ def correct(request: HttpRequest, request_id: int) -> HttpResponse:
     if person is None or found.kind != RequestKind.CORRECTION or not found.is_open:
         raise Http404
     data = request.POST if request.method == "POST" else None
-    details = PersonEditForm(data, person=person, teams=access.teams_for(request.user), prefix="person")
+    details = CorrectionDetailsForm(data, person=person, teams=access.teams_for(request.user), prefix="person")
     answer = CorrectionAnswerForm(data, prefix="answer")
     if data is not None and details.is_valid() and answer.is_valid():
         try:
