@@ -321,3 +321,17 @@ def test_coarse_birth_dates_at_the_edges():
     assert retention.coarse_birth_date(d("1990-06-15"), [d("2015-01-10"), d("2015-07-01")]) == d("1990-01-11")
     # 36 on 29 February 2016: after 29 February 1979, a day that does not exist, so 1 March.
     assert retention.coarse_birth_date(d("1980-02-29"), [d("2016-02-29")]) == d("1979-03-01")
+
+
+def test_an_anonymised_persons_requests_keep_no_words_and_no_link(world, story, settings):
+    settings.RETENTION = {**settings.RETENTION, "rights_documentation_years": 12}  # not yet due themselves
+    ana = story["ana"]
+    old = actions.record_request(
+        world.bob, ana, kind=RequestKind.CORRECTION, received_on=d("2015-02-01"),
+        details="My name is Anna", now=at("2015-02-01"),
+    )  # fmt: skip
+    actions.refuse_request(world.alice, old, reason="Ana is right", now=at("2015-02-02"))
+    retention.apply(now=NOW)
+    old.refresh_from_db()
+    assert (old.person, old.subject_id, old.details, old.answer) == (None, ana.pk, "", "")
+    assert old.outcome == "refused" and old.received_on == d("2015-02-01")

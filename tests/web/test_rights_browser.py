@@ -12,6 +12,7 @@ the sign-in form, at phone and desktop widths (screenshots in test-artifacts/scr
 import datetime
 import io
 import re
+from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -46,13 +47,30 @@ def world(transactional_db):
     pat = world.pat
     world.pat.preferred_language = "es"
     world.pat.save()
-    actions.add_related_person(world.bob, pat, name="Morgan Example", relationship="hermana", contact="+44 7700 900132")
-    actions.start_episode(world.bob, pat, kind=EpisodeKind.DETOX, started_on=timezone.localdate() - datetime.timedelta(days=30))
-    actions.log_contact(world.bob, pat, kind="phone", at=timezone.now() - datetime.timedelta(days=20), note="Quiere probar SMART.")
-    actions.log_contact(
-        world.carol, pat, kind="in_person", at=timezone.now() - datetime.timedelta(days=10), note="Risk note XYZZY", confidential=True
+    actions.add_related_person(
+        world.bob, pat, name="Morgan Example", relationship="hermana", contact="+44 7700 900132"
     )
-    town = make_location(name="Lewes Town Hall", city="Lewes", latitude=50.873, longitude=0.009, timezone="Europe/London")
+    actions.start_episode(
+        world.bob, pat, kind=EpisodeKind.DETOX, started_on=timezone.localdate() - datetime.timedelta(days=30)
+    )
+    actions.log_contact(
+        world.bob,
+        pat,
+        kind="phone",
+        at=timezone.now() - datetime.timedelta(days=20),
+        note="Quiere probar SMART.",
+    )
+    actions.log_contact(
+        world.carol,
+        pat,
+        kind="in_person",
+        at=timezone.now() - datetime.timedelta(days=10),
+        note="Risk note XYZZY",
+        confidential=True,
+    )
+    town = make_location(
+        name="Lewes Town Hall", city="Lewes", latitude=50.873, longitude=0.009, timezone="Europe/London"
+    )
     for slug, name in [("smart", "Lewes SMART Recovery"), ("aa", "Lewes AA"), ("mara", "Lewes MARA")]:
         make_meeting(slug, location=town, name=name)
     return world
@@ -74,7 +92,7 @@ def sign_out(page) -> None:  # noqa: F811
 def download(page, button: str) -> bytes:  # noqa: F811
     with page.expect_download() as info:
         page.get_by_role("button", name=button).click()
-    return open(info.value.path(), "rb").read()  # noqa: SIM115
+    return Path(info.value.path()).read_bytes()
 
 
 def pdf_text(content: bytes) -> str:
@@ -103,7 +121,9 @@ def test_an_access_request_from_intake_to_the_copy_given(live_server, page, worl
     sign_out(page)
 
     sign_in(page, live_server, "alice", "/staff/queue/")
-    panel = page.locator("section", has=page.get_by_role("heading", name=re.compile("^Requests about records")))
+    panel = page.locator(
+        "section", has=page.get_by_role("heading", name=re.compile("^Requests about records"))
+    )
     assert panel.get_by_text("Pat Example").is_visible()
     screenshots(page, "rights-queue")
     panel.get_by_role("link", name=re.compile("Open the request")).click()
@@ -184,7 +204,7 @@ def test_the_accounting_of_disclosures_after_a_referral_an_export_and_a_message(
     assert page.locator("table.data-table tbody tr").count() == 3
     with page.expect_download() as info:
         page.get_by_role("link", name="Download as PDF for them").click()
-    text = pdf_text(open(info.value.path(), "rb").read())  # noqa: SIM115
+    text = pdf_text(Path(info.value.path()).read_bytes())
     assert "Bridge Peer Network" in text and "PAT00001" in text
 
     page.get_by_label("Up to and including").fill("2000-01-01")

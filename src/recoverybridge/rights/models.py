@@ -1,10 +1,10 @@
 """People's rights over their record: their requests (a copy, a correction, an erasure), legal
 holds that stop a record from being anonymised or erased, and the retention runs' reports.
 
-A request outlives the record it is about: erasing a person empties its text and keeps its kind,
-dates and answer (the service's proof it answered), with the person's id as the audit trail keeps
-it. Read requests through `RightsRequest.objects.restrict(user, action)` and change them only
-through `rights.actions`.
+A request outlives the record it is about: anonymising or erasing a person empties its text and
+keeps its kind, dates and outcome (the service's proof it answered), with the person's id as the
+audit trail keeps it. Read requests through `RightsRequest.objects.restrict(user, action)` and
+change them only through `rights.actions`.
 """
 
 from django.conf import settings

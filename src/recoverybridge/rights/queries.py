@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from recoverybridge.accounts import access
+from recoverybridge.accounts.actors import deny
 from recoverybridge.audit.actions import DISCLOSED_TO
 from recoverybridge.audit.models import AuditEvent, Channel, Recipient
 from recoverybridge.care.models import Contact, Person
@@ -72,6 +72,7 @@ def copies_disclosed(request: RightsRequest) -> list[AuditEvent]:
     """The copies of the record given for this access request (one DISCLOSE event each)."""
     return list(
         AuditEvent.objects.filter(
+            person_id=request.subject_id,  # the index; the trail is long
             object_type="rights.rightsrequest",
             object_id=str(request.pk),
             **{f"changes__{DISCLOSED_TO}__new__channel": Channel.COPY},
@@ -164,5 +165,5 @@ def person_disclosures(
     """The accounting of disclosures, for the managers of the person's team (it is read from the
     audit trail, which only they may read)."""
     if not access.can(user, "person.audit", person):
-        raise PermissionDenied("Only the team's managers may read the accounting of disclosures.")
+        raise deny(user, person, person, "read the accounting of disclosures")
     return disclosures(person.pk, since=since, until=until)

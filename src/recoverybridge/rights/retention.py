@@ -80,6 +80,16 @@ def coarse_birth_date(born: datetime.date | None, starts: Iterable[datetime.date
     return earliest
 
 
+# What a request keeps of the person's words once their record is anonymised or erased: nothing.
+FORGOTTEN = {
+    "details": "",
+    "answer": "",
+    "extension_reason": "",
+    "withholding_reason": "",
+    "withheld_contacts": [],
+}
+
+
 def held(person_ids: Iterable[int] | QuerySet[Person]) -> QuerySet[LegalHold]:
     return LegalHold.objects.filter(person_id__in=person_ids, lifted_at__isnull=True)
 
@@ -179,19 +189,21 @@ def anonymise(person: Person, *, now: datetime.datetime) -> Person:
         raise UnderLegalHold
     starts = Episode.objects.filter(person=person).values_list("started_on", flat=True)
     born = coarse_birth_date(person.date_of_birth, starts)
-    return care.anonymise_person(None, person, date_of_birth=born, now=now)
+    with transaction.atomic():
+        # Their requests stay (answered: an open one keeps the record), without their words and
+        # no longer pointing at the record: the person's id stays on them, as in the trail.
+        RightsRequest.objects.filter(person=person).update(person=None, **FORGOTTEN)
+        return care.anonymise_person(None, person, date_of_birth=born, now=now)
 
 
 def erase(person: Person, *, actor: User | None, detail: str, now: datetime.datetime) -> dict[str, int]:
     """Erase one record, past retention or on request: every row of it (care.actions.erase_person);
-    the person's requests keep their kind, dates and answer but lose their text. Refused
+    the person's requests keep their kind, dates and outcome but lose their text. Refused
     (UnderLegalHold) while a legal hold is on."""
     with transaction.atomic():
         if held([person.pk]).select_for_update().exists():
             raise UnderLegalHold
-        RightsRequest.objects.filter(person=person).update(
-            details="", answer="", extension_reason="", withholding_reason="", withheld_contacts=[]
-        )
+        RightsRequest.objects.filter(person=person).update(**FORGOTTEN)
         return care.erase_person(actor, person, detail=detail, now=now)
 
 

@@ -4,19 +4,20 @@ and a PDF). Thin: reads from rights.queries, changes through rights.actions; a p
 outside the user's scope is a 404."""
 
 import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from recoverybridge.accounts import access
-from recoverybridge.accounts.shortcuts import in_scope_or_404, staff_page
+from recoverybridge.accounts.shortcuts import staff_page
 from recoverybridge.care import actions as care
+from recoverybridge.care import queries as care_queries
 from recoverybridge.care.models import Person
 from recoverybridge.care.takeaway import language_for
 from recoverybridge.rights import actions, queries
@@ -36,19 +37,22 @@ from recoverybridge.rights.forms import (
 from recoverybridge.rights.models import ReplyChannel, RequestKind, RightsRequest
 
 FHIR_JSON = "application/fhir+json"
+T = TypeVar("T")
+
+
+def _found(record: T | None) -> T:
+    """The record, or a 404: outside the user's scope looks the same as missing."""
+    if record is None:
+        raise Http404
+    return record
 
 
 def _person(request: HttpRequest, person_id: int) -> Person:
-    return in_scope_or_404(
-        Person.objects.select_related("team__organisation", "navigator"), request, person_id
-    )
+    return _found(care_queries.person_in_scope(request.user, person_id))
 
 
 def _request(request: HttpRequest, request_id: int) -> RightsRequest:
-    found = queries.request_in_scope(request.user, request_id)
-    if found is None:
-        raise Http404
-    return found
+    return _found(queries.request_in_scope(request.user, request_id))
 
 
 def _request_url(found: RightsRequest) -> str:
@@ -105,7 +109,7 @@ def new_request(request: HttpRequest, person_id: int) -> HttpResponse:
         messages.success(
             request,
             _("Request recorded. It is due on %(date)s and is in your team's work queue.")
-            % {"date": created.due_on.strftime("%Y-%m-%d")},
+            % {"date": formats.date_format(created.due_on, "DATE_FORMAT")},
         )
         return HttpResponseRedirect(_request_url(created))
     context = {"form": form, "person": person}
@@ -135,9 +139,7 @@ def place_hold(request: HttpRequest, person_id: int) -> HttpResponse:
 @require_POST
 def lift_hold(request: HttpRequest, person_id: int, hold_id: int) -> HttpResponse:
     person = _person(request, person_id)
-    hold = queries.hold_of(person, hold_id)
-    if hold is None:
-        raise Http404
+    hold = _found(queries.hold_of(person, hold_id))
     actions.lift_hold(request.user, hold)
     messages.success(request, _("Legal hold lifted."))
     return HttpResponseRedirect(reverse("rights:person", args=[person.pk]))
@@ -172,7 +174,7 @@ def _apply(user: Any, found: RightsRequest, which: str, form: Any) -> str:
     if which == "extend":
         done = actions.extend_request(user, found, reason=data["reason"])
         return _("More time taken: the answer is now due on %(date)s.") % {
-            "date": done.due_on.strftime("%Y-%m-%d")
+            "date": formats.date_format(done.due_on, "DATE_FORMAT")
         }
     if which == "refuse":
         actions.refuse_request(user, found, reason=data["reason"])
@@ -251,7 +253,9 @@ def correct(request: HttpRequest, request_id: int) -> HttpResponse:
     if person is None or found.kind != RequestKind.CORRECTION or not found.is_open:
         raise Http404
     data = request.POST if request.method == "POST" else None
-    details = CorrectionDetailsForm(data, person=person, teams=access.teams_for(request.user), prefix="person")
+    details = CorrectionDetailsForm(
+        data, person=person, teams=access.teams_for(request.user), prefix="person"
+    )
     answer = CorrectionAnswerForm(data, prefix="answer")
     if data is not None and details.is_valid() and answer.is_valid():
         try:
