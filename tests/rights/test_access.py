@@ -19,7 +19,7 @@ from recoverybridge.care.models import ConsentPurpose, EpisodeKind
 from recoverybridge.messaging.models import Message
 from recoverybridge.outcomes import actions as outcomes
 from recoverybridge.rights import actions
-from recoverybridge.rights.errors import NothingDelivered, RequestClosed
+from recoverybridge.rights.errors import ExtendedAlready, NothingDelivered, RequestClosed, TooLateToExtend
 from recoverybridge.rights.models import ReplyChannel, RequestKind, RequestOutcome
 
 NOW = timezone.make_aware(datetime.datetime(2026, 3, 10, 12, 0))
@@ -261,12 +261,12 @@ def test_more_time_once_before_it_is_due_and_the_person_told_why(world):
     assert request.due_on == datetime.date(2026, 4, 30)  # 30 more days, within two more months
     notice = Message.objects.order_by("pk").last()
     assert "April 30, 2026" in notice.body and "Your record is long." in notice.body
-    with pytest.raises(ValueError, match="already"):
+    with pytest.raises(ExtendedAlready):
         actions.extend_request(world.alice, request, reason="again", now=NOW)
     late = actions.record_request(
         world.bob, world.pat, kind=RequestKind.ACCESS, received_on=datetime.date(2026, 1, 5), now=NOW
     )
-    with pytest.raises(ValueError, match="due already"):
+    with pytest.raises(TooLateToExtend):
         actions.extend_request(world.alice, late, reason="late", now=NOW)
 
 

@@ -5,13 +5,14 @@ requests and both answers stay with the record, and Pat is told by e-mail, as sh
 import datetime
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from recoverybridge.audit.models import AuditAction, AuditEvent
 from recoverybridge.care.models import Person
 from recoverybridge.messaging.models import Message
 from recoverybridge.rights import actions
-from recoverybridge.rights.errors import RequestClosed
+from recoverybridge.rights.errors import NothingCorrected, RequestClosed
 from recoverybridge.rights.models import ReplyChannel, RequestKind, RequestOutcome, RightsRequest
 
 NOW = timezone.make_aware(datetime.datetime(2026, 3, 10, 12, 0))
@@ -57,7 +58,7 @@ def test_an_accepted_correction_changes_the_record_through_care(world):
 
 def test_a_correction_made_elsewhere_is_said_in_the_answer(world):
     request = ask(world, "My sister's number is wrong.")
-    with pytest.raises(ValueError, match="nothing was changed"):
+    with pytest.raises(NothingCorrected):
         actions.accept_correction(world.alice, request, fields={"family_name": "Example"}, answer="", now=NOW)
     actions.accept_correction(
         world.alice,
@@ -88,6 +89,6 @@ def test_a_refused_correction_is_kept_with_its_reason(world):
 
 def test_a_worker_cannot_answer_a_correction(world):
     request = ask(world, "Wrong name")
-    with pytest.raises(Exception, match="may not"):
+    with pytest.raises(PermissionDenied):
         actions.accept_correction(world.bob, request, fields={"family_name": "X"}, now=NOW)
     assert Person.objects.get(pk=world.pat.pk).family_name == "Example"

@@ -121,6 +121,11 @@ def test_a_manager_answers_an_access_request_on_its_page(client, world):
     assert RightsRequest.objects.get().outcome == RequestOutcome.GRANTED
     again = client.post(f"/staff/requests/{request.pk}/copy/pdf/")
     assert again.status_code == 302  # answered: no more copies, and a message says why
+    stale = client.post(
+        f"/staff/requests/{request.pk}/", {"form": "refuse", "refuse-reason": "Too late"}, follow=True
+    )
+    assert "This request has been answered already" in stale.content.decode()
+    assert RightsRequest.objects.get().outcome == RequestOutcome.GRANTED
     assert client.post(f"/staff/requests/{request.pk}/copy/zip/").status_code == 404
 
 
@@ -195,3 +200,18 @@ def test_the_timeline_links_to_the_requests(client, world):
     client.force_login(world.bob)
     page = client.get(f"/staff/people/{world.pat.pk}/").content.decode()
     assert f"/staff/people/{world.pat.pk}/rights/" in page
+
+
+def test_more_time_is_taken_once_and_the_page_says_so_in_spanish(client, world):
+    request = ask(world)
+    client.force_login(world.alice)
+    first = client.post(f"/staff/requests/{request.pk}/", {"form": "extend", "extend-reason": "Long record"})
+    assert first.status_code == 302
+    client.cookies["django_language"] = "es"
+    again = client.post(
+        f"/staff/requests/{request.pk}/",
+        {"form": "extend", "extend-reason": "Otra vez"},
+        HTTP_ACCEPT_LANGUAGE="es",
+    )
+    assert again.status_code == 400
+    assert "solo se puede tomar una vez" in again.content.decode() and "Otra vez" in again.content.decode()

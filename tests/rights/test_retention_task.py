@@ -49,3 +49,17 @@ def test_the_command_dry_run_and_time_travel():
     assert "erased: 0" in out.getvalue() and Person.objects.filter(pk=olga.pk).exists()
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         call_command("retention", "--now", "next year", stdout=StringIO())
+
+
+def test_administrators_read_the_reports_in_the_admin_and_change_nothing(client):
+    from django.contrib.auth.models import User
+
+    from recoverybridge.rights import retention
+
+    run = retention.apply(dry_run=True)
+    client.force_login(User.objects.create_superuser("root", "root@example.org", "a long admin passphrase"))
+    listing = client.get("/admin/rights/retentionrun/")
+    assert listing.status_code == 200 and "kept_under_hold" in listing.content.decode()
+    assert client.get("/admin/rights/retentionrun/add/").status_code == 403
+    assert client.post(f"/admin/rights/retentionrun/{run.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert RetentionRun.objects.filter(pk=run.pk).exists()

@@ -27,7 +27,16 @@ from recoverybridge.care.takeaway import language_for
 from recoverybridge.outcomes.actions import add_months
 from recoverybridge.rights import queries, retention
 from recoverybridge.rights.copy import copy_pdf, record_copy
-from recoverybridge.rights.errors import NothingDelivered, RecordGone, RequestClosed, UnderLegalHold
+from recoverybridge.rights.errors import (
+    ExtendedAlready,
+    HeldAlready,
+    NothingCorrected,
+    NothingDelivered,
+    RecordGone,
+    RequestClosed,
+    TooLateToExtend,
+    UnderLegalHold,
+)
 from recoverybridge.rights.fhir import record_bundle
 from recoverybridge.rights.models import (
     ErasureGround,
@@ -173,9 +182,9 @@ def extend_request(
     with transaction.atomic():
         request = _open(request)
         if request.extension_reason:
-            raise ValueError("this request has been extended already")
+            raise ExtendedAlready("this request has been extended already")
         if timezone.localdate(now) > request.due_on:
-            raise ValueError("the answer was due already: it can no longer be extended")
+            raise TooLateToExtend("the answer was due already: it can no longer be extended")
         old = request.due_on
         request.due_on = extended_due_on(request.received_on, old)
         request.extension_reason = reason.strip()
@@ -324,7 +333,7 @@ def accept_correction(
             name for name, value in audit.snapshot(person, fields).items() if value != before[name]
         )
         if not changed and not answer.strip():
-            raise ValueError("nothing was changed: say what was corrected, or refuse with a reason")
+            raise NothingCorrected("nothing was changed: say what was corrected, or refuse with a reason")
         request.changed_fields = changed
         request.answer = answer.strip()
         return _answered(
@@ -384,7 +393,7 @@ def place_hold(
     with transaction.atomic():
         Person.objects.select_for_update().filter(pk=person.pk).first()
         if queries.active_hold(person) is not None:
-            raise ValueError("this record is under a legal hold already")
+            raise HeldAlready("this record is under a legal hold already")
         hold = LegalHold.objects.create(person=person, reason=reason.strip(), placed_by=user, placed_at=now)
         audit.record(
             user,

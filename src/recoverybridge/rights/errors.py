@@ -15,3 +15,19 @@ class UnderLegalHold(ValueError):
 
 class RecordGone(ValueError):
     """The person's record was erased: a copy or a correction can no longer be made."""
+
+
+class ExtendedAlready(ValueError):
+    """A request is given more time once."""
+
+
+class TooLateToExtend(ValueError):
+    """More time must be taken before the answer is due."""
+
+
+class HeldAlready(ValueError):
+    """One legal hold at a time."""
+
+
+class NothingCorrected(ValueError):
+    """An accepted correction changes something, or says what was changed elsewhere."""

@@ -22,7 +22,16 @@ from recoverybridge.care.models import Person
 from recoverybridge.care.takeaway import language_for
 from recoverybridge.rights import actions, queries
 from recoverybridge.rights.copy import render_pdf
-from recoverybridge.rights.errors import NothingDelivered, RecordGone, RequestClosed, UnderLegalHold
+from recoverybridge.rights.errors import (
+    ExtendedAlready,
+    HeldAlready,
+    NothingCorrected,
+    NothingDelivered,
+    RecordGone,
+    RequestClosed,
+    TooLateToExtend,
+    UnderLegalHold,
+)
 from recoverybridge.rights.forms import (
     CorrectionAnswerForm,
     CorrectionDetailsForm,
@@ -61,17 +70,22 @@ def _request_url(found: RightsRequest) -> str:
 
 def _refusal(error: Exception) -> str:
     """What to tell a user whose change could not be made (the page keeps what they typed)."""
-    if isinstance(error, RequestClosed):
-        return _("This request has been answered already: nothing was changed.")
-    if isinstance(error, NothingDelivered):
-        return _("Make the copy of the record first: the request is answered by giving it.")
-    if isinstance(error, UnderLegalHold):
-        return _("A legal hold keeps this record: it cannot be erased until the hold is lifted.")
-    if isinstance(error, RecordGone):
-        return _("This person's record has been erased.")
-    if isinstance(error, actions.OtherRequestsOpen):
-        return _("Answer this person's other open requests first: erasing the record would lose them.")
-    return _("That is not possible now: %(why)s.") % {"why": error}
+    said = {
+        RequestClosed: _("This request has been answered already: nothing was changed."),
+        NothingDelivered: _("Make the copy of the record first: the request is answered by giving it."),
+        UnderLegalHold: _("A legal hold keeps this record: it cannot be erased until the hold is lifted."),
+        RecordGone: _("This person's record has been erased."),
+        actions.OtherRequestsOpen: _(
+            "Answer this person's other open requests first: erasing the record would lose them."
+        ),
+        ExtendedAlready: _("More time has been taken once already: it can be taken only once."),
+        TooLateToExtend: _("The answer was due already: more time must be taken before it is due."),
+        HeldAlready: _("This record is under a legal hold already."),
+        NothingCorrected: _("Nothing was changed: say what you corrected, or refuse with a reason."),
+    }
+    return next(
+        (text for kind, text in said.items() if isinstance(error, kind)), _("That is not possible now.")
+    )
 
 
 # ---------------------------------------------------------------- a person's requests
@@ -203,7 +217,11 @@ def request_page(request: HttpRequest, request_id: int) -> HttpResponse:
         if form.is_valid():
             try:
                 done = _apply(user, found, which, form)
-            except (ValueError, RequestClosed) as error:
+            except (RequestClosed, RecordGone) as error:
+                # Someone answered it meanwhile: show it as it is now, saying so.
+                messages.error(request, _refusal(error))
+                return HttpResponseRedirect(_request_url(found))
+            except ValueError as error:
                 form.add_error(None, _refusal(error))
             else:
                 messages.success(request, done)
