@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "recoverybridge.directory",
     "recoverybridge.care",
     "recoverybridge.outcomes",
+    "recoverybridge.rights",
     "recoverybridge.evaluation",
     "recoverybridge.workspace",
     "recoverybridge.demo",
@@ -289,3 +290,26 @@ LOGGING = {
 # on one link, before the page answers 429 (one question per screen takes ~2 requests each).
 OUTCOME_LINK_REQUESTS_PER_CLIENT_HOUR = int(os.environ.get("OUTCOME_LINK_REQUESTS_PER_CLIENT_HOUR", "300"))
 OUTCOME_LINK_REQUESTS_PER_TOKEN_HOUR = int(os.environ.get("OUTCOME_LINK_REQUESTS_PER_TOKEN_HOUR", "200"))
+
+# People's rights over their record (docs/privacy.md says where each figure comes from).
+# A request is due one calendar month after it is received (UK GDPR Art. 12(3)), and never later
+# than `max_days` (HIPAA 45 CFR 164.524(b)(2): 30 days); an extension, with a reason, adds up to
+# `extension_months` (UK) and no more than `extension_max_days` (HIPAA: one extension of 30 days).
+# A service under only one of the two sets the other's cap to 0 (no cap).
+RIGHTS_DEADLINES = {
+    "months": 1,
+    "max_days": int(os.environ.get("RIGHTS_MAX_DAYS", "30")),
+    "extension_months": 2,
+    "extension_max_days": int(os.environ.get("RIGHTS_EXTENSION_MAX_DAYS", "30")),
+}
+# How long each kind of record is kept once it has ceased to be used (rights.retention runs daily).
+RETENTION = {
+    # A person's care record: years after it ceased to be operational (no open episode, nothing
+    # recorded or viewed since). Then it is anonymised if the person's consent to evaluation is
+    # active (evaluation keeps what it reads, without identifiers) and erased otherwise.
+    "care_record_years": int(os.environ.get("RETENTION_CARE_RECORD_YEARS", "8")),
+    # Requests about rights and lifted legal holds: years after they were answered or lifted.
+    "rights_documentation_years": int(os.environ.get("RETENTION_RIGHTS_YEARS", "6")),
+    # Sent e-mails in the outbox (addresses and bodies): days after they were sent.
+    "sent_messages_days": int(os.environ.get("RETENTION_SENT_MESSAGES_DAYS", "365")),
+}

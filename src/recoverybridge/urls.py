@@ -15,6 +15,7 @@ urlpatterns = [
     path("staff/evaluation/", include("recoverybridge.evaluation.urls")),
     path("staff/", include("recoverybridge.workspace.urls")),
     path("staff/", include("recoverybridge.care.urls")),
+    path("staff/", include("recoverybridge.rights.urls")),
     path("", include("recoverybridge.outcomes.urls")),
     path("", include("recoverybridge.directory.urls")),
 ]

@@ -83,6 +83,24 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, dict[
     }
 
 
+# The key of `changes` that marks an event as a disclosure outside the service.
+DISCLOSED_TO = "disclosed_to"
+
+
+def disclosure(
+    recipient: str, *, channel: str, organisation: int | None = None, basis: str = "", content: str = ""
+) -> dict[str, dict[str, Any]]:
+    """The `changes` entry that makes an event a disclosure outside the service: to whom
+    (`Recipient`, with the organisation's id when it is one), how (`DisclosureChannel`), under what
+    (`basis`, e.g. "consent 7" or "request 3") and what went (`content`, a kind of record, never
+    its text). Every disclosure is one event carrying it, whatever its action (a referral sent, a
+    FHIR export, a Task read, a message, a copy of the record); the accounting of disclosures
+    lists exactly these. Merge it into the event's other changes."""
+    entry = {"recipient": recipient, "channel": channel, "organisation": organisation}
+    entry.update({name: value for name, value in (("basis", basis), ("content", content)) if value})
+    return {DISCLOSED_TO: {"new": entry}}
+
+
 def event(
     actor: AbstractBaseUser | AnonymousUser | None,
     action: str,

@@ -17,6 +17,27 @@ class AuditAction(models.TextChoices):
     DENIED = "denied", _("Access denied")
 
 
+class Recipient(models.TextChoices):
+    """Who received a disclosure outside the service (see `actions.disclosure`)."""
+
+    PERSON = "person", _("The person themselves")
+    ORGANISATION = "organisation", _("Another organisation")
+    RELATED_PERSON = "related_person", _("A family member or concerned other")
+    MEMBER = "member", _("A mutual-aid member")
+
+
+class DisclosureChannel(models.TextChoices):
+    """How a disclosure left the service."""
+
+    REFERRAL = "referral", _("Referral sent")
+    FHIR = "fhir", _("FHIR export")
+    TASK_API = "task_api", _("Read through the Task API")
+    EMAIL = "email", _("E-mail")
+    SMS = "sms", _("Text message")
+    IN_PERSON = "in_person", _("In person")
+    COPY = "copy", _("Copy of the record")
+
+
 class AppendOnlyError(Exception):
     """Audit events are never changed or deleted."""
 

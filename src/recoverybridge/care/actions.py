@@ -25,7 +25,7 @@ from recoverybridge.accounts import access
 from recoverybridge.accounts.actors import Actor, deny, require, signed_in
 from recoverybridge.audit import actions as audit
 from recoverybridge.audit import queries as trail
-from recoverybridge.audit.models import AuditAction
+from recoverybridge.audit.models import AuditAction, DisclosureChannel, Recipient
 from recoverybridge.care import attendance, fhir, queries, states
 from recoverybridge.care.drafts import STEPS, Answers, Matters
 from recoverybridge.care.errors import (
@@ -39,11 +39,14 @@ from recoverybridge.care.messages import Refusal, channel_states, person_zone
 from recoverybridge.care.models import (
     AssistedStep,
     AssistedStepKind,
+    AttendancePreference,
     Consent,
+    ConsentPurpose,
     Contact,
     Episode,
     FollowUp,
     FollowUpResult,
+    GroupGenderPreference,
     IntroductionRequest,
     IntroductionStatus,
     MutualAidMilestone,
@@ -373,12 +376,19 @@ def send_message(
             [message] = outbox.send_email(
                 [state.address], text.subject, text.body, kind=kind, person_id=person.pk
             )
+        # To the person, under their consent for the channel: on their accounting of disclosures.
+        sent = audit.disclosure(
+            Recipient.PERSON,
+            channel=DisclosureChannel.SMS if channel == Channel.SMS else DisclosureChannel.EMAIL,
+            basis="consent to messages",
+            content=kind,
+        )
         audit.record(
             user,
             AuditAction.DISCLOSE,
             message,
             person=person,
-            changes=changes,
+            changes=changes | sent,
             detail=f"{channel} message queued",
             at=now,
         )
@@ -449,6 +459,19 @@ def _request_introduction(
         at=now,
     )
     return introduction
+
+
+def _sent_to(referral: Referral) -> dict[str, dict[str, Any]]:
+    """The disclosure a referral makes when it is sent under consent to another organisation."""
+    if not referral.consent_id:
+        return {}
+    return audit.disclosure(
+        Recipient.ORGANISATION,
+        channel=DisclosureChannel.REFERRAL,
+        organisation=referral.target_organisation_id,
+        basis=f"consent {referral.consent_id}",
+        content="referral",
+    )
 
 
 def create_referral(
@@ -544,7 +567,8 @@ def create_referral(
                     "note": barrier_note,
                     "follow_ups": [f.due_on for f in follow_ups],
                 },
-            ),
+            )
+            | _sent_to(referral),
             detail=detail,
             at=now,
         )
@@ -591,7 +615,7 @@ def _transition(
         referral,
         person=referral.person_id,
         actor_organisation=organisation,
-        changes=changes,
+        changes=changes | (_sent_to(referral) if "consent" in fields else {}),
         at=now,
     )
 
@@ -721,12 +745,19 @@ def record_assisted_step(
     now = _now(now)
     with transaction.atomic():
         step = AssistedStep.objects.create(referral=referral, kind=kind, on=on, by=user, note=note)
+        # Introducing the person to a member tells that member who they are.
+        introduced = (
+            audit.disclosure(Recipient.MEMBER, channel=DisclosureChannel.IN_PERSON, content="introduction")
+            if kind == AssistedStepKind.INTRODUCED
+            else {}
+        )
         audit.record(
             user,
             AuditAction.CREATE,
             step,
             person=referral.person_id,
-            changes=audit.diff({}, {"referral": referral.pk, "kind": kind, "on": on, "note": note}),
+            changes=audit.diff({}, {"referral": referral.pk, "kind": kind, "on": on, "note": note})
+            | introduced,
             at=now,
         )
         if kind == AssistedStepKind.INTRODUCED:
@@ -1208,6 +1239,107 @@ def log_contact(
     return contact
 
 
+# ---------------------------------------------------------------- retention
+#
+# Retention is the service's own act: rights.retention decides what is due, and rights.actions
+# authorises an erasure the person asked for, before calling these. `actor` is the user who
+# answered that request, or None for the scheduled run: recorded here, not checked.
+
+# What an anonymised person's details become: nothing that identifies them, and the defaults for
+# what no evaluation reads. Their team, navigator, MOUD and secular-or-spiritual flags stay.
+ANONYMISED_DETAILS: dict[str, Any] = {
+    "given_name": "",
+    "family_name": "",
+    "email": "",
+    "phone": "",
+    "postcode": "",
+    "latitude": None,
+    "longitude": None,
+    "preferred_language": settings.LANGUAGE_CODE,
+    "attendance_preference": AttendancePreference.EITHER,
+    "group_gender_preference": GroupGenderPreference.ANY,
+}
+
+
+def anonymise_person(
+    actor: User | None,
+    person: Person,
+    *,
+    date_of_birth: datetime.date | None,
+    now: datetime.datetime | None = None,
+) -> Person:
+    """Take out of a person's record everything that identifies them, keeping what evaluation reads:
+    episodes, referrals (their options and assisted steps), consents' dates, outcome responses and
+    check-ins. Details are cleared and the reference drawn again (copies disclosed under the old one
+    no longer match); `date_of_birth` is the caller's coarsened date. Contact notes, related people
+    and follow-ups go; free text (reasons, notes, scopes) is emptied; consents other than to
+    evaluation end now, so nothing more is disclosed. Doing it twice changes nothing."""
+    now = _now(now)
+    with transaction.atomic():
+        person = Person.objects.select_for_update().get(pk=person.pk)
+        if person.anonymised_at is not None:
+            return person
+        for name, value in ANONYMISED_DETAILS.items():
+            setattr(person, name, value)
+        person.date_of_birth = date_of_birth
+        person.reference = new_reference()
+        person.anonymised_at = now
+        person.save()
+        contacts, _kinds = Contact.objects.filter(person=person).delete()
+        related, _kinds = RelatedPerson.objects.filter(person=person).delete()
+        RelatedPerson.objects.filter(as_person=person).update(as_person=None)
+        referrals = Referral.objects.filter(person=person)
+        # update(), never save(): a referral's updated_at dates its milestone in evaluation.
+        referrals.update(reason="", status_reason="")
+        FollowUp.objects.filter(referral__in=referrals).delete()
+        AssistedStep.objects.filter(referral__in=referrals).update(note="")
+        consents = Consent.objects.filter(person=person)
+        consents.update(scope="")
+        consents.exclude(purpose=ConsentPurpose.EVALUATION).filter(revoked_at__isnull=True).update(
+            revoked_at=now
+        )
+        cleared = (*ANONYMISED_DETAILS, "date_of_birth", "reference")
+        audit.record(
+            actor,
+            AuditAction.UPDATE,
+            person,
+            changes={name: {"old": audit.MASKED, "new": audit.MASKED} for name in cleared},
+            detail=f"anonymised past retention; {contacts} contacts and {related} related people removed",
+            at=now,
+        )
+    return person
+
+
+def erase_person(
+    actor: User | None, person: Person, *, detail: str, now: datetime.datetime | None = None
+) -> dict[str, int]:
+    """Delete the person's record and everything in it (outcome records too: they cascade). The
+    DELETE event keeps who, when, why (`detail`, no personal data) and how many rows of each kind
+    went; the audit trail keeps its events, which name the person by id only. Returns those counts
+    ({} when the person was already gone)."""
+    now = _now(now)
+    with transaction.atomic():
+        found = Person.objects.select_for_update().filter(pk=person.pk).first()
+        if found is None:
+            return {}
+        _total, referrals = Referral.objects.filter(person=found).delete()
+        _total, rest = found.delete()
+        every = {label: referrals.get(label, 0) + rest.get(label, 0) for label in {*referrals, *rest}}
+        counts = {label.lower(): count for label, count in sorted(every.items()) if count}
+        audit.record(
+            actor,
+            AuditAction.DELETE,
+            None,
+            object_type="care.person",
+            object_id=str(person.pk),
+            person=person.pk,
+            changes={"erased": {"old": None, "new": counts}},
+            detail=detail,
+            at=now,
+        )
+    return counts
+
+
 # ---------------------------------------------------------------- reads that are audited
 
 
@@ -1272,6 +1404,7 @@ def record_disclosure(
     referral: Referral,
     *,
     detail: str = "",
+    basis: str = "",
     now: datetime.datetime | None = None,
 ) -> None:
     """Call when a referral leaves the system (FHIR export, the receiving organisation's API).
@@ -1284,6 +1417,8 @@ def record_disclosure(
     if not Referral.objects.disclosable(now).filter(pk=referral.pk).exists():
         assert referral.target_organisation is not None
         raise ConsentRequired(referral.target_organisation.name)
+    # An organisation's own internal referral does not leave it: exported, but not disclosed.
+    internal = referral.target_organisation_id == referral.team.organisation_id
     with transaction.atomic():
         audit.record(
             user,
@@ -1291,6 +1426,15 @@ def record_disclosure(
             referral,
             person=referral.person_id,
             actor_organisation=organisation,
+            changes={}
+            if internal
+            else audit.disclosure(
+                Recipient.ORGANISATION,
+                channel=DisclosureChannel.FHIR,
+                organisation=referral.target_organisation_id,
+                basis=basis,
+                content="referral",
+            ),
             detail=detail,
             at=now,
         )
@@ -1306,6 +1450,14 @@ def record_task_reads(
     """The receiving organisation read these Tasks (through its API token): one VIEW event each,
     as a read of each would write, in one INSERT at one instant (a list page of 50 is one query)."""
     at = _now(now)
+    # A read by another organisation is a disclosure to it; the team's own organisation reading
+    # its internal referrals through its token is not.
+    read = audit.disclosure(
+        Recipient.ORGANISATION,
+        channel=DisclosureChannel.TASK_API,
+        organisation=organisation.pk,
+        content="referral",
+    )
     audit.record_many(
         audit.event(
             None,
@@ -1313,6 +1465,7 @@ def record_task_reads(
             referral,
             person=referral.person_id,
             actor_organisation=organisation,
+            changes=read if referral.team.organisation_id != organisation.pk else None,
             detail=TASK_READ,
             at=at,
         )
@@ -1409,5 +1562,6 @@ def export_referral(
         actor_organisation or actor,
         referral,
         detail=f"FHIR Bundle (ServiceRequest, Task; {covered_by}) for organisation {recipient.pk}",
+        basis=f"consent {given.pk}" if given is not None else "the organisation's own referral",
     )
     return bundle

@@ -281,7 +281,6 @@ def consent(given: Consent) -> FhirConsent:
     """The consent that covers a disclosure: permit, for its period, to its recipient. The
     organisation that holds it is the person's."""
     purpose = ConsentPurpose(given.purpose)
-    code, display = PURPOSE_OF_USE[purpose]
     end = given.revoked_at or given.expires_at
     if given.expires_at is not None and end is not None:
         end = min(end, given.expires_at)
@@ -295,10 +294,12 @@ def consent(given: Consent) -> FhirConsent:
         "period": period,
         "action": [{"coding": [{"system": CONSENT_ACTION_SYSTEM, "code": "disclose"}]}],
         "purpose": [
-            {"system": ACT_REASON_SYSTEM, "code": code, "display": display},
             {"system": CONSENT_PURPOSE_SYSTEM, "code": purpose.value, "display": str(purpose.label)},
         ],
     }
+    if purpose in PURPOSE_OF_USE:  # our purposes that HL7's ActReason has a code for
+        code, display = PURPOSE_OF_USE[purpose]
+        provision["purpose"].insert(0, {"system": ACT_REASON_SYSTEM, "code": code, "display": display})
     if given.recipient is not None:
         provision["actor"] = [
             {

@@ -31,12 +31,13 @@ class PersonQuerySet(RestrictedQuerySet["Person"]):
     team_path = "team"
 
     def rule(self, user: AbstractBaseUser, action: str, now: datetime.datetime | None) -> Q:
+        # An anonymised record (past retention, kept for evaluation only) is nobody's to see.
         if action == "check_ins":
             shared = Consent.objects.active(now).filter(
                 purpose=ConsentPurpose.CHECK_INS, person_id=OuterRef("pk")
             )
-            return Q(team__in=teams_for(user)) & Q(Exists(shared))
-        return super().rule(user, action, now)
+            return Q(team__in=teams_for(user), anonymised_at__isnull=True) & Q(Exists(shared))
+        return super().rule(user, action, now) & Q(anonymised_at__isnull=True)
 
 
 M = TypeVar("M", bound=models.Model)
@@ -46,6 +47,9 @@ class PersonRecordQuerySet(RestrictedQuerySet[M], Generic[M]):
     """Rows of a person's record (episodes, related people, outcomes): as the person."""
 
     team_path = "person__team"
+
+    def rule(self, user: AbstractBaseUser, action: str, now: datetime.datetime | None) -> Q:
+        return super().rule(user, action, now) & Q(person__anonymised_at__isnull=True)
 
 
 class RelatedPersonQuerySet(PersonRecordQuerySet["RelatedPerson"]):
@@ -231,6 +235,9 @@ class Person(models.Model):
     time_zone = models.CharField(_("time zone"), max_length=64, blank=True, validators=[validate_time_zone])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Set when the record passed its retention period and lost everything that identifies the
+    # person (care.actions.anonymise_person); what evaluation may keep stays.
+    anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True)
 
     objects = PersonQuerySet.as_manager()
 

@@ -10,6 +10,10 @@ MAX_ATTEMPTS; a page never waits longer than the time limit.
 Just before each delivery the outbox asks again whether the message may still go: a number that
 replied STOP gets nothing, and the `before_delivery` signal lets the app that queued it say no
 (care: the person's consent for the channel was withdrawn meanwhile).
+
+A message about a person that leaves the service is a disclosure: the action that sends it
+records it with `audit.actions.disclosure` (see rights.notices), so the person's accounting of
+disclosures lists it.
 """
 
 import datetime
@@ -203,3 +207,13 @@ def deliver_pending() -> int:
         .values_list("pk", flat=True)
     )
     return deliver(list(pending))
+
+
+def erase_sent(*, before: datetime.datetime, dry_run: bool = False) -> int:
+    """Delete the messages sent before `before` (their addresses and bodies have served their
+    purpose; rights.retention calls this daily); a dry run only counts them. Pending ones stay."""
+    sent = Message.objects.filter(sent_at__lt=before)
+    if dry_run:
+        return sent.count()
+    deleted, _kinds = sent.delete()
+    return deleted

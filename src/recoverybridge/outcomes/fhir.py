@@ -29,12 +29,12 @@ def _instant(value: datetime) -> str:
     return value.astimezone(UTC).isoformat()
 
 
-def _answer(item: Item, value: Any) -> dict[str, Any]:
+def _answer(item: Item, value: Any, language: str) -> dict[str, Any]:
     if item.type == "choice":
         option = item.option(value)
         coding = {"system": f"{SYSTEM_BASE}/CodeSystem/answer", "code": value}
         if option is not None:
-            coding["display"] = option.label()
+            coding["display"] = option.label(language)
         return {"valueCoding": coding}
     if item.type == "boolean":
         return {"valueBoolean": value}
@@ -43,8 +43,8 @@ def _answer(item: Item, value: Any) -> dict[str, Any]:
     return {"valueInteger": value}
 
 
-def _items(instrument: Instrument, answers: dict[str, Any]) -> list[dict[str, Any]]:
-    """Answered items in the Questionnaire's order and nesting (groups kept)."""
+def _items(instrument: Instrument, answers: dict[str, Any], language: str) -> list[dict[str, Any]]:
+    """Answered items in the Questionnaire's order and nesting (groups kept), texts in `language`."""
 
     def walk(items: tuple[Item, ...], source: dict[str, Any]) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
@@ -53,17 +53,17 @@ def _items(instrument: Instrument, answers: dict[str, Any]) -> list[dict[str, An
                 for row in source.get(item.link_id, []):
                     children = walk(item.children, row)
                     if children:
-                        out.append({"linkId": item.link_id, "text": item.label(), "item": children})
+                        out.append({"linkId": item.link_id, "text": item.label(language), "item": children})
             elif item.type == "group":
                 children = walk(item.children, source)
                 if children:
-                    out.append({"linkId": item.link_id, "text": item.label(), "item": children})
+                    out.append({"linkId": item.link_id, "text": item.label(language), "item": children})
             elif item.link_id in source:
                 out.append(
                     {
                         "linkId": item.link_id,
-                        "text": item.label(),
-                        "answer": [_answer(item, source[item.link_id])],
+                        "text": item.label(language),
+                        "answer": [_answer(item, source[item.link_id], language)],
                     }
                 )
         return out
@@ -71,7 +71,8 @@ def _items(instrument: Instrument, answers: dict[str, Any]) -> list[dict[str, An
     return walk(instrument.items, answers)
 
 
-def questionnaire_response(response: Response) -> QuestionnaireResponse:
+def questionnaire_response(response: Response, language: str = "en") -> QuestionnaireResponse:
+    """The response, with question and answer texts in `language` (the codes are the same)."""
     instrument = instruments.get(response.instrument, response.instrument_version)
     subject = {"type": "Patient", "identifier": {"system": PERSON_SYSTEM, "value": response.person.reference}}
     data: dict[str, Any] = {
@@ -82,15 +83,18 @@ def questionnaire_response(response: Response) -> QuestionnaireResponse:
         "status": response.status,
         "subject": subject,
         "authored": _instant(response.completed_at or response.started_at),
-        "item": _items(instrument, response.answers),
+        "item": _items(instrument, response.answers, language),
     }
+    if language != "en":
+        data["language"] = language
     if response.collected_by_id is None:
         data["source"] = subject  # self-completed
     return QuestionnaireResponse.model_validate(data)
 
 
-def score_observations(response: Response) -> list[Observation]:
-    """One Observation per score that has a value, derived from the QuestionnaireResponse."""
+def score_observations(response: Response, language: str = "en") -> list[Observation]:
+    """One Observation per score that has a value, derived from the QuestionnaireResponse (the
+    score's name in `language`)."""
     instrument = instruments.get(response.instrument, response.instrument_version)
     flags = set(response.scores.get("flags", []))
     observations = []
@@ -105,9 +109,13 @@ def score_observations(response: Response) -> list[Observation]:
             "category": [{"coding": [{"system": OBSERVATION_CATEGORY, "code": "survey"}]}],
             "code": {
                 "coding": [
-                    {"system": SCORE_SYSTEM, "code": f"{instrument.id}/{rule.name}", "display": rule.label()}
+                    {
+                        "system": SCORE_SYSTEM,
+                        "code": f"{instrument.id}/{rule.name}",
+                        "display": rule.label(language),
+                    }
                 ],
-                "text": rule.label(),
+                "text": rule.label(language),
             },
             "subject": {
                 "type": "Patient",

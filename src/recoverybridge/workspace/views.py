@@ -2,7 +2,7 @@
 work queue) and a manager's team dashboard.
 
 They sit above the domain apps because they bring several together: care's follow-ups and
-referrals, and the outcome assessments that are due. Thin: every read comes from the apps'
+referrals, the outcome assessments that are due, and people's requests about their records. Thin: every read comes from the apps'
 read sides, scoped to the user there; where each role starts is workspace.landing's answer.
 """
 
@@ -17,6 +17,7 @@ from recoverybridge.accounts import access
 from recoverybridge.accounts.shortcuts import Refused, staff_page
 from recoverybridge.care import queries as care
 from recoverybridge.outcomes import queries as outcomes
+from recoverybridge.rights import queries as rights
 from recoverybridge.workspace import landing
 
 
@@ -69,6 +70,7 @@ def work_queue(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     context = care.work_queue_page(request.user, today)
     context["due_assessments"] = outcomes.due_assessments_panel(request.user, today, limit=200)
+    context["rights_requests"] = list(rights.open_requests(request.user)[: rights.QUEUE_ROWS])
     return render(request, "workspace/queue.html", {**context, "today": today})
 
 

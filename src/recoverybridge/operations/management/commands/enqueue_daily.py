@@ -9,6 +9,7 @@ from recoverybridge.care.tasks import discard_expired_drafts, send_follow_up_rem
 from recoverybridge.messaging.tasks import deliver_pending_messages
 from recoverybridge.operations.tasks import verify_audit_chain
 from recoverybridge.outcomes.tasks import send_assessment_reminders
+from recoverybridge.rights.tasks import apply_retention
 
 DAILY = (
     send_follow_up_reminders,
@@ -16,11 +17,12 @@ DAILY = (
     deliver_pending_messages,
     discard_expired_drafts,
     verify_audit_chain,
+    apply_retention,
 )
 
 
 class Command(BaseCommand):
-    help = "Queue the daily tasks: reminders, messages still pending, expired referral drafts, the audit chain's check."
+    help = "Queue the daily tasks: reminders, messages still pending, expired referral drafts, the audit chain's check, retention."
 
     def handle(self, *args: Any, **options: Any) -> None:
         for daily in DAILY:
