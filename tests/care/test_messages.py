@@ -113,7 +113,20 @@ def test_a_send_is_audited_without_its_body_or_address(world, zebedee, django_ca
     assert sending.state == "sent"
     queued, delivered = AuditEvent.objects.filter(object_type="messaging.message").order_by("pk")
     assert (queued.action, queued.actor, queued.person_id) == (AuditAction.DISCLOSE, world.bob, zebedee.pk)
-    assert queued.changes == {"channel": {"new": "sms"}, "kind": {"new": "questionnaire_link"}}
+    assert queued.changes == {
+        "channel": {"new": "sms"},
+        "kind": {"new": "questionnaire_link"},
+        # On the person's accounting of disclosures: to them, by text, under their consent.
+        "disclosed_to": {
+            "new": {
+                "recipient": "person",
+                "channel": "sms",
+                "organisation": None,
+                "basis": "consent to messages",
+                "content": "questionnaire_link",
+            }
+        },
+    }
     assert (delivered.action, delivered.actor, delivered.person_id) == (AuditAction.UPDATE, None, zebedee.pk)
     assert delivered.detail == "Text message delivered"
     for event in AuditEvent.objects.all():

@@ -43,7 +43,7 @@ def database_url(tmp_path):
 class Server:
     """gunicorn serving the test database; `stop()` ends it and brings what it wrote back."""
 
-    def __init__(self, tmp_path):
+    def __init__(self, tmp_path, static_root):
         self.url = database_url(tmp_path)
         env = {
             **os.environ,
@@ -52,6 +52,7 @@ class Server:
             "SECRET_KEY": "concurrency-test-only",
             "DEBUG": "0",
             "ALLOWED_HOSTS": "127.0.0.1",
+            "STATIC_ROOT": str(static_root),  # production refuses to start without them
         }
         command = [sys.executable, "-m", "gunicorn", "--pythonpath", "src", "--bind", "127.0.0.1:0"]
         command += ["--workers", "1", "--threads", "4", "recoverybridge.wsgi"]
@@ -85,9 +86,9 @@ class Server:
 
 
 @pytest.fixture
-def server(tmp_path, referral, lighthouse_token):
+def server(tmp_path, referral, lighthouse_token, collected_static):
     """A real server on the test database, once Sam's referral and Lighthouse's token are in it."""
-    running = Server(tmp_path)
+    running = Server(tmp_path, collected_static)
     yield running
     running.stop()
 

@@ -38,7 +38,7 @@ def test_an_accepted_correction_changes_the_record_through_care(world):
         fields={
             "family_name": "Exampel",
             "date_of_birth": datetime.date(1985, 4, 2),
-            "phone": "+44 7700 900000",
+            "phone": world.pat.phone,
         },
         answer="Corrected your family name and date of birth.",
         now=NOW,

@@ -148,6 +148,7 @@ def test_the_correction_page(client, world):
         "person-given_name": "Pat",
         "person-family_name": "Exampel",
         "person-preferred_language": "en",
+        "person-time_zone": "Europe/London",
         "person-spiritual_preference": "none",
         "person-attendance_preference": "either",
         "person-group_gender_preference": "any",

@@ -19,6 +19,8 @@ from recoverybridge.care.models import ConsentPurpose, EpisodeKind, ReferralTarg
 from recoverybridge.directory.actions import changes
 from recoverybridge.directory.models import Fellowship
 from recoverybridge.outcomes import actions as outcomes
+from recoverybridge.rights import actions as rights
+from recoverybridge.rights.models import RequestKind
 from recoverybridge.workspace import landing
 from tests.care_world import World, make_user
 from tests.factories import make_meeting
@@ -58,6 +60,11 @@ def records(world: World) -> dict[str, object]:
         world.bob, world.pat, kind=EpisodeKind.DETOX, started_on=timezone.localdate()
     )
     invitation, _token = outcomes.create_invitation(world.bob, world.pat, instrument_id="barc-10")
+    draft = care.start_referral_draft(world.bob, world.pat)
+    request = rights.record_request(
+        world.bob, world.pat, kind=RequestKind.CORRECTION, received_on=timezone.localdate(), details="Name"
+    )
+    hold = rights.place_hold(world.alice, world.pat, reason="An inquiry")
     change = changes.report_change(meeting, proposed={"start_time": "18:30"}, message="Later now.")
     return {
         "person_id": world.pat.pk,
@@ -65,6 +72,11 @@ def records(world: World) -> dict[str, object]:
         "consent_id": consent.pk,
         "episode_id": episode.pk,
         "referral_id": referral.pk,
+        "draft_id": draft.pk,
+        "step": "options",
+        "request_id": request.pk,
+        "hold_id": hold.pk,
+        "form": "pdf",
         "follow_up_id": referral.follow_ups.first().pk,
         "invitation_id": invitation.pk,
         "instrument_id": "barc-10",
@@ -96,7 +108,7 @@ def test_the_walk_covers_the_staff_pages(world, records):
     staff = {
         name
         for _r, name, _a in patterns(get_resolver().url_patterns)
-        if name.split(":")[0] in {"workspace", "care", "outcomes", "evaluation", "accounts"}
+        if name.split(":")[0] in {"workspace", "care", "outcomes", "evaluation", "accounts", "rights"}
     }
     assert staff <= walked
     assert {

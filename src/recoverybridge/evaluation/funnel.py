@@ -476,7 +476,8 @@ def render_funnel_svg(
 
 def _outlier_labels(outliers: pd.DataFrame, frame: Frame) -> list[str]:
     """Names by the most extreme outliers (at most MAX_LABELS): above or below their point, to its
-    right or left, wherever the name stays inside the plot and clear of the names already placed."""
+    right or left, wherever the name stays inside the plot and clear of the names already placed;
+    a name too long for one line there is wrapped (a phone's chart is narrow)."""
     placed: list[tuple[float, float, float, float]] = []
     out = []
     ordered = outliers.sort_values("z", key=np.abs, ascending=False)
@@ -484,24 +485,21 @@ def _outlier_labels(outliers: pd.DataFrame, frame: Frame) -> list[str]:
         if len(placed) >= MAX_LABELS:
             break
         text = str(label)
-        width = text_width(text)
         x, y = frame.x_of(n), frame.y_of(rate)
-        for anchor, baseline in (
-            ("start", y - 7),
-            ("end", y - 7),
-            ("start", y + FONT_SIZE + 5),
-            ("end", y + FONT_SIZE + 5),
+        room = max(x - 8 - frame.left, WIDTH - 2 - x - 8)
+        for lines in (
+            [text],
+            wrap(text, room),
         ):
-            start = x + 8 if anchor == "start" else x - 8 - width
-            box = (start, baseline - FONT_SIZE, start + width, baseline + 4)
-            inside = frame.left <= box[0] and box[2] <= WIDTH - 2 and box[1] >= 0 and box[3] <= frame.base
-            if inside and not any(
-                box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed
-            ):
+            width = max(text_width(line) for line in lines)
+            depth = (len(lines) - 1) * LINE_HEIGHT  # below the first baseline
+            spot = _free_spot(x, y, width, depth, frame, placed)
+            if spot is not None:
+                anchor, baseline, box = spot
                 placed.append(box)
                 out.append(
                     text_lines(
-                        [text],
+                        lines,
                         x + 8 if anchor == "start" else x - 8,
                         baseline,
                         f' text-anchor="{anchor}" fill="{OUTLIER_COLOUR}"{halo(3)}',
@@ -509,6 +507,31 @@ def _outlier_labels(outliers: pd.DataFrame, frame: Frame) -> list[str]:
                 )
                 break
     return out
+
+
+def _free_spot(
+    x: float,
+    y: float,
+    width: float,
+    depth: float,
+    frame: Frame,
+    placed: list[tuple[float, float, float, float]],
+) -> tuple[str, float, tuple[float, float, float, float]] | None:
+    """Where a label `width` wide goes by the point (x, y): its anchor, first baseline and box."""
+    for anchor, baseline in (
+        ("start", y - 7 - depth),
+        ("end", y - 7 - depth),
+        ("start", y + FONT_SIZE + 5),
+        ("end", y + FONT_SIZE + 5),
+    ):
+        start = x + 8 if anchor == "start" else x - 8 - width
+        box = (start, baseline - FONT_SIZE, start + width, baseline + depth + 4)
+        inside = frame.left <= box[0] and box[2] <= WIDTH - 2 and box[1] >= 0 and box[3] <= frame.base
+        if inside and not any(
+            box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed
+        ):
+            return anchor, baseline, box
+    return None
 
 
 def position_label(position: str) -> str:

@@ -36,6 +36,8 @@ PAGES = [
     ("outcomes:*", "caseload.view"),
     ("care:person_audit*", "teams.manage"),
     ("care:*", "caseload.view"),
+    ("rights:disclosures*", "teams.manage"),  # read from the audit trail, which managers read
+    ("rights:*", "caseload.view"),
     ("evaluation:*", "evaluation.view"),
     ("directory:editor_*", "directory.review"),
     ("admin:*", "admin.site"),
