@@ -13,10 +13,12 @@ import re
 from datetime import time, timedelta
 
 import pytest
+import sms
 from django.utils import timezone
 
 from recoverybridge.care import actions
 from recoverybridge.care.models import (
+    AttendanceAsk,
     FollowUp,
     IntroductionRequest,
     Person,
@@ -26,9 +28,10 @@ from recoverybridge.care.models import (
 )
 from recoverybridge.directory.models import Attribute, AttributeMapping, Fellowship
 from recoverybridge.directory.vocabulary import load_vocabulary
+from recoverybridge.outcomes import actions as outcomes
 from tests.care_world import build_world
 from tests.factories import make_location, make_meeting
-from tests.web.test_browser import chromium, page, screenshots  # noqa: F401  (fixtures)
+from tests.web.test_browser import PHONE, chromium, page, screenshots  # noqa: F401  (fixtures)
 
 pytestmark = [
     pytest.mark.browser,
@@ -102,6 +105,7 @@ def test_referral_with_facilitation(live_server, page, world):  # noqa: F811
     page.get_by_label("Given name").fill("Lucía")
     page.get_by_label("Family name").fill("Torres")
     page.get_by_label("Town or postcode").fill("Lewes")
+    page.get_by_label("Phone").fill("07911 123456")
     page.get_by_label("Preferred language").select_option("es")
     page.get_by_label("Time zone").select_option("Europe/London")
     assert page.get_by_label("Navigator").input_value() == str(world.bob.pk)
@@ -227,6 +231,53 @@ def test_referral_with_facilitation(live_server, page, world):  # noqa: F811
     )
     screenshots(page, "journey-queue")
 
+    # She agrees to texts; Bob sends her the meetings she chose, and asks after the first one.
+    page.goto(f"{live_server.url}/staff/people/{lucia.pk}/consent/")
+    page.get_by_label("Purpose").select_option("messages_by_text")
+    page.get_by_role("button", name="Record consent").click()
+    page.get_by_text("Consent recorded.").wait_for()
+    page.goto(f"{live_server.url}/staff/referrals/{referral.pk}/")
+    send = page.locator("form.send-meetings")
+    assert send.get_by_label(re.compile("^By text message to")).is_checked()
+    assert send.get_by_label(re.compile("^After the first meeting")).is_checked()
+    screenshots(page, "journey-send-meetings")
+    send.get_by_role("button", name="Send the meetings").click()
+    page.get_by_text("2 meetings sent.").wait_for()
+    texts = sorted(message.body for message in sms.outbox)
+    assert len(texts) == 2 and all(t.startswith("Reunión:") for t in texts), texts
+    assert not any("Lucía" in t or "Torres" in t for t in texts)
+    page.get_by_text(re.compile("will be asked how it went")).wait_for()
+
+    # After the first meeting the task worker sends her private link; she answers on her phone.
+    ask = AttendanceAsk.objects.get(referral=referral)
+    sms.outbox = []
+    assert outcomes.send_attendance_links(now=ask.due_at) == 1
+    [text] = sms.outbox
+    link = re.search(r"https?://\S+/q/[\w-]+/", text.body).group(0)
+    path = link[link.index("/q/") :]
+    person = page.context.browser.new_page(locale="es-ES")
+    person.set_viewport_size(PHONE)
+    person.goto(f"{live_server.url}{path}")
+    person.get_by_role("heading", name="¿Cómo le fue?", level=1).wait_for()
+    assert person.locator("html").get_attribute("lang") == "es"
+    screenshots(person, "journey-person-answers")
+    person.get_by_label("Algo se lo impidió").check()
+    person.get_by_role("button", name="Enviar mi respuesta").click()
+    person.get_by_role("alert").wait_for()
+    screenshots(person, "journey-person-answers-error")
+    person.get_by_label("Transporte: le cuesta llegar").check()
+    person.get_by_role("button", name="Enviar mi respuesta").click()
+    person.get_by_role("heading", level=1).filter(has_text="Gracias").wait_for()
+    screenshots(person, "journey-person-thanks")
+    person.close()
+
+    # Bob sees the loop closed by her own answer, and what got in the way.
+    page.reload()
+    answered = page.locator(".follow-up-plan li", has_text="answered by the person")
+    assert "Something got in the way" in answered.inner_text()
+    assert "Transport: hard to get there" in answered.inner_text()
+    screenshots(page, "journey-loop-closed")
+
     # A week on, Bob calls her: she went. The referral shows the milestone.
     page.goto(f"{live_server.url}/staff/referrals/{referral.pk}/")
     page.get_by_role("link", name=re.compile("^Record how it went")).first.click()
@@ -239,8 +290,8 @@ def test_referral_with_facilitation(live_server, page, world):  # noqa: F811
     page.get_by_text("Attended first meeting").first.wait_for()
     referral.refresh_from_db()
     assert referral.business_status == "attended-first-meeting"
-    done = FollowUp.objects.get(referral=referral, completed_at__isnull=False)
-    assert (done.result, done.reported_by) == ("attended", "worker")
+    told = FollowUp.objects.filter(referral=referral, completed_at__isnull=False).order_by("completed_at")
+    assert [(f.result, f.reported_by) for f in told] == [("barrier", "person"), ("attended", "worker")]
     screenshots(page, "journey-milestone")
 
 

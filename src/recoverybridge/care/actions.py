@@ -35,10 +35,11 @@ from recoverybridge.care.errors import (
     NoRecipient,
     StaleVersion,
 )
-from recoverybridge.care.messages import Refusal, channel_states, person_zone
+from recoverybridge.care.messages import Refusal, channel_states, meeting_context, person_zone
 from recoverybridge.care.models import (
     AssistedStep,
     AssistedStepKind,
+    AttendanceAsk,
     AttendancePreference,
     Consent,
     ConsentPurpose,
@@ -60,9 +61,10 @@ from recoverybridge.care.models import (
     ReportedBy,
     TaskStatus,
 )
+from recoverybridge.directory import timing
 from recoverybridge.directory.models import Fellowship, Meeting
 from recoverybridge.messaging import outbox, texts
-from recoverybridge.messaging.models import Channel, Message
+from recoverybridge.messaging.models import Channel, Message, MessageKind
 from recoverybridge.organisations.models import Organisation, Team
 
 PERSON_FIELDS = (
@@ -1565,3 +1567,151 @@ def export_referral(
         basis=f"consent {given.pk}" if given is not None else "the organisation's own referral",
     )
     return bundle
+
+
+# ---------------------------------------------------------------- the person closes the loop
+
+# At most this many chosen meetings are sent, one message each (the take-away list has the rest).
+MEETINGS_SENT = 3
+# Asked this long after the first chosen meeting starts (it has ended by then); a week after
+# sending when no chosen meeting has a time (by appointment).
+ASK_AFTER_MEETING = datetime.timedelta(hours=3)
+ASK_WITHOUT_TIME = datetime.timedelta(days=7)
+# What the person may answer through their link, of FollowUpResult.
+PERSON_RESULTS = (FollowUpResult.ATTENDED, FollowUpResult.NOT_YET, FollowUpResult.BARRIER)
+
+
+def first_meeting_after(meetings: Sequence[Meeting], now: datetime.datetime) -> datetime.datetime | None:
+    """When the first of these meetings next starts (None when none has a day and time)."""
+    starts = [
+        timing.next_occurrence(m.weekday, m.start_time, m.timezone, now, grace=datetime.timedelta(0))
+        for m in meetings
+        if m.weekday is not None and m.start_time is not None
+    ]
+    return min(starts, default=None)
+
+
+def send_chosen_meetings(
+    actor: Actor,
+    referral: Referral,
+    *,
+    channel: str,
+    ask_after: bool = True,
+    now: datetime.datetime | None = None,
+) -> list[Sending]:
+    """Send the person the meetings they chose (one message each, in their language and time
+    zone, with a link to the meeting's public page) by `channel`, under their consent for it;
+    with `ask_after`, once the first of them has been held they are sent a private link to say
+    whether they went (outcomes.actions.send_attendance_links makes and sends it)."""
+    user = require(actor, "referral.request", referral, referral.person, "send this person their meetings")
+    now = _now(now)
+    referral = Referral.objects.select_related("person").get(pk=referral.pk)  # its status now
+    if referral.status in states.TERMINAL or referral.status == TaskStatus.DRAFT:
+        raise InvalidTransition("Meetings are sent for a referral that is open.")
+    person = referral.person
+    meetings = [
+        option.meeting
+        for option in referral.options.filter(chosen=True)
+        .select_related("meeting__location")
+        .order_by("pk")[:MEETINGS_SENT]
+    ]
+    if not meetings:
+        raise ValueError("no meeting was chosen")
+    zone = person_zone(person)
+    language = person.preferred_language or "en"
+    with transaction.atomic():
+        sent = [
+            send_message(
+                user,
+                person,
+                channel=channel,
+                kind=MessageKind.MEETING,
+                context=meeting_context(
+                    meeting,
+                    link=outbox.absolute_url("directory:meeting", meeting.pk),
+                    zone=zone,
+                    language=language,
+                    now=now,
+                ),
+                now=now,
+            )
+            for meeting in meetings
+        ]
+        if ask_after and all(sending.message is not None for sending in sent):
+            first = first_meeting_after(meetings, now)
+            due = first + ASK_AFTER_MEETING if first is not None else now + ASK_WITHOUT_TIME
+            ask, _created = AttendanceAsk.objects.update_or_create(
+                referral=referral,
+                defaults={
+                    "channel": channel,
+                    "requested_by": user,
+                    "due_at": due,
+                    "asked_at": None,
+                    "refusal": "",
+                },
+            )
+            audit.record(
+                user,
+                AuditAction.CREATE,
+                ask,
+                person=person,
+                changes=audit.diff({}, {"channel": channel, "due_at": due}),
+                detail="will ask after the first meeting",
+                at=now,
+            )
+    return sent
+
+
+def attendance_asks_due(now: datetime.datetime) -> QuerySet[AttendanceAsk]:
+    """Asks whose time has come and that nobody has sent yet, of referrals still open."""
+    return (
+        AttendanceAsk.objects.filter(asked_at__isnull=True, due_at__lte=now)
+        .exclude(referral__status__in=states.TERMINAL)
+        .select_related("referral__person", "requested_by")
+        .order_by("due_at", "pk")
+    )
+
+
+def mark_attendance_asked(ask: AttendanceAsk, *, refusal: str = "", now: datetime.datetime) -> None:
+    """The ask has been sent (or could not be: `refusal` says why); it is not tried again."""
+    AttendanceAsk.objects.filter(pk=ask.pk).update(asked_at=now, refusal=refusal)
+
+
+def record_person_report(
+    referral: Referral,
+    *,
+    result: str,
+    barriers: Iterable[str] = (),
+    now: datetime.datetime,
+) -> FollowUp:
+    """What the person said through their own link: the referral's next open follow-up is done
+    with their answer (one due today is made when none is open), and the referral follows."""
+    if result not in PERSON_RESULTS:
+        raise ValueError(f"the person cannot answer {result!r}")
+    with transaction.atomic():
+        follow_up = (
+            FollowUp.objects.select_for_update()
+            .filter(referral=referral, completed_at__isnull=True)
+            .order_by("due_on", "pk")
+            .first()
+        )
+        if follow_up is None:
+            follow_up = FollowUp.objects.create(
+                referral=referral, assigned_to_id=_assignee_id(referral), due_on=timezone.localdate(now)
+            )
+            audit.record(
+                None,
+                AuditAction.CREATE,
+                follow_up,
+                person=referral.person_id,
+                detail="follow-up for the person's own answer",
+                at=now,
+            )
+        return record_follow_up_result(
+            follow_up,
+            result=result,
+            barriers=barriers,
+            reported_by=ReportedBy.PERSON,
+            user=None,
+            now=now,
+        )

@@ -710,3 +710,21 @@ class FollowUpPlanForm:
     def planned(self) -> list[str]:
         """The dates to keep, as the draft holds them."""
         return [day.isoformat() for day in sorted(set(self.dates))]
+
+
+class SendMeetingsForm(StaffForm):
+    """Send the person the meetings they chose, by a channel they agreed to; and ask afterwards."""
+
+    channel = forms.ChoiceField(label=_("Send by"), widget=forms.RadioSelect)
+    ask_after = forms.BooleanField(
+        label=_("After the first meeting, send them a private link to say whether they went"),
+        required=False,
+        initial=True,
+        help_text=_("Their answer completes the next follow-up and shows on this page."),
+    )
+
+    def __init__(self, *args: Any, channels: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["channel"].choices = channels  # type: ignore[attr-defined]
+        if channels:
+            self.initial.setdefault("channel", channels[0][0])

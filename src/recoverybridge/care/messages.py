@@ -119,6 +119,13 @@ def consent_still_active(sender: Any, message: Message, **kwargs: Any) -> str:
 # ---------------------------------------------------------------- what a meeting reads like
 
 
+def channel_label(state: ChannelState) -> str:
+    """How a form offers a usable channel: "By text message to •••• 0123"."""
+    if state.channel == Channel.SMS:
+        return _("By text message to %(number)s") % {"number": state.shown_address}
+    return _("By e-mail to %(address)s") % {"address": state.shown_address}
+
+
 def person_zone(person: Person) -> ZoneInfo:
     """The time zone the person reads times in: theirs, else their team's or organisation's,
     else the site's (Person.zone_name)."""

@@ -535,6 +535,28 @@ class FollowUp(models.Model):
         return f"Follow-up of referral {self.referral_id} due {self.due_on}"
 
 
+class AttendanceAsk(models.Model):
+    """The person was sent the meetings they chose and, after the first of them, is asked by a
+    private link whether they went (the person closes the loop): the link is made and sent when
+    `due_at` has passed, by the channel the meetings went by, on behalf of who sent them."""
+
+    referral = models.OneToOneField(Referral, on_delete=models.CASCADE, related_name="attendance_ask")
+    channel = models.CharField(_("channel"), max_length=8)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    due_at = models.DateTimeField(_("ask after"))
+    asked_at = models.DateTimeField(_("asked"), null=True, blank=True)
+    # Why it was not sent, when it could not be (consent withdrawn, STOP, the sender left the team).
+    refusal = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("question after the first meeting")
+        verbose_name_plural = _("questions after the first meeting")
+        indexes = [models.Index(fields=["asked_at", "due_at"], name="attendance_ask_due")]
+
+    def __str__(self) -> str:
+        return f"Attendance ask for referral {self.referral_id}"
+
+
 class ReferralBarrier(models.Model):
     """A barrier the person named: while facilitating (no follow-up) or, at a follow-up, as what
     got in the way. One row per code, so barriers can be counted across referrals."""

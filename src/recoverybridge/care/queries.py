@@ -27,6 +27,7 @@ from recoverybridge.audit.models import AuditEvent
 from recoverybridge.care.messages import ChannelState, channel_states
 from recoverybridge.care.models import (
     AssistedStep,
+    AttendanceAsk,
     Consent,
     Contact,
     Episode,
@@ -176,6 +177,11 @@ def follow_up_in_scope(user: User, follow_up_id: int) -> FollowUp | None:
 
 def introduction_of(referral: Referral) -> IntroductionRequest | None:
     return IntroductionRequest.objects.filter(referral=referral).select_related("fellowship").first()
+
+
+def attendance_ask_of(referral: Referral) -> AttendanceAsk | None:
+    """Whether the person will be (or was) asked after their first meeting, and when."""
+    return AttendanceAsk.objects.filter(referral=referral).first()
 
 
 def barriers_of(referral: Referral) -> dict[int | None, list[str]]:

@@ -39,5 +39,6 @@ urlpatterns = [
     path("referral-drafts/<int:draft_id>/<slug:step>/", wizard_views.draft_step, name="draft_step"),
     path("referrals/<int:referral_id>/", views.referral, name="referral"),
     path("referrals/<int:referral_id>/follow-ups/", views.plan_follow_up, name="plan_follow_up"),
+    path("referrals/<int:referral_id>/send-meetings/", views.send_meetings, name="send_meetings"),
     path("referrals/<int:referral_id>/take-away.pdf", views.takeaway, name="takeaway"),
 ]

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from recoverybridge.accounts import access
@@ -32,8 +33,10 @@ from recoverybridge.care.forms import (
     PersonEditForm,
     PersonForm,
     RelatedPersonForm,
+    SendMeetingsForm,
     StatusForm,
 )
+from recoverybridge.care.messages import channel_label, channel_states
 from recoverybridge.care.models import (
     Barrier,
     FollowUp,
@@ -431,6 +434,7 @@ def referral_page(
     forms: dict[str, Any] | None = None,
     plan_form: FollowUpDateForm | None = None,
     move_form: tuple[int, FollowUpDateForm] | None = None,
+    send_form: SendMeetingsForm | None = None,
 ) -> HttpResponse:
     """The referral's page, with any form that was just refused kept as it was typed (status 400)."""
     user = request.user
@@ -465,8 +469,54 @@ def referral_page(
         "named_barriers": [Barrier(code).label for code in barriers.get(None, [])],
         "matters": Matters.from_json(referral.matters, person).describe() if referral.matters else [],
         "locale": format_locale(person.zone_name),
+        "send_form": (send_form or _send_meetings_form(referral)) if can_request else None,
+        "unusable_channels": [s for s in channel_states(person).values() if not s.usable],
+        "attendance_ask": queries.attendance_ask_of(referral),
     }
     return render(request, "care/referral.html", context, status=400 if refused else 200)
+
+
+def _send_meetings_form(referral: Referral, data: Any = None) -> SendMeetingsForm | None:
+    """The form that sends the chosen meetings, while the referral is open and has some."""
+    if referral.status in states.TERMINAL or referral.status == TaskStatus.DRAFT:
+        return None
+    if not referral.options.filter(chosen=True).exists():
+        return None
+    states_now = channel_states(referral.person)
+    usable = [(s.channel, channel_label(s)) for s in states_now.values() if s.usable]
+    return SendMeetingsForm(data, channels=usable, prefix="send")
+
+
+@staff_page
+@require_POST
+def send_meetings(request: HttpRequest, referral_id: int) -> HttpResponse:
+    referral = _referral(request, referral_id)
+    form = _send_meetings_form(referral, request.POST)
+    if form is None:
+        messages.error(request, _("There are no chosen meetings to send, or the referral is closed."))
+        return HttpResponseRedirect(reverse("care:referral", args=[referral.pk]))
+    if form.is_valid():
+        try:
+            sent = actions.send_chosen_meetings(
+                request.user,
+                referral,
+                channel=form.cleaned_data["channel"],
+                ask_after=form.cleaned_data["ask_after"],
+            )
+        except InvalidTransition:
+            messages.error(request, _("The referral is closed: nothing was sent."))
+        else:
+            refused = [s for s in sent if s.message is None]
+            if refused:
+                messages.error(request, _("Not sent: %(reason)s") % {"reason": refused[0].refusal_text})
+            else:
+                messages.success(
+                    request,
+                    ngettext("%(count)d meeting sent.", "%(count)d meetings sent.", len(sent))
+                    % {"count": len(sent)},
+                )
+        return HttpResponseRedirect(reverse("care:referral", args=[referral.pk]) + "#options-heading")
+    return referral_page(request, referral, send_form=form)
 
 
 def _apply(user: Any, referral: Referral, which: str, data: dict[str, Any]) -> None:

@@ -24,6 +24,7 @@ class MessageKind(models.TextChoices):
     STAFF_REMINDER = "staff_reminder", _("Reminder to staff")
     QUESTIONNAIRE_LINK = "questionnaire_link", _("Questionnaire link")
     CHECK_IN_LINK = "check_in_link", _("Check-in link")
+    ATTENDANCE_LINK = "attendance_link", _("Link to say how the first meeting went")
     MEETING = "meeting", _("Chosen meeting")
 
 

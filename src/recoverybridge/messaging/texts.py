@@ -57,6 +57,17 @@ TEXTS: dict[str, Text] = {
             "ignore it."
         ),
     ),
+    MessageKind.ATTENDANCE_LINK: Text(
+        subject=_("Your private link"),
+        sms=_(
+            "Did you get to the meeting? Tell us in a minute. Your private link works once, until %(until)s: %(link)s"
+        ),
+        email=_(
+            "Hello,\n\nDid you get to the meeting you chose? Whether you went, not yet, or something got "
+            "in the way, you can tell us in a minute. Your private link works once, until %(until)s:\n\n"
+            "%(link)s\n\nNobody else can use it. If you were not expecting this message, you can ignore it."
+        ),
+    ),
     MessageKind.MEETING: Text(
         subject=_("Your meeting"),
         sms=_("Meeting: %(meeting)s, %(when)s, %(where)s. Details: %(link)s"),

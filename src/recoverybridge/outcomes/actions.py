@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,7 +22,7 @@ from recoverybridge.accounts.actors import Actor, deny, require, signed_in
 from recoverybridge.audit import actions as audit
 from recoverybridge.audit.models import AuditAction
 from recoverybridge.care import actions as care_actions
-from recoverybridge.care.models import Episode, Person
+from recoverybridge.care.models import Episode, Person, Referral
 from recoverybridge.directory.models import Fellowship, Meeting
 from recoverybridge.messaging.models import MessageKind
 from recoverybridge.messaging.outbox import absolute_url
@@ -224,11 +225,12 @@ def create_invitation(
     kind: str = InvitationKind.QUESTIONNAIRE,
     language: str | None = None,
     scheduled: ScheduledAssessment | None = None,
+    referral: Referral | None = None,
     valid_for: datetime.timedelta = INVITATION_LIFETIME,
     now: datetime.datetime | None = None,
 ) -> tuple[Invitation, str]:
     """A single-use link for the person; returns the invitation and the raw token, which is
-    shown once (only its SHA-256 is stored)."""
+    shown once (only its SHA-256 is stored). An attendance link asks about `referral`."""
     user = require(actor, "person.change", person, person, "send this person a link")
     version = ""
     if kind == InvitationKind.QUESTIONNAIRE:
@@ -237,6 +239,9 @@ def create_invitation(
             if scheduled.person_id != person.pk or scheduled.instrument != instrument_id:
                 raise ValueError("that scheduled assessment is for another person or instrument")
         version = instruments.get(instrument_id).version
+    elif kind == InvitationKind.ATTENDANCE:
+        if referral is None or referral.person_id != person.pk:
+            raise ValueError("an attendance link asks about one of the person's referrals")
     elif kind != InvitationKind.CHECK_IN:
         raise ValueError(f"unknown invitation kind {kind!r}")
     at = _now(now)
@@ -250,6 +255,7 @@ def create_invitation(
             instrument_version=version,
             language=language or person.preferred_language or "en",
             scheduled=scheduled,
+            referral=referral if kind == InvitationKind.ATTENDANCE else None,
             created_by=user,
             created_at=at,
             expires_at=at + valid_for,
@@ -282,11 +288,10 @@ def send_invitation(
     else: not the questionnaire's name, which could say what it measures."""
     if hash_token(token) != invitation.token_hash:
         raise ValueError("that token does not open this invitation")
-    kind = (
-        MessageKind.QUESTIONNAIRE_LINK
-        if invitation.kind == InvitationKind.QUESTIONNAIRE
-        else MessageKind.CHECK_IN_LINK
-    )
+    kind = {
+        InvitationKind.QUESTIONNAIRE: MessageKind.QUESTIONNAIRE_LINK,
+        InvitationKind.ATTENDANCE: MessageKind.ATTENDANCE_LINK,
+    }.get(InvitationKind(invitation.kind), MessageKind.CHECK_IN_LINK)
     return care_actions.send_message(
         actor,
         invitation.person,
@@ -620,3 +625,62 @@ def check_in_through(
             at=at,
         )
     return check_in
+
+
+# ---------------------------------------------------------------- the person closes the loop
+
+ATTENDANCE_LINK_LIFETIME = datetime.timedelta(days=14)
+
+
+def send_attendance_links(*, now: datetime.datetime | None = None) -> int:
+    """For each referral whose first chosen meeting has been held (care.AttendanceAsk due), make
+    the person a private link to say whether they went and send it by the channel their
+    meetings went by, on behalf of who sent them. Refused sends (consent withdrawn, STOP, the
+    sender no longer on the team) are audited and not tried again. Returns how many were sent."""
+    at = _now(now)
+    sent = 0
+    for ask in care_actions.attendance_asks_due(at):
+        referral = ask.referral
+        try:
+            invitation, token = create_invitation(
+                ask.requested_by,
+                referral.person,
+                kind=InvitationKind.ATTENDANCE,
+                referral=referral,
+                valid_for=ATTENDANCE_LINK_LIFETIME,
+                now=at,
+            )
+            sending = send_invitation(ask.requested_by, invitation, token, channel=ask.channel, now=at)
+            if sending.message is None:  # refused and audited: a link nobody has is closed
+                revoke_invitation(ask.requested_by, invitation, now=at)
+        except PermissionDenied:
+            care_actions.mark_attendance_asked(ask, refusal="sender-without-access", now=at)
+            continue
+        care_actions.mark_attendance_asked(ask, refusal=sending.refusal, now=at)
+        sent += sending.message is not None
+    return sent
+
+
+def answer_attendance(
+    token: str, *, result: str, barriers: Iterable[str] = (), now: datetime.datetime | None = None
+) -> Invitation:
+    """The person's answer through their attendance link (single use): the referral's next
+    follow-up is done with it, reported by the person, and the referral moves on."""
+    at = _now(now)
+    with transaction.atomic():
+        invitation = usable_invitation(token, now=at, lock=True)
+        if invitation.kind != InvitationKind.ATTENDANCE or invitation.referral is None:
+            raise InvitationUnusable
+        care_actions.record_person_report(invitation.referral, result=result, barriers=barriers, now=at)
+        invitation.completed_at = at
+        invitation.save(update_fields=["completed_at"])
+        audit.record(
+            None,
+            AuditAction.UPDATE,
+            invitation,
+            person=invitation.person_id,
+            changes={"completed_at": {"old": None, "new": at}},
+            detail=f"{SELF_COMPLETION} (attendance, invitation {invitation.pk})",
+            at=at,
+        )
+    return invitation

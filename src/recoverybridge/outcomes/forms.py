@@ -10,6 +10,7 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from recoverybridge.care.models import Barrier, FollowUpResult
 from recoverybridge.directory.models import Meeting
 from recoverybridge.outcomes.actions import OTHER_FELLOWSHIP
 from recoverybridge.outcomes.instruments import FELLOWSHIP_VALUE_SET, Instrument, Item
@@ -357,3 +358,31 @@ class CheckInForm(forms.Form):
 
 def fellowship_choices(rows: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
     return [*rows, (OTHER_FELLOWSHIP, str(_("Another group")))]
+
+
+class AttendanceForm(forms.Form):
+    """The person's answer after the first meeting they chose: went, not yet, or what got in the
+    way (at least one reason when something did)."""
+
+    result = forms.ChoiceField(
+        label=_("Did you get to the meeting?"),
+        choices=[
+            (FollowUpResult.ATTENDED, _("Yes, I went")),
+            (FollowUpResult.NOT_YET, _("Not yet")),
+            (FollowUpResult.BARRIER, _("Something got in the way")),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose one answer.")},
+    )
+    barriers = forms.MultipleChoiceField(
+        label=_("What got in the way? Choose any that apply."),
+        choices=Barrier.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("result") == FollowUpResult.BARRIER and not data.get("barriers"):
+            self.add_error("barriers", _("Say what got in the way: choose at least one."))
+        return data

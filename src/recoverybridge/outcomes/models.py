@@ -177,6 +177,8 @@ class ScheduledAssessment(models.Model):
 class InvitationKind(models.TextChoices):
     QUESTIONNAIRE = "questionnaire", _("Questionnaire")
     CHECK_IN = "check_in", _("Check-in")
+    # After the first meeting they chose: did they go? (care.AttendanceAsk)
+    ATTENDANCE = "attendance", _("After the first meeting")
 
 
 class Invitation(models.Model):
@@ -194,6 +196,10 @@ class Invitation(models.Model):
     instrument = models.CharField(_("instrument"), max_length=60, blank=True)
     instrument_version = models.CharField(_("instrument version"), max_length=20, blank=True)
     language = models.CharField(_("language"), max_length=8, default="en")
+    # The referral an attendance link asks about.
+    referral = models.ForeignKey(
+        "care.Referral", on_delete=models.CASCADE, null=True, blank=True, related_name="invitations"
+    )
     scheduled = models.ForeignKey(
         ScheduledAssessment, on_delete=models.SET_NULL, null=True, blank=True, related_name="invitations"
     )

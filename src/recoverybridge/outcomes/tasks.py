@@ -7,6 +7,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from recoverybridge.messaging.digests import Due, send_reminder_digests
+from recoverybridge.outcomes import actions
 from recoverybridge.outcomes.models import ScheduledAssessment
 from recoverybridge.outcomes.queries import DEFAULT_WINDOW_DAYS
 
@@ -56,3 +57,10 @@ def send_assessment_reminders(today: str | None = None) -> int:
         subject=lambda count: f"RecoveryBridge: {count} outcome assessment(s) due",
         heading="Outcome assessments due for your people:",
     )
+
+
+@task()
+def send_attendance_links() -> int:
+    """Links to say how the first meeting went, for the people whose first chosen meeting has
+    been held (outcomes.actions.send_attendance_links). Returns how many were sent."""
+    return actions.send_attendance_links()

@@ -25,15 +25,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from recoverybridge.accounts import access
 from recoverybridge.accounts.shortcuts import Refused, in_scope_or_404, staff_page
 from recoverybridge.care import actions as care_actions
-from recoverybridge.care.messages import ChannelState, channel_states
+from recoverybridge.care.messages import channel_label, channel_states
 from recoverybridge.care.models import Person
 from recoverybridge.directory.models import Fellowship
-from recoverybridge.messaging.models import Channel
 from recoverybridge.outcomes import actions, instruments, queries
 from recoverybridge.outcomes.actions import InvitationUnusable
 from recoverybridge.outcomes.forms import (
     QUESTIONNAIRE,
     AnswerForm,
+    AttendanceForm,
     CheckInForm,
     InvitationForm,
     StaffEntryForm,
@@ -180,7 +180,7 @@ def send_link(request: HttpRequest, person_id: int) -> HttpResponse:
     form = InvitationForm(
         request.POST or None,
         instruments=[(i.id, i.title(language)) for i in latest],
-        channels=[(state.channel, _channel_label(state)) for state in channels.values() if state.usable],
+        channels=[(state.channel, channel_label(state)) for state in channels.values() if state.usable],
         initial=initial,
     )
     if request.method == "POST" and form.is_valid():
@@ -229,12 +229,6 @@ def _read_out(link: str, token: str) -> str:
     """The link as it is read out over the phone: the token in groups of four."""
     site = link.removesuffix(f"{token}/")
     return f"{site} {' '.join(token[i : i + 4] for i in range(0, len(token), 4))} /"
-
-
-def _channel_label(state: ChannelState) -> str:
-    if state.channel == Channel.SMS:
-        return _("By text message to %(number)s") % {"number": state.shown_address}
-    return _("By e-mail to %(address)s") % {"address": state.shown_address}
 
 
 @staff_page
@@ -340,6 +334,8 @@ def take(request: HttpRequest, token: str) -> HttpResponse:
     language = _language(request, invitation.language)
     if invitation.kind == InvitationKind.CHECK_IN:
         return _check_in(request, token, invitation, language)
+    if invitation.kind == InvitationKind.ATTENDANCE:
+        return _attendance(request, token, language)
     return _questionnaire(request, token, invitation, language)
 
 
@@ -451,3 +447,19 @@ def _check_in(request: HttpRequest, token: str, invitation: Invitation, language
             return HttpResponseRedirect(f"{reverse('outcomes:thanks')}?{urlencode({'lang': language})}")
     status = 400 if request.method == "POST" else 200
     return _public(request, "outcomes/public_check_in.html", {"form": form}, language, status=status)
+
+
+def _attendance(request: HttpRequest, token: str, language: str) -> HttpResponse:
+    """After the first meeting they chose: did they go? Their answer closes the loop."""
+    with translation.override(language):
+        form = AttendanceForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                actions.answer_attendance(
+                    token, result=form.cleaned_data["result"], barriers=form.cleaned_data["barriers"]
+                )
+            except InvitationUnusable:
+                return _gone(request, language)
+            return HttpResponseRedirect(f"{reverse('outcomes:thanks')}?{urlencode({'lang': language})}")
+    status = 400 if request.method == "POST" else 200
+    return _public(request, "outcomes/public_attendance.html", {"form": form}, language, status=status)

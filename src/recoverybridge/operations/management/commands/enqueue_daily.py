@@ -8,12 +8,13 @@ from django.core.management.base import BaseCommand
 from recoverybridge.care.tasks import discard_expired_drafts, send_follow_up_reminders
 from recoverybridge.messaging.tasks import deliver_pending_messages
 from recoverybridge.operations.tasks import verify_audit_chain
-from recoverybridge.outcomes.tasks import send_assessment_reminders
+from recoverybridge.outcomes.tasks import send_assessment_reminders, send_attendance_links
 from recoverybridge.rights.tasks import apply_retention
 
 DAILY = (
     send_follow_up_reminders,
     send_assessment_reminders,
+    send_attendance_links,
     deliver_pending_messages,
     discard_expired_drafts,
     verify_audit_chain,
@@ -22,7 +23,7 @@ DAILY = (
 
 
 class Command(BaseCommand):
-    help = "Queue the daily tasks: reminders, messages still pending, expired referral drafts, the audit chain's check, retention."
+    help = "Queue the daily tasks: reminders, links to say how a first meeting went, messages still pending, expired referral drafts, the audit chain's check, retention."
 
     def handle(self, *args: Any, **options: Any) -> None:
         for daily in DAILY:
