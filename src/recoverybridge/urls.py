@@ -1,8 +1,12 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
 from recoverybridge.api import api
+from recoverybridge.converters import RecordId
 from recoverybridge.workspace.views import SignInView
+
+# Before the apps' URLconfs are included: they name records as <id:...>.
+register_converter(RecordId, "id")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

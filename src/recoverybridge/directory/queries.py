@@ -102,6 +102,12 @@ class SearchApproach(StrEnum):
 HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
+# The instants a search may be made at (`at`): far enough from the ends of the calendar for the
+# arithmetic of a week either side.
+EARLIEST_AT = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST_AT = datetime(9000, 12, 31, tzinfo=UTC)
+
+
 class MeetingSearch(BaseModel):
     """Search parameters; field validation names the parameter, cross-field checks happen in the search."""
 
@@ -131,7 +137,9 @@ class MeetingSearch(BaseModel):
         description="Minutes from `at`; meetings that began up to 10 minutes ago count (in progress).",
     )
     at: AwareDatetime | None = Field(
-        None, description="ISO 8601 date-time with offset: the reference instant (default now)."
+        None,
+        description="ISO 8601 date-time with offset: the reference instant (default now), between "
+        f"the years {EARLIEST_AT.year} and {LATEST_AT.year}.",
     )
     mode: SearchMode | None = Field(None, description="Attendance mode.")
     fellowship: list[str] = Field(default_factory=list, description="Fellowship slug; repeatable.")
@@ -189,6 +197,18 @@ class MeetingSearch(BaseModel):
                 "language", "'{value}' is not an ISO 639-1 code such as 'es'", {"value": value}
             )
         return text
+
+    @field_validator("at")
+    @classmethod
+    def _instant(cls, value: datetime | None) -> datetime | None:
+        # A week either side of it must still be a date: the calendar ends at year 9999.
+        if value is not None and not EARLIEST_AT <= value <= LATEST_AT:
+            raise PydanticCustomError(
+                "instant",
+                "'{value}' is outside the years {earliest} to {latest}",
+                {"value": value.isoformat(), "earliest": EARLIEST_AT.year, "latest": LATEST_AT.year},
+            )
+        return value
 
     @field_validator("q")
     @classmethod

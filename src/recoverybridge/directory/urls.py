@@ -9,17 +9,17 @@ app_name = "directory"
 urlpatterns = [
     path("", views.search, name="search"),
     path("other-kinds/", views.other_kinds, name="other_kinds"),
-    path("meetings/<int:meeting_id>/", views.meeting_detail, name="meeting"),
-    path("meetings/<int:meeting_id>/report/", views.report_change, name="report_change"),
+    path("meetings/<id:meeting_id>/", views.meeting_detail, name="meeting"),
+    path("meetings/<id:meeting_id>/report/", views.report_change, name="report_change"),
     path("which-group/", views.which_group, name="which_group"),
     path("editor/", views.editor_queue, name="editor_queue"),
-    path("editor/changes/<int:change_id>/", views.editor_review, name="editor_review"),
-    path("editor/meetings/<int:meeting_id>/moud/", views.editor_moud, name="editor_moud"),
+    path("editor/changes/<id:change_id>/", views.editor_review, name="editor_review"),
+    path("editor/meetings/<id:meeting_id>/moud/", views.editor_moud, name="editor_moud"),
     # Printed booklets of an area (booklet_views.py).
     path("booklets/", booklet_views.booklet_list, name="booklets"),
     path("booklets/<slug:slug>.pdf", booklet_views.booklet_pdf, name="booklet"),
-    path("m/<int:meeting_id>", booklet_views.meeting_short, name="meeting_short"),
+    path("m/<id:meeting_id>", booklet_views.meeting_short, name="meeting_short"),
     path("editor/booklets/", booklet_views.editor_booklets, name="editor_booklets"),
     path("editor/booklets/new/", booklet_views.editor_booklet_new, name="editor_booklet_new"),
-    path("editor/booklets/<int:booklet_id>/", booklet_views.editor_booklet, name="editor_booklet"),
+    path("editor/booklets/<id:booklet_id>/", booklet_views.editor_booklet, name="editor_booklet"),
 ]

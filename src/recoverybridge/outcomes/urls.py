@@ -7,15 +7,15 @@ from recoverybridge.outcomes import views
 app_name = "outcomes"
 
 urlpatterns = [
-    path("staff/people/<int:person_id>/outcomes/", views.person_outcomes, name="person"),
+    path("staff/people/<id:person_id>/outcomes/", views.person_outcomes, name="person"),
     path(
-        "staff/people/<int:person_id>/outcomes/enter/<slug:instrument_id>/",
+        "staff/people/<id:person_id>/outcomes/enter/<slug:instrument_id>/",
         views.enter_response,
         name="enter",
     ),
-    path("staff/people/<int:person_id>/outcomes/links/new/", views.send_link, name="send_link"),
+    path("staff/people/<id:person_id>/outcomes/links/new/", views.send_link, name="send_link"),
     path(
-        "staff/people/<int:person_id>/outcomes/links/<int:invitation_id>/revoke/",
+        "staff/people/<id:person_id>/outcomes/links/<id:invitation_id>/revoke/",
         views.revoke_link,
         name="revoke_link",
     ),

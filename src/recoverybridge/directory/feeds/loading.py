@@ -74,6 +74,9 @@ def decode_json(body: bytes, origin: str) -> Any:
         raise FeedError(
             f"{origin} is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
         ) from error
+    except RecursionError:
+        # No feed nests this deep: refused as a whole, with the reason, not a traceback.
+        raise FeedError(f"{origin} nests arrays or objects too deeply to be a feed") from None
 
 
 def load_json(location: str) -> Any:

@@ -191,7 +191,8 @@ def parse_types(value: Any) -> list[str]:
 
 
 def parse_location(item: dict[str, Any]) -> LocationRecord | None:
-    latitude, longitude = coordinate(item.get("latitude"), 90), coordinate(item.get("longitude"), 180)
+    latitude = coordinate(item.get("latitude"), 90, "latitude")
+    longitude = coordinate(item.get("longitude"), 180, "longitude")
     if latitude is None or longitude is None or (latitude == 0 and longitude == 0):
         # (0, 0) is the classic "no geocode" filler value, not a meeting in the Gulf of Guinea.
         latitude = longitude = None
@@ -226,15 +227,20 @@ def parse_location(item: dict[str, Any]) -> LocationRecord | None:
     return location
 
 
-def coordinate(value: Any, limit: float) -> float | None:
-    if isinstance(value, bool) or value is None:
+def coordinate(value: Any, limit: float, field: str) -> float | None:
+    """A latitude (limit 90) or longitude (limit 180); None when the feed leaves it out. A value
+    that is there but is no coordinate refuses the record (it would put the meeting nowhere, or
+    somewhere wrong, without anyone knowing)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
         return None
+    if isinstance(value, bool):
+        raise RecordProblem(f"{field} {value!r} is not a number")
     try:
         number = float(value.strip() if isinstance(value, str) else value)
     except (TypeError, ValueError):
-        return None
-    if not -limit <= number <= limit:
-        return None
+        raise RecordProblem(f"{field} {value!r} is not a number") from None
+    if not -limit <= number <= limit:  # NaN fails this too
+        raise RecordProblem(f"{field} {value!r} is outside -{limit:g} to {limit:g}")
     return number
 
 
