@@ -209,8 +209,6 @@ def edit_person(request: HttpRequest, person_id: int) -> HttpResponse:
         actions.update_person(request.user, person, **form.action_kwargs())
         messages.success(request, _("Details saved."))
         return HttpResponseRedirect(back)
-    if not form.is_bound:
-        actions.record_view(request.user, person, detail="edit details")
     return _form_page(request, person, form, _("Edit details and preferences"), _("Save changes"), back)
 
 
@@ -254,8 +252,6 @@ def edit_related_person(request: HttpRequest, person_id: int, related_id: int) -
             raise Http404 from None  # removed by someone else meanwhile
         messages.success(request, _("Related person's details saved."))
         return HttpResponseRedirect(_person_url(person))
-    if not form.is_bound:
-        actions.record_view(request.user, person, detail=f"edit related person {related.pk}")
     title = _("Edit a family member or concerned other")
     return _form_page(request, person, form, title, _("Save changes"))
 
@@ -283,6 +279,7 @@ def remove_related_person(request: HttpRequest, person_id: int, related_id: int)
 def person_audit(request: HttpRequest, person_id: int) -> HttpResponse:
     person = _person(request, person_id)
     events = queries.person_trail(request.user, person)  # PermissionDenied unless a manager
+    actions.record_view(request.user, person, detail="audit trail")
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     return render(request, "care/audit.html", {"person": person, "page": page})
 
@@ -371,6 +368,10 @@ def log_contact(request: HttpRequest, person_id: int) -> HttpResponse:
 def _form_page(
     request: HttpRequest, person: Person, form: Any, title: str, submit: str, back: str = ""
 ) -> HttpResponse:
+    """A form about the person: it shows their name, so it is a view of their record (audited
+    each time it is shown, a form sent back with its errors too)."""
+    match = request.resolver_match
+    actions.record_view(request.user, person, detail=(match.url_name if match else "") or "form")
     context = {
         "form": form,
         "person": person,

@@ -141,6 +141,7 @@ def enter_response(request: HttpRequest, person_id: int, instrument_id: str) -> 
         "scheduled": scheduled,
     }
     status = 400 if request.method == "POST" else 200
+    care_actions.record_view(request.user, person, detail=f"enter {instrument.id}")
     return render(request, "outcomes/enter.html", context, status=status)
 
 
@@ -214,9 +215,11 @@ def send_link(request: HttpRequest, person_id: int) -> HttpResponse:
             "sending": sending,
             "sent_to": channels[sending.channel].shown_address if sending else "",
         }
+        care_actions.record_view(request.user, person, detail="link created")
         return render(request, "outcomes/link_created.html", context)
     status = 400 if request.method == "POST" else 200
     unusable = [state for state in channels.values() if not state.usable]
+    care_actions.record_view(request.user, person, detail="send a link")
     return render(
         request,
         "outcomes/send_link.html",

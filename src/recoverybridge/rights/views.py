@@ -126,6 +126,7 @@ def new_request(request: HttpRequest, person_id: int) -> HttpResponse:
             % {"date": formats.date_format(created.due_on, "DATE_FORMAT")},
         )
         return HttpResponseRedirect(_request_url(created))
+    care.record_view(request.user, person, detail="new rights request")
     context = {"form": form, "person": person}
     return render(request, "rights/request_form.html", context, status=400 if form.errors else 200)
 
