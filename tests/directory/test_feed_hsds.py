@@ -168,7 +168,7 @@ def test_a_place_may_name_its_iana_zone(parsed):
     assert (record.location.latitude, record.location.longitude) == (42.3967, -71.1223)
 
 
-def test_string_coordinates_are_read_and_impossible_ones_dropped(page):
+def test_string_coordinates_are_read_and_impossible_ones_refuse_the_service(page):
     service = copy.deepcopy(page["contents"][0])
     place = service["service_at_locations"][0]["location"]
     place["latitude"], place["longitude"] = "42.3646", "-71.1030"
@@ -176,9 +176,11 @@ def test_string_coordinates_are_read_and_impossible_ones_dropped(page):
     assert record.location is not None
     assert (record.location.latitude, record.location.longitude) == (42.3646, -71.1030)
     place["latitude"], place["longitude"] = 142.0, "east"
-    [record] = hsds.parse([service]).records
-    assert record.location is not None
-    assert (record.location.latitude, record.location.longitude) == (None, None)
+    refused = hsds.parse([service])
+    assert refused.records == []
+    assert [(r.key, r.reason) for r in refused.rejections] == [
+        (service["id"], "location: latitude 142.0 is outside -90 to 90")
+    ]
 
 
 def test_a_service_with_no_place_meets_at_its_url(parsed):

@@ -1,12 +1,17 @@
 """Inputs that once answered 500 (found by probing): each now answers a clear 4xx, or, in a feed,
 refuses the record and says why."""
 
+import json
+from pathlib import Path
+
 import pytest
 from django.core.management import CommandError, call_command
 
-from recoverybridge.directory.feeds import meeting_guide
+from recoverybridge.directory.feeds import bmlt, hsds, meeting_guide
 from recoverybridge.directory.models import ImportRun
 from tests.factories import make_meeting
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
 @pytest.mark.parametrize("at", ["9999-12-25T00:00:00Z", "0001-01-02T00:00:00Z", "9999-12-31T23:59:59+14:00"])
@@ -56,3 +61,35 @@ def test_a_coordinate_that_is_no_coordinate_refuses_the_record_and_says_why(lati
     assert [r.source_key for r in parsed.records] == ["1", "3"]
     assert [(r.key, r.reason) for r in parsed.rejections] == [("2", reason)]
     assert parsed.records[1].location is None or parsed.records[1].location.latitude is None
+
+
+def test_a_bmlt_meeting_whose_place_is_no_coordinate_is_refused_and_reported():
+    feed = json.loads((FIXTURES / "bmlt" / "GetSearchResults.json").read_text(encoding="utf-8"))
+    before = bmlt.parse(feed)
+    feed[0]["latitude"] = "200"
+    after = bmlt.parse(feed)
+    refused = feed[0]["id_bigint"]
+    assert refused in {record.source_key for record in before.records}
+    assert refused not in {record.source_key for record in after.records}
+    assert (refused, "latitude '200' is outside -90 to 90") in {(r.key, r.reason) for r in after.rejections}
+    assert len(after.records) == len(before.records) - 1
+
+
+def test_an_hsds_service_whose_place_is_no_coordinate_is_refused_and_reported():
+    page = json.loads((FIXTURES / "hsds" / "services.json").read_text(encoding="utf-8"))
+    service = next(
+        one
+        for one in page["contents"]
+        if any(isinstance(e.get("location"), dict) for e in one.get("service_at_locations") or [])
+    )
+    place = next(
+        e["location"] for e in service["service_at_locations"] if isinstance(e.get("location"), dict)
+    )
+    before = hsds.parse(page)
+    place["longitude"] = "west"
+    after = hsds.parse(page)
+    assert any(record.name == service["name"] for record in before.records)
+    assert not any(record.name == service["name"] for record in after.records)
+    assert (service["id"], "location: longitude 'west' is not a number") in {
+        (r.key, r.reason) for r in after.rejections
+    }

@@ -12,7 +12,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from .records import FeedError, LocationRecord, MeetingRecord, ParsedFeed, Rejection
-from .values import clock, coordinate, text, wall_clock, zone
+from .values import NotACoordinate, clock, coordinate, text, wall_clock, zone
 
 VENUE_MODES = {"1": "in_person", "2": "online", "3": "hybrid"}
 # Servers older than venue_type say it with these reserved formats.
@@ -55,7 +55,7 @@ def parse(data: Any, formats: Any | None = None) -> ParsedFeed:
                 raise Rejected("id_bigint appears twice in the feed")
             seen.add(key)
             records.append(_meeting(key, raw, catalogue))
-        except Rejected as rejected:
+        except (Rejected, NotACoordinate) as rejected:
             rejections.append(Rejection(key=key, reason=str(rejected)))
     return ParsedFeed(records=records, rejections=rejections)
 
@@ -181,8 +181,8 @@ def _end(start: time, duration: Any) -> time | None:
 
 
 def _location(raw: dict[str, Any]) -> LocationRecord | None:
-    latitude = coordinate(raw.get("latitude"), 90)
-    longitude = coordinate(raw.get("longitude"), 180)
+    latitude = coordinate(raw.get("latitude"), 90, "latitude")
+    longitude = coordinate(raw.get("longitude"), 180, "longitude")
     # Virtual meetings often carry "0","0": no place at all.
     if latitude is None or longitude is None or (latitude == 0 and longitude == 0):
         latitude = longitude = None

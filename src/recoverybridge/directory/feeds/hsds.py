@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .records import FeedError, LocationRecord, MeetingRecord, ParsedFeed, Rejection
-from .values import coordinate, text, wall_clock, zone
+from .values import NotACoordinate, coordinate, text, wall_clock, zone
 
 DAYS = {"SU": 0, "MO": 1, "TU": 2, "WE": 3, "TH": 4, "FR": 5, "SA": 6}
 # Terms our own export uses to carry a value rather than name an attribute.
@@ -96,7 +96,12 @@ def _service(
     if not _dicts(service.get("schedules")) and not any(_dicts(e.get("schedules")) for e in entries):
         rejections.append(Rejection(key=service_id, reason="service has no schedules"))
         return
-    venues = [venue for venue in map(_venue, entries) if venue]
+    try:
+        venues = [venue for venue in map(_venue, entries) if venue]
+    except NotACoordinate as problem:
+        # A place the service meets at cannot be put on the map: refuse the service, say why.
+        rejections.append(Rejection(key=service_id, reason=f"location: {problem}"))
+        return
     plans = _plans(service_id, service, venues, rejections)
     closed = status == "temporarily closed"
     codes = _codes(service) + (["temporarily-closed"] if closed else [])
@@ -280,8 +285,8 @@ def _location(place: dict[str, Any]) -> LocationRecord:
         formatted_address=", ".join(
             part for part in (street, city, " ".join(filter(None, (state, postal_code))), country) if part
         ),
-        latitude=coordinate(place.get("latitude"), 90),
-        longitude=coordinate(place.get("longitude"), 180),
+        latitude=coordinate(place.get("latitude"), 90, "latitude"),
+        longitude=coordinate(place.get("longitude"), 180, "longitude"),
         regions=[text(address.get("region"))] if text(address.get("region")) else [],
         notes=_join(text(place.get("description")), text(place.get("transportation"))),
     )

@@ -35,6 +35,7 @@ from recoverybridge.directory.feeds.records import (
     ParsedFeed,
     Rejection,
 )
+from recoverybridge.directory.feeds.values import NotACoordinate, coordinate
 
 TIME_PATTERN = re.compile(
     r"^(?P<hour>\d{1,2})(?::(?P<minute>\d{2}))?(?::\d{2})?\s*(?P<half>[ap])?\.?(?:m\.?)?$",
@@ -65,7 +66,7 @@ def parse(data: Any) -> ParsedFeed:
             clash = next((record.source_key for record in parsed if record.source_key in seen), None)
             if clash:
                 raise RecordProblem(f"key {clash} is already used by record {seen[clash]}")
-        except RecordProblem as problem:
+        except (RecordProblem, NotACoordinate) as problem:
             rejections.append(Rejection(key=key, reason=str(problem)))
             continue
         seen[key] = position
@@ -225,23 +226,6 @@ def parse_location(item: dict[str, Any]) -> LocationRecord | None:
     ):
         return None
     return location
-
-
-def coordinate(value: Any, limit: float, field: str) -> float | None:
-    """A latitude (limit 90) or longitude (limit 180); None when the feed leaves it out. A value
-    that is there but is no coordinate refuses the record (it would put the meeting nowhere, or
-    somewhere wrong, without anyone knowing)."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, bool):
-        raise RecordProblem(f"{field} {value!r} is not a number")
-    try:
-        number = float(value.strip() if isinstance(value, str) else value)
-    except (TypeError, ValueError):
-        raise RecordProblem(f"{field} {value!r} is not a number") from None
-    if not -limit <= number <= limit:  # NaN fails this too
-        raise RecordProblem(f"{field} {value!r} is outside -{limit:g} to {limit:g}")
-    return number
 
 
 def yes_no(value: Any) -> bool | None:

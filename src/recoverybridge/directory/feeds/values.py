@@ -40,16 +40,24 @@ def wall_clock(value: Any) -> time | None:
     return time(*parts)
 
 
-def coordinate(value: Any, limit: float) -> float | None:
-    """A latitude (limit 90) or longitude (limit 180) from a number or string."""
+class NotACoordinate(ValueError):
+    """A latitude or longitude that is there but is no coordinate: the record is refused, with
+    this reason in the import report, rather than put nowhere (or somewhere wrong) unnoticed."""
+
+
+def coordinate(value: Any, limit: float, field: str) -> float | None:
+    """A latitude (limit 90) or longitude (limit 180) from a number or string; None when the
+    feed leaves it out (missing or blank)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
     if isinstance(value, bool):
-        return None
+        raise NotACoordinate(f"{field} {value!r} is not a number")
     try:
-        number = float(text(value) if isinstance(value, str) else value)
+        number = float(value.strip() if isinstance(value, str) else value)
     except (TypeError, ValueError):
-        return None
-    if number != number or abs(number) > limit:  # NaN or out of range
-        return None
+        raise NotACoordinate(f"{field} {value!r} is not a number") from None
+    if not -limit <= number <= limit:  # NaN fails this too
+        raise NotACoordinate(f"{field} {value!r} is outside -{limit:g} to {limit:g}")
     return number
 
 
