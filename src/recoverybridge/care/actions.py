@@ -1392,6 +1392,31 @@ def record_view(
         audit.record(staff, AuditAction.VIEW, person, detail=detail, at=_now(now))
 
 
+def record_list_view(
+    user: Actor, person_ids: Iterable[int | None], *, detail: str, now: datetime.datetime | None = None
+) -> None:
+    """Call when a list page (a dashboard, a queue) shows people's names and references: one VIEW
+    event per person shown, in one INSERT at one instant, so a person's trail says every page
+    that named them. The read side already limited the list to people the user may see."""
+    shown = sorted({pid for pid in person_ids if pid is not None})
+    if not shown or not getattr(user, "is_authenticated", False):
+        return
+    at = _now(now)
+    audit.record_many(
+        audit.event(
+            user,  # type: ignore[arg-type]
+            AuditAction.VIEW,
+            None,
+            person=pid,
+            object_type="care.person",
+            object_id=str(pid),
+            detail=detail,
+            at=at,
+        )
+        for pid in shown
+    )
+
+
 def record_print(
     user: Actor, person: Person, *, detail: str = "", now: datetime.datetime | None = None
 ) -> None:
