@@ -1404,7 +1404,7 @@ def record_list_view(
     at = _now(now)
     audit.record_many(
         audit.event(
-            user,  # type: ignore[arg-type]
+            user,
             AuditAction.VIEW,
             None,
             person=pid,

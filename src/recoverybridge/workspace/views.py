@@ -125,14 +125,14 @@ def team(request: HttpRequest) -> HttpResponse:
         raise Refused(_("The team dashboard is for team and service managers."))
     today = timezone.localdate()
     completion = outcomes.team_completion(request.user, today)
+    queue = care.team_queue(request.user, today)
+    due = outcomes.due_assessments_panel(request.user, today, limit=care.DASHBOARD_QUEUE_ROWS)
     context = {
         "today": today,
-        "queue": care.team_queue(request.user, today),
-        "due_assessments": outcomes.due_assessments_panel(
-            request.user, today, limit=care.DASHBOARD_QUEUE_ROWS
-        ),
+        "queue": queue,
+        "due_assessments": due,
         # Per team: scheduled assessments completed, and treatment measures (completion among them).
         "teams": [(row, care.team_measures(request.user, row.team, today)) for row in completion],
     }
-    _audit_listed(request, "team dashboard", context["queue"].follow_ups, context["due_assessments"].rows)
+    _audit_listed(request, "team dashboard", queue.follow_ups, due.rows)
     return render(request, "workspace/team.html", context)
