@@ -21,8 +21,10 @@ from datetime import timedelta
 import pytest
 import schemathesis
 from django.contrib.auth import get_user_model
+from django.core import signals
 from django.core.cache import cache
 from django.core.handlers.wsgi import WSGIHandler
+from django.db import close_old_connections
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
@@ -59,7 +61,22 @@ FUZZ = settings(
 
 
 @pytest.fixture
-def world(db, settings):
+def in_the_test_transaction(db):
+    """The app answers on the test's own connection, inside its transaction (pytest-django's `db`),
+    as Django's test client runs it: the handler's "close old connections" at the start and end of
+    each request would otherwise close that connection (on PostgreSQL; an in-memory SQLite one is
+    never closed)."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def world(in_the_test_transaction, settings):
     """A meeting, and a referral from Harbour Detox to Lighthouse Recovery under Sam's consent."""
     settings.ALLOWED_HOSTS = ["localhost", "testserver"]  # Schemathesis' WSGI client; Django's
     # The fuzzer sends bad tokens on purpose: the throttle's 429 would soon answer everything.
