@@ -21,6 +21,7 @@ from ninja import Field, NinjaAPI, Router, Schema
 from ninja.errors import ValidationError
 from ninja.parser import Parser
 
+from recoverybridge.directory.api import ErrorsOut
 from recoverybridge.directory.errors import InvalidParameter, NotFound
 from recoverybridge.directory.version import current_token
 
@@ -114,7 +115,7 @@ class MetaOut(Schema):
 meta = Router(tags=["meta"])
 
 
-@meta.get("/meta", response=MetaOut, summary="About this service")
+@meta.get("/meta", response={200: MetaOut, 400: ErrorsOut}, summary="About this service")
 def about(request: HttpRequest) -> dict[str, object]:
     return {
         "api_version": api.version,

@@ -37,6 +37,7 @@ from recoverybridge.care.fhir_http import (
     FHIR_ID,
     FHIR_JSON,
     FORM,
+    JSON_FORMATS,
     JSON_PATCH,
     MERGE_PATCH,
     PLAIN_JSON,
@@ -201,7 +202,7 @@ FORMAT_PARAMETERS = [
         "name": "_format",
         "in": "query",
         "required": False,
-        "schema": {"type": "string"},
+        "schema": {"type": "string", "enum": sorted(JSON_FORMATS)},
         "description": "json or application/fhir+json (anything else is a 406); overrides Accept",
     },
     {
@@ -212,6 +213,37 @@ FORMAT_PARAMETERS = [
         "description": "true to indent the JSON",
     },
 ]
+# What every error answer is (FHIR R4 OperationOutcome), as far as a client relies on it.
+OPERATION_OUTCOME = {
+    "type": "object",
+    "required": ["resourceType", "issue"],
+    "properties": {
+        "resourceType": {"const": "OperationOutcome"},
+        "issue": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["severity", "code"],
+                "properties": {
+                    "severity": {"enum": ["fatal", "error", "warning", "information"]},
+                    "code": {"type": "string"},
+                    "diagnostics": {"type": "string"},
+                    "expression": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
+    },
+}
+
+
+def resource(resource_type: str) -> dict[str, Any]:
+    """A FHIR resource of one type; fhir.resources validates the rest when it is built."""
+    return {
+        "type": "object",
+        "required": ["resourceType"],
+        "properties": {"resourceType": {"const": resource_type}},
+    }
 
 
 def _header(name: str, description: str) -> dict[str, Any]:
@@ -229,7 +261,6 @@ IF_MODIFIED_SINCE = _header("If-Modified-Since", "an HTTP date: 304 when unchang
 IF_MATCH = _header("If-Match", 'the version the update is made on, W/"3" (a 412 when it is not current)')
 PREFER_RETURN = _header("Prefer", "return=minimal for no body (return=representation is the default)")
 PREFER_HANDLING = _header("Prefer", "handling=lenient to leave out unsupported parameters with a warning")
-OBJECT = {"type": "object"}
 JSON_PATCH_SCHEMA = {
     "type": "array",
     "items": {
@@ -248,15 +279,19 @@ JSON_PATCH_SCHEMA = {
 def documented(
     ok: str,
     *codes: int,
+    answers: str,
     body: dict[str, Any] | None = None,
     headers: tuple[dict[str, Any], ...] = (),
     query: bool = True,
 ) -> dict[str, Any]:
-    """OpenAPI for a view that answers FHIR JSON itself (ninja does not serialise these responses)."""
+    """OpenAPI for a view that answers FHIR JSON itself (ninja does not serialise these responses):
+    `answers` is the resource type of a 200, in the type negotiated (Accept or _format); errors are
+    OperationOutcomes in application/fhir+json."""
+    ok_body = {"schema": resource(answers)}
     responses: dict[str, Any] = {
         "200": {
             "description": ok,
-            "content": {FHIR_JSON: {"schema": OBJECT}},
+            "content": {FHIR_JSON: ok_body, PLAIN_JSON: ok_body},
             "headers": {
                 "ETag": {"schema": {"type": "string"}, "description": 'the version, W/"n"'},
                 "Last-Modified": {"schema": {"type": "string"}, "description": "when it last changed"},
@@ -269,7 +304,7 @@ def documented(
             continue
         responses[str(code)] = {
             "description": f"{OUTCOMES[code]} (OperationOutcome)",
-            "content": {FHIR_JSON: {"schema": OBJECT}},
+            "content": {FHIR_JSON: {"schema": OPERATION_OUTCOME}},
         }
     extra: dict[str, Any] = {"responses": responses}
     extra["parameters"] = [*(FORMAT_PARAMETERS if query else []), *headers]
@@ -287,7 +322,7 @@ def documented(
     response={200: None},
     summary="CapabilityStatement: what this FHIR endpoint supports",
     description="Exactly the resources, interactions and search parameters served. No token needed.",
-    openapi_extra=documented("CapabilityStatement", 400, 406),
+    openapi_extra=documented("CapabilityStatement", 400, 406, answers="CapabilityStatement"),
 )
 @fhir_view
 def metadata(request: HttpRequest) -> HttpResponse:
@@ -351,7 +386,7 @@ SEARCH_DESCRIPTION = (
     response={200: None},
     summary="Search the Tasks of referrals sent to this organisation",
     description=SEARCH_DESCRIPTION,
-    openapi_extra=documented("searchset Bundle of Tasks", headers=(PREFER_HANDLING,)),
+    openapi_extra=documented("searchset Bundle of Tasks", answers="Bundle", headers=(PREFER_HANDLING,)),
 )
 @fhir_view
 def search_tasks(
@@ -386,6 +421,7 @@ def search_tasks(
     openapi_extra=documented(
         "searchset Bundle of Tasks",
         415,
+        answers="Bundle",
         headers=(PREFER_HANDLING,),
         body={FORM: {"schema": {"type": "object", "additionalProperties": {"type": "string"}}}},
     ),
@@ -405,7 +441,7 @@ def search_tasks_by_post(request: HttpRequest) -> HttpResponse:
     "/Task/{task_id}",
     response={200: None},
     summary="Read one Task",
-    openapi_extra=documented("Task", 304, 404, headers=(IF_NONE_MATCH, IF_MODIFIED_SINCE)),
+    openapi_extra=documented("Task", 304, 404, answers="Task", headers=(IF_NONE_MATCH, IF_MODIFIED_SINCE)),
 )
 @fhir_view
 def read_task(request: HttpRequest, task_id: str) -> HttpResponse:
@@ -517,8 +553,9 @@ UPDATE_RULES = (
         413,
         415,
         428,
+        answers="Task",
         headers=(IF_MATCH, PREFER_RETURN),
-        body={media: {"schema": OBJECT} for media in PUT_TYPES},
+        body={media: {"schema": resource("Task")} for media in PUT_TYPES},
     ),
 )
 @fhir_view
@@ -542,6 +579,7 @@ def put_task(request: HttpRequest, task_id: str) -> HttpResponse:
         412,
         413,
         415,
+        answers="Task",
         headers=(IF_MATCH, PREFER_RETURN),
         body={
             JSON_PATCH: {"schema": JSON_PATCH_SCHEMA},
@@ -590,7 +628,9 @@ def _service_request(referral: Referral) -> tuple[Any, int | None]:
     "/ServiceRequest/{request_id}",
     response={200: None},
     summary="Read a referral's ServiceRequest (the focus of its Task)",
-    openapi_extra=documented("ServiceRequest", 304, 404, headers=(IF_NONE_MATCH, IF_MODIFIED_SINCE)),
+    openapi_extra=documented(
+        "ServiceRequest", 304, 404, answers="ServiceRequest", headers=(IF_NONE_MATCH, IF_MODIFIED_SINCE)
+    ),
 )
 @fhir_view
 def read_service_request(request: HttpRequest, request_id: str) -> HttpResponse:
@@ -608,7 +648,9 @@ def read_service_request(request: HttpRequest, request_id: str) -> HttpResponse:
     "/Patient/{patient_id}",
     response={200: None},
     summary="Read the person a covered referral is for (pseudonymous identifier only)",
-    openapi_extra=documented("Patient", 304, 404, headers=(IF_NONE_MATCH, IF_MODIFIED_SINCE)),
+    openapi_extra=documented(
+        "Patient", 304, 404, answers="Patient", headers=(IF_NONE_MATCH, IF_MODIFIED_SINCE)
+    ),
 )
 @fhir_view
 def read_patient(request: HttpRequest, patient_id: str) -> HttpResponse:
@@ -626,7 +668,9 @@ def read_patient(request: HttpRequest, patient_id: str) -> HttpResponse:
     "/Consent/{consent_id}",
     response={200: None},
     summary="Read the consent that covers a referral sent to this organisation",
-    openapi_extra=documented("Consent", 304, 404, headers=(IF_NONE_MATCH, IF_MODIFIED_SINCE)),
+    openapi_extra=documented(
+        "Consent", 304, 404, answers="Consent", headers=(IF_NONE_MATCH, IF_MODIFIED_SINCE)
+    ),
 )
 @fhir_view
 def read_consent(request: HttpRequest, consent_id: str) -> HttpResponse:
@@ -644,7 +688,7 @@ def read_consent(request: HttpRequest, consent_id: str) -> HttpResponse:
     "/Organization/{organization_id}",
     response={200: None},
     summary="Read this organisation, or one whose referrals it receives",
-    openapi_extra=documented("Organization", 304, 404, headers=(IF_NONE_MATCH,)),
+    openapi_extra=documented("Organization", 304, 404, answers="Organization", headers=(IF_NONE_MATCH,)),
 )
 @fhir_view
 def read_organization(request: HttpRequest, organization_id: str) -> HttpResponse:
@@ -676,7 +720,7 @@ def read_organization(request: HttpRequest, organization_id: str) -> HttpRespons
         "organisation. Every export, and every refusal, is recorded in the audit trail. Not a FHIR "
         "RESTful interaction: not in the CapabilityStatement."
     ),
-    openapi_extra=documented("collection Bundle", 403, 404, 409),
+    openapi_extra=documented("collection Bundle", 403, 404, 409, answers="Bundle"),
 )
 @fhir_view
 def export_bundle(request: HttpRequest, referral_id: str) -> HttpResponse:

@@ -5,11 +5,12 @@ Thin: parameters are validated by `queries.MeetingSearch`, the search is
 """
 
 from datetime import date, datetime, time
+from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, WithJsonSchema
 
 from recoverybridge.directory.errors import InvalidParameter
 from recoverybridge.directory.exports.ical import meetings_calendar
@@ -27,7 +28,27 @@ router = Router(tags=["directory"])
 # Search responses are plain pydantic models filled from dicts: ninja's Schema resolves every
 # field through a Django-aware getter, which costs milliseconds on a page of 25 meetings.
 
-ICALENDAR = {"responses": {200: {"description": "iCalendar (RFC 5545)", "content": {"text/calendar": {}}}}}
+ICALENDAR = {
+    "responses": {
+        200: {
+            "description": "iCalendar (RFC 5545)",
+            "content": {"text/calendar": {"schema": {"type": "string"}}},
+        }
+    }
+}
+
+# A meeting's start and end are wall-clock times in its own `timezone`, served as HH:MM:SS
+# without an offset: "format: time" (RFC 3339) would promise one.
+WallClock = Annotated[
+    time,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$",
+            "description": "HH:MM:SS on the wall clock of the meeting's `timezone` (no offset)",
+        }
+    ),
+]
 
 
 class FellowshipOut(BaseModel):
@@ -80,8 +101,8 @@ class MeetingOut(BaseModel):
     group: str
     fellowship: FellowshipOut
     weekday: int | None
-    start_time: time | None
-    end_time: time | None
+    start_time: WallClock | None
+    end_time: WallClock | None
     timezone: str
     attendance_mode: str
     distance_km: float | None
@@ -126,6 +147,20 @@ class ErrorOut(BaseModel):
 
 class ErrorsOut(BaseModel):
     errors: list[ErrorOut]
+
+
+ERROR_ANSWERS = {
+    400: "A parameter is malformed, out of range, unknown or given twice: each error names the "
+    "parameter and says why",
+    404: "No such record: the error names the parameter",
+}
+
+
+def error_answers(*codes: int) -> dict[str, Any]:
+    """OpenAPI for an endpoint's error answers, for endpoints without a response model (feeds):
+    the same {"errors": [...]} body as ErrorsOut, which the search endpoints put in components."""
+    body = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorsOut"}}}
+    return {"responses": {code: {"description": ERROR_ANSWERS[code], "content": body} for code in codes}}
 
 
 def meeting_out(hit: Hit) -> dict[str, object]:
@@ -240,7 +275,11 @@ def search_ics(request: HttpRequest, params: Query[MeetingSearch]) -> HttpRespon
     return _calendar_response([hit.meeting for hit in result.hits], "meetings.ics")
 
 
-@router.get("/meetings/{int:meeting_id}", response={200: MeetingOut, 404: ErrorsOut}, summary="One meeting")
+@router.get(
+    "/meetings/{int:meeting_id}",
+    response={200: MeetingOut, 400: ErrorsOut, 404: ErrorsOut},
+    summary="One meeting",
+)
 def meeting_detail(request: HttpRequest, meeting_id: int) -> Status[dict[str, object]]:
     meeting = _meeting(meeting_id)
     if meeting is None:
@@ -253,7 +292,7 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> Status[dict[str, ob
 
 @router.get(
     "/meetings/{int:meeting_id}.ics",
-    response={200: None, 404: ErrorsOut},
+    response={200: None, 400: ErrorsOut, 404: ErrorsOut},
     summary="One meeting as iCalendar",
     openapi_extra=ICALENDAR,
 )
@@ -273,12 +312,14 @@ def meeting_bad_id(request: HttpRequest, meeting_id: str) -> HttpResponse:
     )
 
 
-@router.get("/fellowships", response=list[FellowshipDetailOut], summary="Fellowships")
+@router.get("/fellowships", response={200: list[FellowshipDetailOut], 400: ErrorsOut}, summary="Fellowships")
 def fellowships(request: HttpRequest) -> list[Fellowship]:
     return list(Fellowship.objects.all())
 
 
-@router.get("/attributes", response=list[AttributeDetailOut], summary="Attribute vocabulary")
+@router.get(
+    "/attributes", response={200: list[AttributeDetailOut], 400: ErrorsOut}, summary="Attribute vocabulary"
+)
 def attributes(request: HttpRequest) -> list[dict[str, object]]:
     """Every attribute a meeting can have, with its Spanish name."""
     return [

@@ -5,23 +5,57 @@ Mounted at /api/v1/feeds/. Read-only and public, like the directory itself.
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 from ninja import Query, Router, Schema
-from pydantic import Field
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema, field_validator
+from pydantic_core import PydanticCustomError
 
+from recoverybridge.directory.api import error_answers
 from recoverybridge.directory.errors import InvalidParameter, NotFound
 from recoverybridge.directory.exports import hsds
 from recoverybridge.directory.exports.meeting_guide import meeting_guide_json
 from recoverybridge.directory.models import Fellowship
+from recoverybridge.directory.queries import EARLIEST_AT, INSTANT_YEARS, LATEST_AT, date_time_text
 
 router = Router(tags=["feeds"])
 
 
+def _within_the_calendar(value: datetime) -> datetime:
+    # Schedules are worked out a week either side of it: the calendar ends at year 9999.
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if not EARLIEST_AT <= aware <= LATEST_AT:
+        raise PydanticCustomError(
+            "instant",
+            "'{value}' is outside the years {earliest} to {latest}",
+            {"value": value.isoformat(), "earliest": EARLIEST_AT.year, "latest": LATEST_AT.year},
+        )
+    return value
+
+
+Instant = Annotated[
+    datetime,
+    BeforeValidator(date_time_text),
+    AfterValidator(_within_the_calendar),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": INSTANT_YEARS}),
+]
+AT = (
+    "Reference instant for schedule UTC offsets (RFC 3339, UTC when no offset is given, between the "
+    "years 1900 and 9000); default now."
+)
+
+
 class FeedParams(Schema):
     fellowship: list[str] = Field(default_factory=list, description="Fellowship slug; repeatable.")
+
+    @field_validator("fellowship", mode="before")
+    @classmethod
+    def _slugs(cls, value: Any) -> list[str]:
+        # As the search reads them: an empty value is no filter, not an unknown fellowship.
+        values = value if isinstance(value, list) else [value]
+        return [str(item).strip().lower() for item in values if str(item).strip()]
 
 
 # Beyond this the offset no longer fits the databases' integers (a 500, not an empty page).
@@ -35,8 +69,8 @@ class PageParams(Schema):
 
 class ServiceParams(PageParams, FeedParams):
     organization_id: str | None = None
-    modified_after: datetime | None = None
-    at: datetime | None = Field(None, description="Reference instant for schedule UTC offsets; default now.")
+    modified_after: Instant | None = Field(None, description="RFC 3339, UTC when no offset is given.")
+    at: Instant | None = Field(None, description=AT)
 
 
 # Our own page for a meeting, linked from every exported record.
@@ -65,7 +99,21 @@ def reference_instant(at: datetime | None) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
-@router.get("/meeting-guide.json", summary="Every active meeting as a Meeting Guide JSON feed")
+JSON_ARRAY = {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}
+JSON_OBJECT = {"application/json": {"schema": {"type": "object"}}}
+
+
+def answers(ok: dict[str, Any], *errors: int) -> dict[str, Any]:
+    extra = error_answers(*errors)
+    extra["responses"][200] = {"description": "OK", "content": ok}
+    return extra
+
+
+@router.get(
+    "/meeting-guide.json",
+    summary="Every active meeting as a Meeting Guide JSON feed",
+    openapi_extra=answers(JSON_ARRAY, 400),
+)
 def meeting_guide_feed(request: HttpRequest, params: Query[FeedParams]) -> StreamingHttpResponse:
     """A JSON array in the Meeting Guide format (code4recovery spec), streamed.
 
@@ -79,7 +127,11 @@ def meeting_guide_feed(request: HttpRequest, params: Query[FeedParams]) -> Strea
     return response
 
 
-@router.get("/hsds/services", summary="HSDS 3.0 services, one per meeting (paginated)")
+@router.get(
+    "/hsds/services",
+    summary="HSDS 3.0 services, one per meeting (paginated)",
+    openapi_extra=answers(JSON_OBJECT, 400),
+)
 def hsds_services(request: HttpRequest, params: Query[ServiceParams]) -> dict[str, Any]:
     meetings = hsds.hsds_meetings()
     slugs = checked_fellowships(params.fellowship)
@@ -98,8 +150,16 @@ def hsds_services(request: HttpRequest, params: Query[ServiceParams]) -> dict[st
     return hsds.services_page(meetings, params.page, params.per_page, url, reference_instant(params.at))
 
 
-@router.get("/hsds/services/{service_id}", summary="One HSDS 3.0 service (a meeting), fully nested")
-def hsds_service(request: HttpRequest, service_id: str, at: datetime | None = None) -> dict[str, Any]:
+@router.get(
+    "/hsds/services/{service_id}",
+    summary="One HSDS 3.0 service (a meeting), fully nested",
+    openapi_extra=answers(JSON_OBJECT, 400, 404),
+)
+def hsds_service(
+    request: HttpRequest,
+    service_id: str,
+    at: Instant | None = Query(None, description=AT),  # noqa: B008 -- ninja's way of declaring a parameter
+) -> dict[str, Any]:
     meeting_id = hsds.meeting_id_from_service_id(service_id)
     meeting = hsds.hsds_meetings().filter(pk=meeting_id).first() if meeting_id is not None else None
     if meeting is None:
@@ -108,7 +168,11 @@ def hsds_service(request: HttpRequest, service_id: str, at: datetime | None = No
     return hsds.service(meeting, meeting_url_builder(request)(meeting.pk), occurrences)
 
 
-@router.get("/hsds/organizations", summary="HSDS 3.0 organizations, one per fellowship")
+@router.get(
+    "/hsds/organizations",
+    summary="HSDS 3.0 organizations, one per fellowship",
+    openapi_extra=answers(JSON_OBJECT, 400),
+)
 def hsds_organizations(request: HttpRequest, params: Query[PageParams]) -> dict[str, Any]:
     fellowships = Fellowship.objects.order_by("name")
     items = fellowships[(params.page - 1) * params.per_page : params.page * params.per_page]

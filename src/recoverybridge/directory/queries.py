@@ -44,12 +44,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from operator import itemgetter
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.db import connection
 from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Cast, Lower
-from pydantic import AwareDatetime, BaseModel, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, Field, WithJsonSchema, field_validator
 from pydantic_core import PydanticCustomError
 
 from recoverybridge.directory import version
@@ -99,13 +99,30 @@ class SearchApproach(StrEnum):
     OTHER = Approach.OTHER.value
 
 
-HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+# A wall-clock time in the meeting's own zone: no offset, since the zone is the meeting's. The
+# OpenAPI document declares the same pattern, so whatever it calls valid is accepted.
+HHMM_PATTERN = "^([01]?[0-9]|2[0-3]):[0-5][0-9]$"
+HHMM = re.compile(HHMM_PATTERN)
+CLOCK_TIME_SCHEMA = {"type": "string", "pattern": HHMM_PATTERN, "examples": ["07:30", "19:00"]}
 
 
 # The instants a search may be made at (`at`): far enough from the ends of the calendar for the
 # arithmetic of a week either side.
 EARLIEST_AT = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST_AT = datetime(9000, 12, 31, tzinfo=UTC)
+ISO_DATE_START = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# For the OpenAPI document: the years 1901 to 8999, inside those bounds whatever the offset.
+INSTANT_YEARS = "^(190[1-9]|19[1-9][0-9]|[2-8][0-9]{3})-"
+
+
+def date_time_text(value: Any) -> Any:
+    """An instant is given as an RFC 3339 date-time, as the OpenAPI document says: pydantic would
+    also read a number as seconds since 1970, so that `at=0.5` searched in 1970, silently."""
+    if isinstance(value, str) and not ISO_DATE_START.match(value.strip()):
+        raise PydanticCustomError(
+            "date_time", "'{value}' is not a date-time such as 2026-12-07T19:00:00Z", {"value": value}
+        )
+    return value
 
 
 class MeetingSearch(BaseModel):
@@ -119,13 +136,13 @@ class MeetingSearch(BaseModel):
         le=MAX_RADIUS_KM,
         description="Distance from the place, in km; only with lat and lon.",
     )
-    day: list[int] = Field(
+    day: list[Annotated[int, Field(ge=0, le=6)]] = Field(
         default_factory=list, description="Weekday in the meeting's zone, 0 = Sunday; repeatable."
     )
-    start_after: time | None = Field(
+    start_after: Annotated[time, WithJsonSchema(CLOCK_TIME_SCHEMA)] | None = Field(
         None, description="HH:MM, meeting's local time; meetings starting at or after it."
     )
-    start_before: time | None = Field(
+    start_before: Annotated[time, WithJsonSchema(CLOCK_TIME_SCHEMA)] | None = Field(
         None,
         description="HH:MM, meeting's local time; meetings starting at or before it. "
         "Earlier than start_after means a range across midnight.",
@@ -138,6 +155,7 @@ class MeetingSearch(BaseModel):
     )
     at: AwareDatetime | None = Field(
         None,
+        json_schema_extra={"pattern": INSTANT_YEARS},
         description="ISO 8601 date-time with offset: the reference instant (default now), between "
         f"the years {EARLIEST_AT.year} and {LATEST_AT.year}.",
     )
@@ -179,12 +197,13 @@ class MeetingSearch(BaseModel):
     def _clock_time(cls, value: Any) -> time | None:
         if value is None or isinstance(value, time):
             return value
-        match = HHMM.match(str(value).strip())
+        match = HHMM.fullmatch(str(value).strip())
         if not match:
             raise PydanticCustomError(
                 "clock_time", "'{value}' is not a time HH:MM (00:00 to 23:59)", {"value": value}
             )
-        return time(int(match[1]), int(match[2]))
+        hours, minutes = match[0].split(":")
+        return time(int(hours), int(minutes))
 
     @field_validator("language", mode="before")
     @classmethod
@@ -197,6 +216,11 @@ class MeetingSearch(BaseModel):
                 "language", "'{value}' is not an ISO 639-1 code such as 'es'", {"value": value}
             )
         return text
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _instant_text(cls, value: Any) -> Any:
+        return date_time_text(value)
 
     @field_validator("at")
     @classmethod
