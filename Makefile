@@ -43,6 +43,7 @@ pdf:
 	@dpkg -s $(PANGO) >/dev/null 2>&1 || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(PANGO))
 
 test-sqlite: install browser pdf
+	@echo "== SQLite suite"
 	$(TEST_ENV) $(BIN)/pytest -q -p no:cacheprovider
 
 # The whole suite again on PostgreSQL, whenever one is reachable.
@@ -54,7 +55,10 @@ test-postgres: install browser pdf
 		echo "== PostgreSQL not reachable at $(PG_URL): PostgreSQL suite skipped"; \
 	fi
 
-test: lint typecheck test-sqlite test-postgres
+# The two passes run side by side: each is mostly one core and a browser, and together they keep
+# `make test` inside CI's time; each pass's output is printed whole as it ends.
+test: lint typecheck
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 bench: install
 	$(BIN)/python bench/import.py
