@@ -143,7 +143,8 @@ def test_every_result_with_a_place_is_a_marker_on_a_base_map_of_our_own(live_ser
     assert page.locator("#results-map .map-pin").count() == 2
     screenshots(page, f"map-{page.language}")
     page.set_viewport_size(PHONE if page.language == "en" else DESKTOP)
-    cluster.click()
+    cluster.focus()  # by keyboard: markers and clusters are buttons
+    page.keyboard.press("Enter")
     page.wait_for_function("() => document.querySelectorAll('#results-map .map-pin').length === 5")
     # Each marker carries its number in the list, and its name for a screen reader.
     pins = page.locator("#results-map .map-pin")
@@ -152,7 +153,8 @@ def test_every_result_with_a_place_is_a_marker_on_a_base_map_of_our_own(live_ser
     smart = page.locator("#results-map .map-pin", has_text="Lewes SMART")
     number = names.index("Lewes SMART") + 1
     assert smart.locator(".map-pin-number").inner_text() == str(number)
-    smart.click()
+    smart.focus()
+    page.keyboard.press("Enter")
     popup = page.locator("#results-map .leaflet-popup-content")
     assert popup.get_by_role("link").inner_text() == "Lewes SMART"
     selected = page.locator("#results li.result.is-selected")
