@@ -200,8 +200,9 @@ FEED_FETCH_TIMEOUT_SECONDS = float(os.environ.get("FEED_FETCH_TIMEOUT_SECONDS", 
 FEED_MAX_BYTES = int(os.environ.get("FEED_MAX_BYTES", str(64 * 1024 * 1024)))
 
 # Web pages.
-# Map tiles for the results map, e.g. "https://tile.example.org/{z}/{x}/{y}.png"; empty = no tiles
-# (markers on a plain background), so the page never depends on a tile server.
+# Map tiles for the results map, e.g. "https://{s}.tile.example.org/{z}/{x}/{y}.png"; empty = no
+# tiles: the map draws the Natural Earth outlines shipped in static/vendor/world-atlas, so the page
+# never depends on another host unless one is named here (the policy below then lets its images in).
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
 MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
 # "Report a change" submissions allowed per client per hour.
@@ -211,8 +212,12 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "workspace:home"
 CSRF_FAILURE_VIEW = "recoverybridge.workspace.errors.csrf_failure"
 
-# Content security policy: our own origin only, no inline script or style.
-_tile_origin = "/".join(MAP_TILE_URL.split("/")[:3]) if MAP_TILE_URL.startswith("https://") else ""
+# Content security policy: our own origin only, no inline script or style. The one exception is
+# the tile server's images: "https://{s}.tile.example.org/..." allows https://*.tile.example.org.
+_tile_scheme, _, _tile_rest = MAP_TILE_URL.partition("://")
+_tile_host = _tile_rest.split("/", 1)[0].split("?", 1)[0]
+_tile_host = _tile_host.replace("{s}.", "*.").replace("{s}", "*")
+_tile_origin = f"{_tile_scheme}://{_tile_host}" if _tile_scheme in ("https", "http") and _tile_host else ""
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],

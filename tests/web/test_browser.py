@@ -23,7 +23,6 @@ from recoverybridge.directory.models import (
     AttributeMapping,
     ChangeRequest,
     Fellowship,
-    Meeting,
 )
 from recoverybridge.directory.vocabulary import load_vocabulary
 from tests.factories import make_location, make_meeting
@@ -266,19 +265,3 @@ def test_the_search_form_by_keyboard_alone(live_server, page, directory):
     found = result_names(page)
     assert "Beach MARA" in found and set(found) <= {"Beach MARA", "Online Welcome"}
     screenshots(page, "search-keyboard")
-
-
-def test_the_map_view(live_server, page, directory):
-    page.goto(live_server.url + "/?where=Lewes&mode=in_person")
-    page.get_by_role("link", name="Show on a map").click()
-    page.wait_for_url(re.compile(r"view=map"))
-    page.locator("#results-map.leaflet-container").wait_for()
-    page.wait_for_function("document.getElementById('results-map').dataset.markers === '3'")
-    assert page.locator("#results-map path.leaflet-interactive").count() == 3
-    # No tile server is configured: no image was asked of any other host.
-    assert page.locator("#results-map img.leaflet-tile").count() == 0
-    page.locator("#results-map path.leaflet-interactive").first.click(force=True)
-    assert page.locator(".leaflet-popup-content a").count() == 1
-    assert len(result_names(page)) == 3  # the list is still there under the map
-    screenshots(page, "map")
-    assert Meeting.objects.count() == 5

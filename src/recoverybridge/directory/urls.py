@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from recoverybridge.directory import booklet_views, views
+from recoverybridge.directory import booklet_views, views, webapp
 
 app_name = "directory"
 
@@ -12,6 +12,11 @@ urlpatterns = [
     path("meetings/<id:meeting_id>/", views.meeting_detail, name="meeting"),
     path("meetings/<id:meeting_id>/report/", views.report_change, name="report_change"),
     path("which-group/", views.which_group, name="which_group"),
+    # The installable web app (webapp.py): the worker at the root, so its scope is the whole site.
+    path("manifest.webmanifest", webapp.manifest, name="manifest"),
+    path("sw.js", webapp.service_worker, name="service_worker"),
+    path("saved/", webapp.saved, name="saved"),
+    path("offline/", webapp.offline, name="offline"),
     path("editor/", views.editor_queue, name="editor_queue"),
     path("editor/changes/<id:change_id>/", views.editor_review, name="editor_review"),
     path("editor/meetings/<id:meeting_id>/moud/", views.editor_moud, name="editor_moud"),

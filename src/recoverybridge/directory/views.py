@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from csp.utils import build_policy
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -48,19 +49,11 @@ from recoverybridge.directory.places import find_place
 from recoverybridge.directory.queries import Hit, MeetingSearch, SearchResult, meetings_by_id, search_meetings
 from recoverybridge.directory.timing import next_occurrence, schedule_text, when_text, zone
 
-# Scripts and styles only from our own origin; images may also come from the map tile server.
-CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:{tiles}; " + (
-    "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
-)
-
 
 def _csp_header() -> str:
-    tiles = settings.MAP_TILE_URL
-    origin = ""
-    if tiles.startswith(("https://", "http://")):
-        scheme, _, rest = tiles.partition("://")
-        origin = " " + scheme + "://" + rest.split("/", 1)[0].replace("{s}", "*")
-    return CSP.format(tiles=origin)
+    """The site's one policy (settings.CONTENT_SECURITY_POLICY): the map tile server, when set, is
+    its only other host."""
+    return build_policy()
 
 
 def content_security_policy(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

@@ -60,7 +60,6 @@
       });
     }
 
-    drawMap();
     setUpCopyButtons();
   }
 
@@ -99,51 +98,6 @@
     }
   });
 
-  // The map shows the meetings of the list on this page; the list stays the full answer.
-  var map = null;
-  function drawMap() {
-    var box = document.getElementById("results-map");
-    if (map) {
-      map.remove();
-      map = null;
-    }
-    if (!box || typeof L === "undefined") return;
-    box.textContent = "";
-    map = L.map(box, { scrollWheelZoom: false, fadeAnimation: false });
-    var tiles = box.dataset.tileUrl;
-    if (tiles) {
-      L.tileLayer(tiles, { maxZoom: 19, attribution: box.dataset.tileAttribution || "" }).addTo(map);
-    }
-    var points = [];
-    document.querySelectorAll("#results li.result[data-lat]").forEach(function (item) {
-      var lat = parseFloat(item.dataset.lat);
-      var lon = parseFloat(item.dataset.lon);
-      if (isNaN(lat) || isNaN(lon)) return;
-      var link = item.querySelector(".result-name a");
-      var when = item.querySelector(".when");
-      var marker = L.circleMarker([lat, lon], { radius: 9, color: "#08427a", weight: 2, fillColor: "#0b5cab", fillOpacity: 0.8 });
-      var popup = document.createElement("div");
-      var a = document.createElement("a");
-      a.href = link ? link.getAttribute("href") : "#";
-      a.textContent = link ? link.textContent : "";
-      popup.appendChild(a);
-      if (when) {
-        var p = document.createElement("p");
-        p.textContent = when.textContent;
-        popup.appendChild(p);
-      }
-      marker.bindPopup(popup);
-      marker.addTo(map);
-      points.push([lat, lon]);
-    });
-    box.dataset.markers = String(points.length);
-    if (points.length) {
-      map.fitBounds(points, { padding: [24, 24], maxZoom: 14 });
-    } else {
-      map.setView([20, 0], 1);
-    }
-  }
-
   // Leave empty fields out of the request, so the address bar holds a short URL worth sharing.
   document.addEventListener("htmx:configRequest", function (event) {
     var params = event.detail.parameters;
@@ -153,10 +107,6 @@
       if (value === "") empty.push(key);
     });
     empty.forEach(function (key) { params.delete(key); });
-  });
-
-  document.addEventListener("htmx:afterSettle", function (event) {
-    if (event.target && event.target.id === "results") drawMap();
   });
 
   if (document.readyState === "loading") {
