@@ -22,7 +22,7 @@ from recoverybridge.directory.timing import WEEKDAYS
 
 WHEN_CHOICES = [
     ("", _("Any day")),
-    ("now", _("Starting soon (next hour)")),
+    ("now", _("In the next hour")),
     ("today", _("Later today")),
     *WEEKDAYS,
 ]

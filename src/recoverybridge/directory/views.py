@@ -123,6 +123,7 @@ class Row:
     languages: list[str] = field(default_factory=list)
     zone: str = ""
     zone_named: bool = False
+    in_other_language: bool = False
 
     @property
     def is_online(self) -> bool:
@@ -154,7 +155,9 @@ def _row(hit: Hit, viewer: ZoneInfo | None, now: datetime, language: str) -> Row
                 when_local = _("%(day)s %(time)s") % {"day": date_format(there, "l"), "time": when_local}
         soon = hit.next_occurrence - now <= timedelta(minutes=60)
     names = [a.name_in(language) for a in meeting.attributes.all() if a.category not in ("language", "moud")]
-    languages = sorted(a.name_in(language) for a in meeting.attributes.all() if a.category == "language")
+    spoken = [a for a in meeting.attributes.all() if a.category == "language"]
+    languages = sorted(a.name_in(language) for a in spoken)
+    codes = {a.language_code for a in spoken}
     joined_from_anywhere = meeting.attendance_mode in (AttendanceMode.ONLINE, AttendanceMode.HYBRID)
     return Row(
         meeting,
@@ -167,6 +170,9 @@ def _row(hit: Hit, viewer: ZoneInfo | None, now: datetime, language: str) -> Row
         languages=languages,
         zone=zone_label(meeting_zone.key),
         zone_named=bool(when) and viewer is None and joined_from_anywhere,
+        in_other_language=meeting.attendance_mode == AttendanceMode.ONLINE
+        and bool(codes)
+        and language.split("-")[0] not in codes,
     )
 
 
@@ -299,6 +305,10 @@ def search(request: HttpRequest) -> HttpResponse:
     if result is not None:
         context["rows"] = _rows(request, result.hits, viewer, now)
         context["orders"] = _orders(request, context["params"])
+        # Say why an online meeting starting sooner may sit lower (queries.prefer_language).
+        context["other_language_last"] = context["params"].sort != "name" and any(
+            row.in_other_language for row in context["rows"]
+        )
         missing = _missing_kinds(context["params"], result)
         if missing:
             query = request.GET.copy()
