@@ -162,7 +162,7 @@ def test_near_me_starting_soon_puts_the_soonest_meeting_in_the_first_screen(live
     button.click()
     page.wait_for_url(lambda url: "when=now" in url and "lat=" in url)
     page.locator("#results ol.results > li").first.wait_for()
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'results-heading'")
+    page.locator("#results-heading:focus").wait_for()
 
     assert names(page) == EXPECTED[language]
     assert words["other_last"] in page.locator("#results").inner_text()
@@ -186,7 +186,7 @@ def test_near_me_starting_soon_puts_the_soonest_meeting_in_the_first_screen(live
     page.locator(".order-list a", has_text=words["nearest"]).click()
     page.wait_for_url(lambda url: "sort=distance" in url)
     page.locator(".order-list a[aria-current=true]", has_text=words["nearest"]).wait_for()
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'results-heading'")
+    page.locator("#results-heading:focus").wait_for()
     assert names(page)[:4] == ["Lewes Early", "Lewes MARA", "Beach SMART", "Milton NA"]
     first_result_in_first_screen(page, height)
     assert page.locator("#search-form input[name=sort]").input_value() == "distance"
@@ -204,7 +204,7 @@ def test_a_full_load_of_a_search_lands_on_the_result_count(live_server, phone, n
     """A shared link to a search opens with the count focused and the first result in view."""
     page, width, _language = phone
     page.goto(live_server.url + "/?lat=38.7746&lon=-75.1393&when=now&tz=America/New_York")
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'results-heading'")
+    page.locator("#results-heading:focus").wait_for()
     first_result_in_first_screen(page, SIZES[width]["height"])
     assert names(page)[0] == "Lewes Early"
 
@@ -214,7 +214,7 @@ def test_changing_one_filter_announces_the_count_and_leaves_focus_in_the_filters
     """SC 3.2.2: a change of setting must not move focus; the live region says what changed."""
     page, _width, _language = phone
     page.goto(live_server.url + "/?lat=38.7746&lon=-75.1393&when=now&tz=America/New_York")
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'results-heading'")
+    page.locator("#results-heading:focus").wait_for()
     page.locator("#filters > summary").click()
     how = page.get_by_label("How")
     how.focus()
