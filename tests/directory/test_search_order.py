@@ -161,3 +161,28 @@ def test_the_language_order_holds_across_pages_of_a_search_with_no_time_window(o
     # A language no meeting could be held in prefers nothing.
     plain = search_meetings(MeetingSearch(mode="online", prefer_language="zz"), now=NOW)
     assert names(plain)[0] == "Tokyo online"
+
+
+def test_nearest_first_puts_online_meetings_last_the_readers_language_first_among_them(morning):
+    lewes = make_location(name="Lewes Online Home")
+    make_meeting(
+        name="Online in Spanish",
+        location=lewes,
+        attendance_mode="online",
+        weekday=WEDNESDAY,
+        start_time=time(8, 15),
+        attributes=("language-es",),
+    )
+    make_meeting(
+        name="Online in English",
+        location=lewes,
+        attendance_mode="online",
+        weekday=WEDNESDAY,
+        start_time=time(9, 0),
+        attributes=("language-en",),
+    )
+    _params, result = form_search("where=Lewes")
+    assert names(result)[-2:] == ["Online in English", "Online in Spanish"]
+    # A first page of in-person meetings only is the same with or without the languages.
+    params = MeetingSearch(lat=LEWES[0], lon=LEWES[1], prefer_language="en", page_size=3)
+    assert names(search_meetings(params, now=NOW)) == ["Lewes 08:20", "Lewes 12:30", "Lewes 13:00"]

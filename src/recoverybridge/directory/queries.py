@@ -616,8 +616,12 @@ def _candidate_search(
     # Online meetings held only in other languages than the reader's come after the rest.
     other = None if by_name else _other_language(params)
     later: set[int] = set()
-    if other is not None:
-        later = _matching(other, [k[2] for k in kept if k[5] == online])
+    online_ids = [k[2] for k in kept if k[5] == online] if other is not None else []
+    # Nearest first puts online meetings (no distance) last: their languages matter only
+    # when the page reaches them.
+    if online_ids and not (by_distance and len(kept) - len(online_ids) >= last):
+        assert other is not None
+        later = _matching(other, online_ids)
     if by_distance:
         # Sort by distance alone (C speed), then order the head up to the page's last
         # distance, ties included, by (distance, language, next occurrence, id).
