@@ -154,6 +154,8 @@ def test_search_by_place_then_moud_friendly_online_without_reloading(live_server
     assert set(result_names(page)) >= {"Lewes Serenity", "Lewes SMART", "Beach MARA"}
     screenshots(page, "search-results")
 
+    # The filters folded away after the search; opened again, each change updates the results.
+    page.locator("#filters > summary").click()
     page.get_by_label("How").select_option("online")
     page.wait_for_url(re.compile(r"mode=online"))
     page.get_by_label("Welcomes people on medication for opioid use disorder (MOUD)").check()
@@ -196,6 +198,8 @@ def test_switching_to_spanish(live_server, page, directory):
     assert page.locator("html").get_attribute("lang") == "es"
     page.goto(live_server.url + "/?where=Lewes&when=1")
     assert page.get_by_role("heading", name=re.compile("reuniones cerca de Lewes")).is_visible()
+    assert page.get_by_role("button", name="Cerca de mí, empiezan pronto").is_visible()
+    page.locator("#filters > summary").click()
     assert page.get_by_role("button", name="Buscar", exact=True).is_visible()
     screenshots(page, "search-results-es")
 
@@ -251,6 +255,12 @@ def test_the_search_form_by_keyboard_alone(live_server, page, directory):
     page.keyboard.type("Lewes")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"where=Lewes"))
+    # Focus went to the result count, the filters folded away just above it: back one step to
+    # them, opened with Enter.
+    page.locator("#results-heading:focus").wait_for()
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate("document.activeElement.tagName") == "SUMMARY"
+    page.keyboard.press("Enter")
     # On to the MOUD checkbox, ticked with the space bar.
     for _ in range(20):
         page.keyboard.press("Tab")

@@ -129,11 +129,27 @@ def test_kinds_of_group_beyond_the_first_page_are_shown_too(client: Client, dire
 
 
 def test_times_in_the_viewers_zone_and_the_meetings_own(client: Client, directory):
-    html = client.get("/", {"where": "Lewes", "fellowship": "smart", "tz": "Europe/London"}).content.decode()
+    """An American in London: their browser asks for en-US, so US formats, in London time."""
+    html = client.get(
+        "/",
+        {"where": "Lewes", "fellowship": "smart", "tz": "Europe/London"},
+        headers={"Accept-Language": "en-US,en;q=0.8"},
+    ).content.decode()
     # 18:00 in New York is 23:00 in London (22:00 in the weeks when only one has moved its
-    # clocks); the meeting's own time is shown beside the viewer's.
+    # clocks); the meeting's own time is shown beside the viewer's, its zone named as people do.
     assert re.search(r'class="when">[^<]*(11|10)\s?p\.m\.</span>', html)
-    assert "in America/New_York" in html and "6 p.m." in html
+    assert "(6 p.m. New York time)" in html
+
+
+def test_a_british_reader_gets_the_24_hour_clock(client: Client, directory):
+    """The browser asks for en-GB (or, without that, the zone is in Britain): "23:00" and "18:00"."""
+    for headers in ({"Accept-Language": "en-GB,en;q=0.8"}, {}):
+        html = client.get(
+            "/", {"where": "Lewes", "fellowship": "smart", "tz": "Europe/London"}, headers=headers
+        ).content.decode()
+        assert re.search(r'class="when">[^<]*(23|22):00</span>', html), headers
+        assert "(18:00 New York time)" in html
+        assert "p.m." not in html
 
 
 def test_htmx_requests_get_only_the_results(client: Client, directory):
@@ -157,7 +173,6 @@ def test_htmx_requests_get_only_the_results(client: Client, directory):
         ({"where": "Lewes", "fellowship": "nope"}, "Select a valid choice"),
         ({"where": "Lewes", "radius": "7000"}, "Select a valid choice"),
         ({"where": "Lewes", "attribute": "secret"}, "Select a valid choice"),
-        ({"mode": "online", "sort": "distance"}, "sorting by distance needs lat and lon"),
         ({"mode": "online", "language": "xx"}, "Select a valid choice"),
     ],
 )
@@ -187,6 +202,16 @@ def test_the_distance_shown_is_the_distance_searched(client: Client, directory):
     wider = client.get("/", {"where": "Lewes", "radius": "100", "mode": "in_person"}).content.decode()
     assert '<option value="100" selected>100 km</option>' in wider
     assert "Dover Big Book" in names(wider)
+
+
+def test_nearest_first_without_a_place_falls_back_to_soonest_first(client: Client, directory):
+    """The API refuses sort=distance without lat and lon; the page, forgiving, orders soonest first
+    and shows that order as the one in use."""
+    response = client.get("/", {"mode": "online", "sort": "distance"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert re.search(r'aria-current="true">Soonest first</a>', html)
+    assert ">Nearest first</a>" not in html  # no place, nothing to be near
 
 
 def test_a_distance_without_a_place_is_no_error_on_the_page(client: Client, directory):

@@ -22,7 +22,7 @@ from recoverybridge.directory.timing import WEEKDAYS
 
 WHEN_CHOICES = [
     ("", _("Any day")),
-    ("now", _("Starting soon (next hour)")),
+    ("now", _("In the next hour")),
     ("today", _("Later today")),
     *WEEKDAYS,
 ]
@@ -56,8 +56,8 @@ AUDIENCE_CHOICES = [
     ("newcomers", _("Newcomers")),
     ("wheelchair-access", _("Wheelchair access")),
 ]
+# The orders a visitor may choose; with none chosen, the search picks one (SearchForm.order).
 SORT_CHOICES = [
-    ("", _("Best order")),
     ("next", _("Soonest first")),
     ("distance", _("Nearest first")),
     ("name", pgettext_lazy("sort", "Name")),
@@ -165,7 +165,10 @@ class SearchForm(forms.Form):
     attribute = forms.MultipleChoiceField(
         label=_("For"), required=False, choices=AUDIENCE_CHOICES, widget=PlainCheckboxSelectMultiple
     )
-    sort = forms.ChoiceField(label=_("Order"), required=False, choices=SORT_CHOICES, widget=PlainSelect)
+    # Chosen with the order links beside the results; empty until the visitor chooses one.
+    sort = forms.ChoiceField(
+        label=_("Order"), required=False, choices=[("", ""), *SORT_CHOICES], widget=PlainHiddenInput
+    )
     view = forms.ChoiceField(required=False, choices=VIEW_CHOICES, widget=PlainHiddenInput)
     tz = forms.CharField(required=False, max_length=64, widget=PlainHiddenInput)
     page = forms.IntegerField(required=False, min_value=1, max_value=10_000, widget=PlainHiddenInput)
@@ -218,12 +221,40 @@ class SearchForm(forms.Form):
         keys = ("where", "lat", "when", "time", "mode", "approach", "fellowship", "moud", "language")
         return any(self.cleaned_data.get(key) for key in keys) or bool(self.cleaned_data.get("attribute"))
 
+    @property
+    def active_filters(self) -> int:
+        """How many choices narrow the search (the place counts as one): shown on the folded filters."""
+        data = self.cleaned_data if self.is_bound and hasattr(self, "cleaned_data") else {}
+        keys = ("when", "time", "mode", "approach", "fellowship", "moud", "language")
+        place = bool(data.get("where") or data.get("lat") is not None)
+        return int(place) + sum(1 for key in keys if data.get(key)) + len(data.get("attribute") or ())
+
+    def order(self, *, has_place: bool) -> str:
+        """The order of the results: the visitor's choice, else soonest first when a time is asked
+        for ("starting soon", "later today", a day, a time of day) or there is no place, else
+        nearest first. Nearest needs a place: without one the choice falls back to soonest."""
+        data = self.cleaned_data
+        chosen = data.get("sort") or ""
+        if chosen == "distance" and not has_place:
+            chosen = ""
+        if chosen:
+            return chosen
+        return "distance" if has_place and not (data.get("when") or data.get("time")) else "next"
+
     def search_params(
-        self, *, place: tuple[float, float] | None, now: datetime, viewer_zone: ZoneInfo | None
+        self,
+        *,
+        place: tuple[float, float] | None,
+        now: datetime,
+        viewer_zone: ZoneInfo | None,
+        language: str | None = None,
     ) -> dict[str, Any]:
-        """Parameters for queries.MeetingSearch."""
+        """Parameters for queries.MeetingSearch; `language` is the reader's, whose online meetings come first."""
         data = self.cleaned_data
         params: dict[str, Any] = {"page": data.get("page") or 1, "page_size": 20}
+        params["sort"] = self.order(has_place=place is not None)
+        if language:
+            params["prefer_language"] = language
         if place:
             params.update(lat=place[0], lon=place[1], radius_km=data.get("radius") or DEFAULT_RADIUS_KM)
         when = data.get("when")
@@ -237,7 +268,7 @@ class SearchForm(forms.Form):
             params["day"] = [int(when)]
         if data.get("time"):
             params["start_after"], params["start_before"] = PARTS_OF_DAY[data["time"]]
-        for key in ("mode", "approach", "language", "sort"):
+        for key in ("mode", "approach", "language"):
             if data.get(key):
                 params[key] = data[key]
         if data.get("fellowship"):

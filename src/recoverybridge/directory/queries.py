@@ -173,7 +173,14 @@ class MeetingSearch(BaseModel):
     )
     q: str | None = Field(None, max_length=200, description="Text in the name, group, notes or location.")
     sort: Literal["next", "distance", "name"] | None = Field(
-        None, description="Default: distance when a place is given, else next."
+        None,
+        description="next: soonest first, ties nearest first; distance: nearest first, ties soonest "
+        "first; name. Default: distance when a place is given, else next.",
+    )
+    prefer_language: str | None = Field(
+        None,
+        description="ISO 639-1 code of the reader's language: online meetings known to be held only "
+        "in other languages come after the rest (not with sort=name).",
     )
     page: int = Field(1, ge=1, le=MAX_PAGE)
     page_size: int = Field(25, ge=1, le=MAX_PAGE_SIZE)
@@ -205,7 +212,7 @@ class MeetingSearch(BaseModel):
         hours, minutes = match[0].split(":")
         return time(int(hours), int(minutes))
 
-    @field_validator("language", mode="before")
+    @field_validator("language", "prefer_language", mode="before")
     @classmethod
     def _language(cls, value: Any) -> str | None:
         if value is None or value == "":
@@ -630,18 +637,31 @@ def _candidate_search(
 
     first = (params.page - 1) * params.page_size
     last = first + params.page_size
+    # Online meetings held only in other languages than the reader's come after the rest.
+    other = None if by_name else _other_language(params)
+    later: set[int] = set()
+    online_ids = [k[2] for k in kept if k[5] == online] if other is not None else []
+    # Nearest first puts online meetings (no distance) last: their languages matter only
+    # when the page reaches them.
+    if online_ids and not (by_distance and len(kept) - len(online_ids) >= last):
+        assert other is not None
+        later = _matching(other, online_ids)
     if by_distance:
         # Sort by distance alone (C speed), then order the head up to the page's last
-        # distance, ties included, by (distance, next occurrence, id).
+        # distance, ties included, by (distance, language, next occurrence, id).
         kept.sort(key=itemgetter(0))
         head = kept
         if last < len(kept):
             head = kept[: bisect_right(kept, kept[last - 1][0], key=itemgetter(0))]
         ordered = sorted(
             head,
-            key=lambda k: (k[0], when_of(k[6], k[7], k[8]) if k[1] is None else k[1], k[2]),
+            key=lambda k: (k[0], k[2] in later, when_of(k[6], k[7], k[8]) if k[1] is None else k[1], k[2]),
         )
         page = ordered[first:last]
+    elif not by_name and (later or measure):
+        # Soonest first; at the same minute the nearest, online meetings (no distance) after.
+        kept.sort(key=lambda k: (k[2] in later, k[0], never if k[3] is None else k[3], k[2]))
+        page = kept[first:last]
     else:
         kept.sort(key=itemgetter(0, 2))
         page = kept[first:last]
@@ -652,6 +672,36 @@ def _candidate_search(
         hits=_hits([(k[2], k[3]) for k in page], occurrences),
         facets=_facets(Counter(map(itemgetter(4), kept)), Counter(map(itemgetter(5), kept)), fellowships),
     )
+
+
+def _other_language(params: MeetingSearch) -> Q | None:
+    """Online meetings known to be held in some language, none of them the reader's
+    (`prefer_language`); None when there is no preference or no meeting could be held in it.
+    A meeting with no language recorded is not put back: it may well be in the reader's."""
+    if not params.prefer_language:
+        return None
+    spoken = list(Attribute.objects.exclude(language_code="").values_list("id", "language_code"))
+    preferred = [pk for pk, code in spoken if code == params.prefer_language]
+    if not preferred:
+        return None
+    return (
+        Q(attendance_mode=AttendanceMode.ONLINE)
+        & Exists(Through.objects.filter(meeting_id=OuterRef("pk"), attribute_id__in=[pk for pk, _ in spoken]))
+        & ~Exists(Through.objects.filter(meeting_id=OuterRef("pk"), attribute_id__in=preferred))
+    )
+
+
+# Ids per query in _matching: well under SQLite's limit on parameters.
+ID_CHUNK = 5000
+
+
+def _matching(condition: Q, ids: list[int]) -> set[int]:
+    """The meetings among `ids` that meet `condition`."""
+    found: set[int] = set()
+    for i in range(0, len(ids), ID_CHUNK):
+        chunk = ids[i : i + ID_CHUNK]
+        found.update(Meeting.objects.filter(condition, pk__in=chunk).values_list("id", flat=True))
+    return found
 
 
 @dataclass(frozen=True)
@@ -746,61 +796,86 @@ def _wide_search(
     Count, facets and the page come from grouped SQL instead of a Python row per
     meeting: meetings sharing a zone, weekday and start share their next
     occurrence, so the sort works on those few thousand slots, and only the
-    slots that reach the page are fetched as ids.
+    slots that reach the page are fetched as ids. With a preferred language the
+    meetings are counted in two parts, the online meetings held only in other
+    languages second, and the pages run through the first part, then the second.
     """
-    counts = _reused_wide_counts(params, meetings)
-    count = sum(counts.by_mode.values())
     first = (params.page - 1) * params.page_size
+    other = None if sort == "name" else _other_language(params)
+    parts = [meetings] if other is None else [meetings.exclude(other), meetings.filter(other)]
+    counted = [(part, _reused_wide_counts(params, part)) for part in parts]
+    by_fellowship: Counter[int] = Counter()
+    by_mode: Counter[str] = Counter()
+    for _part, counts in counted:
+        by_fellowship.update(counts.by_fellowship)
+        by_mode.update(counts.by_mode)
 
+    page: list[tuple[int, float | None]] = []
     if sort == "name":
         ids = meetings.order_by(Lower("name"), "id").values_list("id", flat=True)[
             first : first + params.page_size
         ]
         page = [(pk, None) for pk in ids]
     else:
-        # Slots grouped by instant: ties across zones are broken by id, as in the place search.
-        by_instant: dict[float, list[tuple[str, int | None, str | None, int]]] = {}
-        instant = occurrences.instant
-        for slot in counts.slots:
-            zone_name, weekday, start, _n = slot
-            when = math.inf if weekday is None or start is None else instant(weekday, start, zone_name)
-            by_instant.setdefault(when, []).append(slot)
-        wanted = Q(pk__in=[])
-        skipped = seen = 0
-        for when in sorted(by_instant):
-            if seen >= first + params.page_size:
-                break
-            slots = by_instant[when]
-            size = sum(n for *_, n in slots)
-            if seen + size <= first:
-                skipped = seen = seen + size
+        skip = first
+        for part, counts in counted:
+            size = sum(counts.by_mode.values())
+            if skip >= size:
+                skip -= size
                 continue
-            seen += size
-            for zone_name, weekday, start, _ in slots:
-                if when == math.inf:
-                    wanted |= Q(weekday__isnull=True) | Q(start_time__isnull=True)
-                else:
-                    assert start is not None
-                    wanted |= Q(timezone=zone_name, weekday=weekday, start_time=time.fromisoformat(start))
-        rows = list(meetings.filter(wanted).values_list("id", "timezone", "weekday", "start_time"))
-
-        def key(row: tuple[int, str, int | None, time | None]) -> tuple[float, int]:
-            pk, zone_name, weekday, start = row
-            if weekday is None or start is None:
-                return (math.inf, pk)
-            return (occurrences.instant(weekday, start, zone_name), pk)
-
-        rows.sort(key=key)
-        offset = first - skipped
-        page = [(row[0], None) for row in rows[offset : offset + params.page_size]]
+            page += _slot_page(part, counts, skip, params.page_size - len(page), occurrences)
+            skip = 0
+            if len(page) >= params.page_size:
+                break
 
     return SearchResult(
-        count=count,
+        count=sum(by_mode.values()),
         page=params.page,
         page_size=params.page_size,
         hits=_hits(page, occurrences),
-        facets=_facets(counts.by_fellowship, counts.by_mode, fellowships),
+        facets=_facets(by_fellowship, by_mode, fellowships),
     )
+
+
+def _slot_page(
+    meetings: QuerySet[Meeting], counts: WideCounts, first: int, size: int, occurrences: OccurrenceCache
+) -> list[tuple[int, float | None]]:
+    """`size` meetings from the `first`, soonest first, working on (zone, weekday, start) slots."""
+    # Slots grouped by instant: ties across zones are broken by id, as in the place search.
+    by_instant: dict[float, list[tuple[str, int | None, str | None, int]]] = {}
+    instant = occurrences.instant
+    for slot in counts.slots:
+        zone_name, weekday, start, _n = slot
+        when = math.inf if weekday is None or start is None else instant(weekday, start, zone_name)
+        by_instant.setdefault(when, []).append(slot)
+    wanted = Q(pk__in=[])
+    skipped = seen = 0
+    for when in sorted(by_instant):
+        if seen >= first + size:
+            break
+        slots = by_instant[when]
+        slot_size = sum(n for *_, n in slots)
+        if seen + slot_size <= first:
+            skipped = seen = seen + slot_size
+            continue
+        seen += slot_size
+        for zone_name, weekday, start, _ in slots:
+            if when == math.inf:
+                wanted |= Q(weekday__isnull=True) | Q(start_time__isnull=True)
+            else:
+                assert start is not None
+                wanted |= Q(timezone=zone_name, weekday=weekday, start_time=time.fromisoformat(start))
+    rows = list(meetings.filter(wanted).values_list("id", "timezone", "weekday", "start_time"))
+
+    def key(row: tuple[int, str, int | None, time | None]) -> tuple[float, int]:
+        pk, zone_name, weekday, start = row
+        if weekday is None or start is None:
+            return (math.inf, pk)
+        return (occurrences.instant(weekday, start, zone_name), pk)
+
+    rows.sort(key=key)
+    offset = first - skipped
+    return [(row[0], None) for row in rows[offset : offset + size]]
 
 
 def _hits(page: Sequence[tuple[int, float | None]], occurrences: OccurrenceCache) -> list[Hit]:

@@ -14,14 +14,19 @@ in its own IANA zone. Its instants come from `zoneinfo`:
   one: someone can still walk in or join.
 """
 
+import importlib.util
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.utils import dateformat
 from django.utils.formats import date_format, time_format
+from django.utils.translation import get_language, gettext_lazy, to_locale
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation.trans_real import parse_accept_lang_header
+
+from recoverybridge.organisations.zones import city_of, country_of
 
 if TYPE_CHECKING:
     from recoverybridge.directory.models import Meeting
@@ -192,14 +197,58 @@ WEEKDAYS = [
 ]
 
 
+# Regions whose readers get the 24-hour clock although Django's formats for them keep the 12-hour
+# one: British timetables read "19:30" (issue 12: "a UK visitor gets 12:30 p.m.").
+TWENTY_FOUR_HOUR = frozenset({"en-gb"})
+
+
+def clock(moment: time | datetime) -> str:
+    """ "7:30 p.m." (en), "19:30" (en-gb, es): a time as the active locale writes it."""
+    if (get_language() or "").lower() in TWENTY_FOUR_HOUR:
+        return dateformat.time_format(moment, "H:i")
+    return time_format(moment, "TIME_FORMAT")
+
+
+@cache
+def has_formats(locale: str) -> bool:
+    """Whether Django has date and time formats for this locale ("en-gb", "es-mx")."""
+    try:
+        return importlib.util.find_spec(f"django.conf.locale.{to_locale(locale)}.formats") is not None
+    except ModuleNotFoundError:  # no package for the region at all
+        return False
+
+
+def reader_locale(language: str, accept_language: str = "", zone_name: str = "") -> str:
+    """The locale a reader of `language` ("en", "es") writes dates and times in: the region their
+    browser asks for in that language ("en-GB" in Accept-Language gives "en-gb", "en-US" plain
+    "en", whose formats are American), else the country
+    of their time zone (Europe/London: "en-gb", America/Mexico_City: "es-mx"), else the language's
+    own formats (US English, Spain's Spanish). Only regions Django has formats for."""
+    base = language.split("-")[0].lower()
+    for tag, _quality in parse_accept_lang_header(accept_language[:255]):
+        tag = tag.lower()
+        if tag.split("-")[0] == base and "-" in tag:
+            # The region the browser names decides, even one written the language's own way (en-US).
+            return tag if has_formats(tag) else base
+    country = country_of(zone_name).lower() if zone_name else ""
+    if country and has_formats(f"{base}-{country}"):
+        return f"{base}-{country}"
+    return base
+
+
+def zone_label(zone_name: str) -> str:
+    """A zone as people name it: "Tokyo" for Asia/Tokyo, "UTC" for UTC."""
+    return city_of(zone_name) if "/" in zone_name else zone_name or "UTC"
+
+
 def schedule_text(meeting: "Meeting") -> str:
     """ "Every Thursday at 7 p.m.": the weekly schedule in the meeting's own wall clock."""
     if meeting.weekday is None or meeting.start_time is None:
         return _("By appointment: contact the group for times.")
     day = str(dict(WEEKDAYS)[str(meeting.weekday)])
-    start = time_format(meeting.start_time, "TIME_FORMAT")
+    start = clock(meeting.start_time)
     if meeting.end_time:
-        end = time_format(meeting.end_time, "TIME_FORMAT")
+        end = clock(meeting.end_time)
         return _("Every %(day)s, %(start)s to %(end)s") % {"day": day, "start": start, "end": end}
     return _("Every %(day)s at %(start)s") % {"day": day, "start": start}
 
@@ -214,4 +263,4 @@ def when_text(moment: datetime, tz: ZoneInfo, now: datetime) -> str:
         day = _("Tomorrow")
     else:
         day = f"{date_format(local, 'l')} {date_format(local, 'MONTH_DAY_FORMAT')}"
-    return f"{day}, {time_format(local, 'TIME_FORMAT')}"
+    return f"{day}, {clock(local)}"

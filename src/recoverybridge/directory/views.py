@@ -4,7 +4,7 @@ places.py, every state change goes through actions.changes."""
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any
@@ -20,7 +20,8 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -32,6 +33,7 @@ from recoverybridge.directory import queries
 from recoverybridge.directory.actions import changes
 from recoverybridge.directory.errors import InvalidParameter
 from recoverybridge.directory.forms import (
+    SORT_CHOICES,
     MoudStanceForm,
     ReportChangeForm,
     ReviewForm,
@@ -47,7 +49,15 @@ from recoverybridge.directory.models import (
 )
 from recoverybridge.directory.places import find_place
 from recoverybridge.directory.queries import Hit, MeetingSearch, SearchResult, meetings_by_id, search_meetings
-from recoverybridge.directory.timing import next_occurrence, schedule_text, when_text, zone
+from recoverybridge.directory.timing import (
+    clock,
+    next_occurrence,
+    reader_locale,
+    schedule_text,
+    when_text,
+    zone,
+    zone_label,
+)
 
 
 def _csp_header() -> str:
@@ -80,9 +90,21 @@ def viewer_zone(request: HttpRequest) -> ZoneInfo | None:
     return resolved if resolved.key == name else None
 
 
+def page_locale(request: HttpRequest, viewer: ZoneInfo | None) -> str:
+    """The locale the page's dates and times are written in (en-gb, en, es-mx...): see reader_locale."""
+    return reader_locale(
+        get_language() or "en", request.META.get("HTTP_ACCEPT_LANGUAGE", ""), viewer.key if viewer else ""
+    )
+
+
 @dataclass
 class Row:
-    """A result as the page shows it."""
+    """A result as the page shows it.
+
+    `when` is in the visitor's zone when the page knows it; `when_local` is then the meeting's own
+    time when the two clocks differ. Without the visitor's zone, `when` is the meeting's own time
+    and `zone_named` says so for meetings joined from elsewhere (online, hybrid): "4 p.m. Tokyo
+    time" is not read as a local 4 p.m."""
 
     meeting: Meeting
     distance_km: float | None
@@ -91,6 +113,10 @@ class Row:
     zone_differs: bool
     starts_soon: bool
     attributes: list[str]
+    languages: list[str] = field(default_factory=list)
+    zone: str = ""
+    zone_named: bool = False
+    in_other_language: bool = False
 
     @property
     def is_online(self) -> bool:
@@ -112,12 +138,42 @@ def _row(hit: Hit, viewer: ZoneInfo | None, now: datetime, language: str) -> Row
             or viewer.key != meeting_zone.key
         )
         if differs:
-            when_local = when_text(hit.next_occurrence, meeting_zone, now)
-            # The same wall clock in both zones (London and Dublin) is not worth a second line.
-            differs = when_local != when
+            here = hit.next_occurrence.astimezone(viewer)
+            there = hit.next_occurrence.astimezone(meeting_zone)
+            # The same wall clock in both zones (London and Dublin) is not worth a second line;
+            # the meeting's own day is named only when it is not the visitor's.
+            differs = here.replace(tzinfo=None) != there.replace(tzinfo=None)
+            when_local = clock(there)
+            if there.date() != here.date():
+                when_local = _("%(day)s %(time)s") % {"day": date_format(there, "l"), "time": when_local}
         soon = hit.next_occurrence - now <= timedelta(minutes=60)
     names = [a.name_in(language) for a in meeting.attributes.all() if a.category not in ("language", "moud")]
-    return Row(meeting, hit.distance_km, when, when_local, differs, soon, names)
+    spoken = [a for a in meeting.attributes.all() if a.category == "language"]
+    languages = sorted(a.name_in(language) for a in spoken)
+    codes = {a.language_code for a in spoken}
+    joined_from_anywhere = meeting.attendance_mode in (AttendanceMode.ONLINE, AttendanceMode.HYBRID)
+    return Row(
+        meeting,
+        hit.distance_km,
+        when,
+        when_local,
+        differs,
+        soon,
+        names,
+        languages=languages,
+        zone=zone_label(meeting_zone.key),
+        zone_named=bool(when) and viewer is None and joined_from_anywhere,
+        in_other_language=meeting.attendance_mode == AttendanceMode.ONLINE
+        and bool(codes)
+        and language.split("-")[0] not in codes,
+    )
+
+
+def _rows(request: HttpRequest, hits: list[Hit], viewer: ZoneInfo | None, now: datetime) -> list[Row]:
+    """The page's rows, their dates and times written as the visitor's region writes them."""
+    language = get_language() or "en"
+    with translation.override(page_locale(request, viewer)):
+        return [_row(hit, viewer, now, language) for hit in hits]
 
 
 # ---------------------------------------------------------------- search page
@@ -154,7 +210,11 @@ def _search_params(form: SearchForm, now: datetime) -> tuple[MeetingSearch, str,
         place, place_label = (data["lat"], data["lon"]), _("your location")
     viewer = zone(data["tz"]) if data.get("tz") else None
     try:
-        params = MeetingSearch.model_validate(form.search_params(place=place, now=now, viewer_zone=viewer))
+        params = MeetingSearch.model_validate(
+            form.search_params(
+                place=place, now=now, viewer_zone=viewer, language=(get_language() or "en").split("-")[0]
+            )
+        )
     except ValidationError as error:
         form.add_error(None, "; ".join(str(e["msg"]) for e in error.errors()))
         return None
@@ -192,8 +252,9 @@ def other_kinds(request: HttpRequest) -> HttpResponse:
     language = get_language() or "en"
     form = SearchForm(request.GET, language_code=language)
     kinds = [kind for kind in request.GET.getlist("kind") if kind in Approach.values]
+    hits: list[Hit] = []
+    viewer = None
     now = timezone.now()
-    rows: list[Row] = []
     status = 200
     prepared = _search_params(form, now) if form.is_valid() else None
     if prepared is None:
@@ -203,15 +264,15 @@ def other_kinds(request: HttpRequest) -> HttpResponse:
         for kind in dict.fromkeys(kinds):
             one = params.model_copy(update={"approach": kind, "page": 1, "page_size": 1})
             try:
-                hits = search_meetings(one, now=now).hits
+                found = search_meetings(one, now=now).hits
             except InvalidParameter as error:
                 form.add_error(None, error.reason)
                 status = 400
                 break
-            rows += [_row(hit, viewer, now, language) for hit in hits]
+            hits += found
     context = {
         "form": form,
-        "other_rows": rows,
+        "other_rows": _rows(request, hits, viewer, now),
         "tz_query": urlencode({"tz": request.GET["tz"]}) if request.GET.get("tz") else "",
         "back_url": reverse("directory:search") + "?" + _query_without(request.GET, "kind"),
     }
@@ -235,7 +296,12 @@ def search(request: HttpRequest) -> HttpResponse:
     result: SearchResult | None = context.get("result")
     viewer = context.get("viewer")
     if result is not None:
-        context["rows"] = [_row(hit, viewer, now, language) for hit in result.hits]
+        context["rows"] = _rows(request, result.hits, viewer, now)
+        context["orders"] = _orders(request, context["params"])
+        # Say why an online meeting starting sooner may sit lower (queries.prefer_language).
+        context["other_language_last"] = context["params"].sort != "name" and any(
+            row.in_other_language for row in context["rows"]
+        )
         missing = _missing_kinds(context["params"], result)
         if missing:
             query = request.GET.copy()
@@ -262,6 +328,11 @@ def search(request: HttpRequest) -> HttpResponse:
     context["more_filters_open"] = any(
         request.GET.get(key) for key in ("approach", "fellowship", "language", "attribute")
     )
+    # The filters fold away above the results once there are results to see.
+    context["filters_open"] = not context["searched"] or bool(form.errors)
+    context["active_filters"] = form.active_filters if form.is_bound and form.is_valid() else 0
+    # Only the visitor's own choice of order travels with the form; otherwise each search picks.
+    context["chosen_sort"] = form.cleaned_data.get("sort", "") if form.is_bound and form.is_valid() else ""
     context["map_tile_url"] = settings.MAP_TILE_URL
     context["map_tile_attribution"] = settings.MAP_TILE_ATTRIBUTION
     context["tz_query"] = urlencode({"tz": viewer.key}) if viewer else ""
@@ -269,6 +340,19 @@ def search(request: HttpRequest) -> HttpResponse:
     context["partial"] = partial
     template = "directory/_results.html" if partial else "directory/search.html"
     return render(request, template, context, status=status)
+
+
+def _orders(request: HttpRequest, params: MeetingSearch) -> list[dict[str, Any]]:
+    """The orders the visitor may choose, as links, the one in use marked: nearest first only with a place."""
+    return [
+        {
+            "label": label,
+            "url": "?" + _query_without(request.GET, sort=value),
+            "current": params.sort == value,
+        }
+        for value, label in SORT_CHOICES
+        if value != "distance" or params.has_place
+    ]
 
 
 def _paging(request: HttpRequest, result: SearchResult) -> dict[str, Any]:
@@ -302,7 +386,9 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
     if not meeting.by_appointment:
         assert meeting.weekday is not None and meeting.start_time is not None
         occurrence = next_occurrence(meeting.weekday, meeting.start_time, meeting.timezone, now)
-    row = _row(Hit(meeting, None, occurrence), viewer, now, language)
+    with translation.override(page_locale(request, viewer)):
+        row = _row(Hit(meeting, None, occurrence), viewer, now, language)
+        schedule = schedule_text(meeting)
     location = meeting.location
     directions = ""
     if location and location.latitude is not None and meeting.attendance_mode != AttendanceMode.ONLINE:
@@ -314,7 +400,7 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
     context = {
         "meeting": meeting,
         "row": row,
-        "schedule": schedule_text(meeting),
+        "schedule": schedule,
         "directions_url": directions,
         "attributes": [(a.get_category_display(), a.name_in(language)) for a in attributes],
         "moud_label": MoudStance(meeting.moud_stance).label,

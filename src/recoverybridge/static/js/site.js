@@ -40,27 +40,82 @@
       });
     }
 
+    var status = document.getElementById("location-status");
+    var filters = document.getElementById("filters");
+
+    // Where the visitor is, then the search: "Use my location" keeps the other choices;
+    // "Near me, starting soon" also asks for meetings starting within the hour, soonest first.
+    function searchHere(button, startingSoon) {
+      status.textContent = button.dataset.busyText;
+      navigator.geolocation.getCurrentPosition(
+        function (position) {
+          form.elements.lat.value = position.coords.latitude.toFixed(5);
+          form.elements.lon.value = position.coords.longitude.toFixed(5);
+          where.value = "";
+          if (startingSoon) {
+            form.elements.when.value = "now";
+            form.elements.sort.value = "";
+          }
+          status.textContent = "";
+          form.requestSubmit();
+        },
+        function () {
+          status.textContent = button.dataset.errorText;
+          if (filters) filters.open = true;
+        },
+        { maximumAge: 600000, timeout: 15000 }
+      );
+    }
+
     var locate = document.getElementById("use-location");
-    if (form && locate && navigator.geolocation) {
-      locate.hidden = false;
-      var status = document.getElementById("location-status");
-      locate.addEventListener("click", function () {
-        status.textContent = locate.dataset.busyText;
-        navigator.geolocation.getCurrentPosition(
-          function (position) {
-            form.elements.lat.value = position.coords.latitude.toFixed(5);
-            form.elements.lon.value = position.coords.longitude.toFixed(5);
-            where.value = "";
-            status.textContent = "";
-            form.requestSubmit();
-          },
-          function () { status.textContent = locate.dataset.errorText; },
-          { maximumAge: 600000, timeout: 15000 }
-        );
+    var nearMe = document.getElementById("near-me");
+    if (form && navigator.geolocation) {
+      if (locate) {
+        locate.hidden = false;
+        locate.addEventListener("click", function () { searchHere(locate, false); });
+      }
+      if (nearMe) {
+        document.getElementById("near-me-box").hidden = false;
+        nearMe.addEventListener("click", function () { searchHere(nearMe, true); });
+      }
+    }
+
+    // A search someone asked for (the Search button, Enter, the buttons above, an order link)
+    // folds the filters away and brings the results to them. A change to one filter updates
+    // the results and announces their count (#result-status) but leaves focus where it is:
+    // moving it on every change would pull someone out of the filters (WCAG 3.2.2).
+    if (form) {
+      form.addEventListener("submit", function () {
+        focusAfterSwap = true;
+        if (filters) filters.open = false;
       });
+    }
+    var results = document.getElementById("results");
+    if (results) {
+      results.addEventListener("click", function (event) {
+        var link = event.target.closest && event.target.closest("a[hx-get]");
+        if (link) focusAfterSwap = true;
+      });
+    }
+    if (document.getElementById("results-heading") && window.location.search) {
+      focusResults();
     }
 
     setUpCopyButtons();
+  }
+
+  var focusAfterSwap = false;
+
+  // Focus on the result count (or the form's errors), with the first result in view.
+  function focusResults() {
+    var target = document.getElementById("results-heading") || document.querySelector("#results .form-errors");
+    if (!target) return;
+    if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
+    target.focus({ preventScroll: true });
+    var first = document.querySelector("#results ol.results > li") || target;
+    if (target.getBoundingClientRect().top < 0 || first.getBoundingClientRect().bottom > window.innerHeight) {
+      target.scrollIntoView({ block: "start" });
+    }
   }
 
   // "Copy the link": the clipboard when the browser lets us; otherwise the text is selected, with
@@ -107,6 +162,15 @@
       if (value === "") empty.push(key);
     });
     empty.forEach(function (key) { params.delete(key); });
+  });
+
+  // After the results are swapped in (the map redraws itself: map.js).
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (!event.target || event.target.id !== "results") return;
+    if (focusAfterSwap) {
+      focusAfterSwap = false;
+      focusResults();
+    }
   });
 
   if (document.readyState === "loading") {
