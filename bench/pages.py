@@ -165,12 +165,16 @@ def server_times(runs: int) -> tuple[list[tuple[str, float, float, float, float,
         for _ in range(runs if etag else 0):
             started = time.perf_counter()
             again = client.get("/", query, headers={"If-None-Match": etag})
-            warm.append((time.perf_counter() - started) * 1000)
+            elapsed = (time.perf_counter() - started) * 1000
+            if again.status_code == 200:  # a new minute: answers that count from now changed
+                etag = again["ETag"]
+                continue
             assert again.status_code == 304, (label, again.status_code)
+            warm.append(elapsed)
             started = time.perf_counter()
             again = client.get("/", query)
             kept.append((time.perf_counter() - started) * 1000)
-            assert again.status_code == 200 and again.content == response.content, label
+            assert again.status_code == 200, label
         rows.append(
             (
                 label,
