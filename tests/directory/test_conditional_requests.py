@@ -10,6 +10,7 @@ from datetime import time
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -17,7 +18,9 @@ from django.urls import reverse
 from django.utils.http import parse_http_date
 
 from recoverybridge.directory import caching
+from recoverybridge.directory.actions import booklets as booklet_actions
 from recoverybridge.directory.models import Fellowship, Location, Meeting
+from tests.directory.test_booklets import built, define, editor, sussex  # noqa: F401 -- a fixture
 from tests.directory.test_import_pipeline import record, run_import
 from tests.factories import make_location, make_meeting
 
@@ -254,3 +257,19 @@ def test_the_language_form_needs_no_csrf_token(directory):
     assert response.status_code == 302
     assert response.url == "/which-group/"
     assert client.get("/which-group/")["Content-Language"] == "es"
+
+
+def test_the_finder_shows_a_booklet_as_soon_as_it_is_built_and_stops_when_removed(client, sussex):  # noqa: F811
+    cache.clear()  # places found by earlier tests' directories are kept in the cache
+    url = "/?where=Lewes"
+    before = client.get(url)
+    assert "A printed list of this area" not in before.content.decode()
+    booklet = define()
+    built(booklet)  # the build gives the booklet its extent: the finder now links it
+    after = client.get(url, headers={"If-None-Match": before["ETag"]})
+    assert after.status_code == 200
+    assert "A printed list of this area" in after.content.decode()
+    booklet_actions.remove_booklet(editor(), booklet.pk)
+    removed = client.get(url, headers={"If-None-Match": after["ETag"]})
+    assert removed.status_code == 200
+    assert "A printed list of this area" not in removed.content.decode()
