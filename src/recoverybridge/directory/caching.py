@@ -218,8 +218,9 @@ class PublicCacheMiddleware:
         not_modified = get_conditional_response(
             request, etag=found.etag, last_modified=int(found.last_modified.timestamp())
         )
-        if not_modified is not None:
-            _stamp(not_modified, found)
+        if not_modified is not None:  # a 304, or a 412 for a failed If-Match
+            if not_modified.status_code == 304:
+                _stamp(not_modified, found)
             return not_modified
         kept = _kept_answer(found.key)
         if kept is not None:
