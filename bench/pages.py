@@ -8,6 +8,10 @@
 2. Server time: p50/p95/p99 of GET / (the full search page, in-process
    django.test.Client) for representative searches. Place lookups are cached
    by the page; the first, uncached lookup of each place is reported apart.
+   Each timed run searches (the answers kept by directory/caching.py are
+   forgotten first); then the same search repeated with a warm cache: asked
+   again with its ETag (If-None-Match: a 304, no search) and asked again
+   without one (the answer kept in the process), p50 and p95 of each.
 3. Page weight: HTML of a results page + our CSS and JS + htmx (the list
    view), and + Leaflet (the map view), raw and gzip-compressed as whitenoise
    serves them. Map tiles are excluded (none are configured by default).
@@ -22,6 +26,9 @@ Prints a Markdown section for docs/benchmarks.md.
 
 import argparse
 import gzip
+import importlib
+import importlib.util
+import math
 import os
 import socket
 import statistics
@@ -106,6 +113,10 @@ def searches() -> list[tuple[str, dict[str, str]]]:
     ]
 
 
+def has_caching() -> bool:
+    return importlib.util.find_spec("recoverybridge.directory.caching") is not None
+
+
 def server_times(runs: int) -> tuple[list[tuple[str, float, float, float, float, int]], str]:
     import django
 
@@ -117,6 +128,10 @@ def server_times(runs: int) -> tuple[list[tuple[str, float, float, float, float,
 
     import recoverybridge.wsgi  # noqa: F401  -- start up as the production server does (gc.freeze)
     from recoverybridge.directory import queries
+
+    # Answers kept per process (directory/caching.py; the getattr measures commits from before it).
+    caching = importlib.import_module("recoverybridge.directory.caching") if has_caching() else None
+    forget_kept_answers = getattr(caching, "forget_kept_answers", lambda: None)
 
     setup_test_environment()  # lets the test client's host in
     # Hashed static names need collectstatic; the page's HTML is the same size either way.
@@ -137,12 +152,29 @@ def server_times(runs: int) -> tuple[list[tuple[str, float, float, float, float,
         assert response.status_code == 200, (label, response.status_code, response.content[:500])
         timings = []
         for _ in range(runs):
+            forget_kept_answers()
             started = time.perf_counter()
             response = client.get("/", query)
             timings.append((time.perf_counter() - started) * 1000)
         if label == "city":
             sample_html = response.content.decode()
         count = response.content.decode().count('class="result"')
+        warm = []
+        kept = []
+        etag = response.get("ETag")
+        for _ in range(runs if etag else 0):
+            started = time.perf_counter()
+            again = client.get("/", query, headers={"If-None-Match": etag})
+            elapsed = (time.perf_counter() - started) * 1000
+            if again.status_code == 200:  # a new minute: answers that count from now changed
+                etag = again["ETag"]
+                continue
+            assert again.status_code == 304, (label, again.status_code)
+            warm.append(elapsed)
+            started = time.perf_counter()
+            again = client.get("/", query)
+            kept.append((time.perf_counter() - started) * 1000)
+            assert again.status_code == 200, label
         rows.append(
             (
                 label,
@@ -151,6 +183,16 @@ def server_times(runs: int) -> tuple[list[tuple[str, float, float, float, float,
                 percentile(timings, 0.95),
                 percentile(timings, 0.99),
                 count,
+                *(
+                    (
+                        statistics.median(warm),
+                        percentile(warm, 0.95),
+                        statistics.median(kept),
+                        percentile(kept, 0.95),
+                    )
+                    if warm
+                    else (math.nan,) * 4
+                ),
             )
         )
     return rows, sample_html
@@ -286,11 +328,15 @@ def main() -> None:
         f" load average {load:.1f} before, {os.getloadavg()[0]:.1f} after)\n"
     )
     print(
-        "| search | first request (place, counts not cached) ms | p50 ms | p95 ms | p99 ms | results on page |"
+        "| search | first request (place, counts not cached) ms | p50 ms | p95 ms | p99 ms | results on page"
+        " | again with its ETag (304) p50 / p95 ms | again, kept answer p50 / p95 ms |"
     )
-    print("|---|---|---|---|---|---|")
-    for label, cold, p50, p95, p99, count in rows:
-        print(f"| {label} | {cold:.1f} | {p50:.1f} | {p95:.1f} | {p99:.1f} | {count} |")
+    print("|---|---|---|---|---|---|---|---|")
+    for label, cold, p50, p95, p99, count, warm50, warm95, kept50, kept95 in rows:
+        print(
+            f"| {label} | {cold:.1f} | {p50:.1f} | {p95:.1f} | {p99:.1f} | {count}"
+            f" | {warm50:.1f} / {warm95:.1f} | {kept50:.1f} / {kept95:.1f} |"
+        )
     print()
     if args.server_only:
         return

@@ -20,6 +20,15 @@ def _default_language():
     translation.deactivate()
 
 
+@pytest.fixture(autouse=True)
+def _no_kept_public_answers():
+    """Public answers are kept per process under the directory's version token, which a test's
+    rollback restores: each test starts without the last test's answers."""
+    from recoverybridge.directory.caching import forget_kept_answers
+
+    forget_kept_answers()
+
+
 @pytest.fixture(scope="session")
 def collected_static(tmp_path_factory):
     """Static files collected as production collects them (manage.py collectstatic), once per

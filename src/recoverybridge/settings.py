@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "recoverybridge.accounts.middleware.RequireTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "recoverybridge.workspace.middleware.RefusedLookupMiddleware",
+    # ETag, Last-Modified and 304s for the finder's public answers (directory/caching.py).
+    "recoverybridge.directory.caching.PublicCacheMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a lockout into the lockout response.
     "axes.middleware.AxesMiddleware",
@@ -191,6 +193,9 @@ CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
 
 # Directory settings.
+# How long browsers and shared caches may keep a public answer of the finder (pages, search
+# API, feeds) before asking again; answers that count from "now" change with each such period.
+PUBLIC_CACHE_SECONDS = int(os.environ.get("PUBLIC_CACHE_SECONDS", "60"))
 # Imports refuse a feed when more than this share of its records cannot be used.
 FEED_MAX_REJECTED_SHARE = float(os.environ.get("FEED_MAX_REJECTED_SHARE", "0.5"))
 # Two sources' records within this distance (same fellowship, day, start) are one meeting.

@@ -1,5 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path, register_converter
+from django.views.decorators.csrf import csrf_exempt
+from django.views.i18n import set_language
 
 from recoverybridge.api import api
 from recoverybridge.converters import RecordId
@@ -11,7 +13,10 @@ register_converter(RecordId, "id")
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Without a CSRF token: the language form is on every public page, and a token would make
+    # each page this visitor's alone (no shared cache, no 304). A forged post can only switch
+    # the visitor's language, which every page lets them switch back; `next` stays on this site.
+    path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
     path("accounts/", include("recoverybridge.accounts.urls")),
     path("accounts/login/", SignInView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),

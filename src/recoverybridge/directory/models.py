@@ -396,6 +396,8 @@ class DirectoryVersion(models.Model):
     """
 
     token = models.BigIntegerField(default=0)
+    # When the token last changed (set by the same triggers): public answers' Last-Modified.
+    changed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"directory version {self.token}"

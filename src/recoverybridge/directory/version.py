@@ -14,40 +14,66 @@ transaction as any change to meetings.
 """
 
 import secrets
+from contextvars import ContextVar, Token
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.utils import timezone
 
 VERSION_TABLE = "directory_directoryversion"
 MEETING_TABLE = "directory_meeting"
 SQLITE_EVENTS = ["INSERT", "UPDATE", "DELETE"]
 
-POSTGRESQL_CREATE = [
-    f"""CREATE OR REPLACE FUNCTION directory_version_bump() RETURNS trigger AS $$
+# What the triggers set: a new token and, since migration 0009, when it changed (the
+# public answers' Last-Modified). Migration 0007 made them before the column existed.
+POSTGRESQL_SET = {
+    False: "token = floor(random() * 4e18)::bigint",
+    True: "token = floor(random() * 4e18)::bigint, changed_at = clock_timestamp()",
+}
+SQLITE_SET = {
+    False: "token = random()",
+    True: "token = random(), changed_at = strftime('%Y-%m-%d %H:%M:%f', 'now')",
+}
+
+
+def postgresql_create(stamp: bool) -> list[str]:
+    return [
+        f"""CREATE OR REPLACE FUNCTION directory_version_bump() RETURNS trigger AS $$
     BEGIN
-        UPDATE {VERSION_TABLE} SET token = floor(random() * 4e18)::bigint WHERE id = 1;
+        UPDATE {VERSION_TABLE} SET {POSTGRESQL_SET[stamp]} WHERE id = 1;
         RETURN NULL;
     END;
     $$ LANGUAGE plpgsql""",  # noqa: S608 -- table names are constants
-    f"""CREATE TRIGGER {MEETING_TABLE}_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+        f"""CREATE TRIGGER {MEETING_TABLE}_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
     ON {MEETING_TABLE} FOR EACH STATEMENT EXECUTE FUNCTION directory_version_bump()""",
-]
+    ]
+
+
 POSTGRESQL_DROP = [
     f"DROP TRIGGER IF EXISTS {MEETING_TABLE}_version ON {MEETING_TABLE}",
     "DROP FUNCTION IF EXISTS directory_version_bump()",
 ]
 
-SQLITE_CREATE = [
-    f"""CREATE TRIGGER {MEETING_TABLE}_version_{event.lower()} AFTER {event} ON {MEETING_TABLE}
-    BEGIN UPDATE {VERSION_TABLE} SET token = random() WHERE id = 1; END"""  # noqa: S608 -- constants
-    for event in SQLITE_EVENTS
-]
+
+def sqlite_create(stamp: bool) -> list[str]:
+    return [
+        f"""CREATE TRIGGER {MEETING_TABLE}_version_{event.lower()} AFTER {event} ON {MEETING_TABLE}
+    BEGIN UPDATE {VERSION_TABLE} SET {SQLITE_SET[stamp]} WHERE id = 1; END"""  # noqa: S608 -- constants
+        for event in SQLITE_EVENTS
+    ]
+
+
 SQLITE_DROP = [f"DROP TRIGGER IF EXISTS {MEETING_TABLE}_version_{event.lower()}" for event in SQLITE_EVENTS]
 
 
-def create_triggers(connection: BaseDatabaseWrapper) -> None:
-    statements = {"postgresql": POSTGRESQL_CREATE, "sqlite": SQLITE_CREATE}.get(connection.vendor, [])
+def create_triggers(connection: BaseDatabaseWrapper, stamp: bool = True) -> None:
+    """The triggers; `stamp=False` as migration 0007 made them (no changed_at column yet)."""
+    statements = {"postgresql": postgresql_create(stamp), "sqlite": sqlite_create(stamp)}.get(
+        connection.vendor, []
+    )
     with connection.cursor() as cursor:
         for sql in statements:
             cursor.execute(sql)
@@ -67,7 +93,17 @@ def _new_token() -> int:
 def bump() -> None:
     """A new token, for changes the triggers do not see."""
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {VERSION_TABLE} SET token = %s WHERE id = 1", [_new_token()])  # noqa: S608
+        cursor.execute(
+            f"UPDATE {VERSION_TABLE} SET token = %s, changed_at = %s WHERE id = 1",  # noqa: S608
+            [_new_token(), timezone.now()],
+        )
+
+
+def directory_changed(sender: Any, **kwargs: Any) -> None:
+    """post_save / post_delete receiver for what the public pages show beside meetings (a
+    place's address, a fellowship's or an attribute's name): edited in the admin, not by
+    imports (an import that moves a meeting to another place rewrites the meeting's row)."""
+    bump()
 
 
 def attributes_changed(sender: Any, action: str, **kwargs: Any) -> None:
@@ -79,9 +115,15 @@ def attributes_changed(sender: Any, action: str, **kwargs: Any) -> None:
 def current_token() -> int | None:
     """The token as this connection sees it; None on a database without the triggers.
 
+    Within a public request (directory/caching.py), the token read for its validators: the
+    answer is computed from a directory no older than it, and the token is not read twice.
+
     A flush empties the table: the row comes back with a new token (nothing was kept
     under it), so the triggers have a row to change again.
     """
+    read = _read_for_request.get()
+    if read is not None:
+        return read.token
     if connection.vendor not in ("postgresql", "sqlite"):
         return None
     with connection.cursor() as cursor:
@@ -96,3 +138,42 @@ def current_token() -> int | None:
             cursor.execute(f"SELECT token FROM {VERSION_TABLE} WHERE id = 1")  # noqa: S608
             row = cursor.fetchone()
     return None if row is None else int(row[0])
+
+
+@dataclass(frozen=True)
+class State:
+    token: int
+    changed_at: datetime | None
+
+
+_read_for_request: ContextVar[State | None] = ContextVar("directory_state_read_for_request", default=None)
+
+
+def read_for_request(state: State) -> Token[State | None]:
+    """Let the rest of this request use the state already read (undo with `forget_read`)."""
+    return _read_for_request.set(state)
+
+
+def forget_read(token: Token[State | None]) -> None:
+    _read_for_request.reset(token)
+
+
+def _aware(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):  # SQLite hands back the text the trigger wrote
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def current_state() -> State | None:
+    """The token and when it last changed, in one query; None on a database without triggers."""
+    if connection.vendor not in ("postgresql", "sqlite"):
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT token, changed_at FROM {VERSION_TABLE} WHERE id = 1")  # noqa: S608
+        row = cursor.fetchone()
+    if row is None:
+        token = current_token()  # makes the row again after a flush
+        return None if token is None else State(token, None)
+    return State(int(row[0]), _aware(row[1]))

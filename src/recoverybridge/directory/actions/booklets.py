@@ -18,7 +18,7 @@ from recoverybridge.accounts import access
 from recoverybridge.accounts.actors import Actor, deny, signed_in
 from recoverybridge.audit import actions as audit
 from recoverybridge.audit.models import AuditAction
-from recoverybridge.directory import booklets
+from recoverybridge.directory import booklets, version
 from recoverybridge.directory.booklets import DEFINITION_FIELDS, Area, Built
 from recoverybridge.directory.models import AreaKind, Booklet
 
@@ -113,6 +113,7 @@ def change_booklet(
         if changes:
             booklet.save(update_fields=[*values, "updated_at"])
             audit.record(user, AuditAction.UPDATE, booklet, changes=changes, at=now)
+            version.bump()  # the finder links the booklet by its name and language
             _queue_build(booklet.pk)
     return booklet
 
@@ -123,6 +124,7 @@ def remove_booklet(actor: Actor, booklet_id: int, *, now: datetime | None = None
         booklet = Booklet.objects.select_for_update().defer("pdf").get(pk=booklet_id)
         audit.record(user, AuditAction.DELETE, booklet, detail=f"booklet {booklet.slug}", at=now)
         booklet.delete()
+        version.bump()  # the finder's pages stop linking it
 
 
 def request_rebuild(actor: Actor, booklet_id: int, *, now: datetime | None = None) -> None:
@@ -140,6 +142,12 @@ def request_rebuild(actor: Actor, booklet_id: int, *, now: datetime | None = Non
 def store_build(booklet_id: int, built: Built, *, now: datetime | None = None) -> None:
     """Replace the stored PDF with a new build."""
     extent = built.extent or (None, None, None, None)
+    before = Booklet.objects.filter(pk=booklet_id).values_list(
+        "extent_south", "extent_west", "extent_north", "extent_east"
+    )
+    if tuple(before.first() or ()) != extent:
+        # The finder links a booklet to the places within its extent: its pages change.
+        version.bump()
     Booklet.objects.filter(pk=booklet_id).update(
         pdf=built.pdf,
         built_at=now or timezone.now(),

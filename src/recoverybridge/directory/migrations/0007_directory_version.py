@@ -10,7 +10,7 @@ from recoverybridge.directory import version
 
 def create_triggers(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     apps.get_model("directory", "DirectoryVersion").objects.create(id=1, token=0)
-    version.create_triggers(schema_editor.connection)
+    version.create_triggers(schema_editor.connection, stamp=False)
 
 
 def drop_triggers(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
