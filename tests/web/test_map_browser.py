@@ -185,6 +185,7 @@ def test_the_map_says_how_many_results_it_cannot_place(live_server, visitor, dir
 def test_you_are_here_when_the_visitor_shares_their_position(live_server, visitor, directory):
     page, words = visitor, TEXT[visitor.language]
     page.goto(live_server.url + "/?when=1&view=map")
+    page.locator("#filters > summary").click()  # results first: the filters are folded above them
     page.locator("#use-location").click()
     page.wait_for_url(re.compile(r"lat=38\.77460"))
     state = map_ready(page)
