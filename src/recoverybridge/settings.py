@@ -181,7 +181,9 @@ STORAGES = {
 if DEBUG:
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 
-# Security headers; HTTPS-only settings switch on outside development.
+# Security headers; cookies are HTTPS-only outside development. Redirecting to HTTPS and HSTS
+# stay off unless set (docs/operations.md gives the production values, with which
+# `manage.py check --deploy` is clean): HSTS cannot be taken back from browsers that saw it.
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -190,6 +192,13 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Behind a TLS-terminating proxy: the request header that says the client used HTTPS (e.g.
+# HTTP_X_FORWARDED_PROTO, sent as "https"), so the redirect does not loop. Set it only when the
+# proxy always sets that header itself (clients could send it otherwise).
+_proxy_header = os.environ.get("SECURE_PROXY_SSL_HEADER", "").strip()
+SECURE_PROXY_SSL_HEADER = (_proxy_header, "https") if _proxy_header else None
 
 # Directory settings.
 # Imports refuse a feed when more than this share of its records cannot be used.
