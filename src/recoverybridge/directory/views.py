@@ -49,7 +49,7 @@ from recoverybridge.directory.timing import next_occurrence, schedule_text, when
 
 # Scripts and styles only from our own origin; images may also come from the map tile server.
 CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:{tiles}; " + (
-    "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    "connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
 
 
