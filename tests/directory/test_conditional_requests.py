@@ -6,6 +6,7 @@ directory's last change; a short public Cache-Control with Vary on the language 
 fragment. Signed-in visitors are never given a public answer.
 """
 
+import gzip
 from datetime import time
 
 import pytest
@@ -273,3 +274,26 @@ def test_the_finder_shows_a_booklet_as_soon_as_it_is_built_and_stops_when_remove
     removed = client.get(url, headers={"If-None-Match": after["ETag"]})
     assert removed.status_code == 200
     assert "A printed list of this area" not in removed.content.decode()
+
+
+def test_a_public_answer_is_compressed_for_a_browser_that_takes_gzip(client, directory):
+    url = "/?where=&mode=online"
+    plain = client.get(url)
+    packed = client.get(url, headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert "Content-Encoding" not in plain
+    assert packed["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in {v.strip() for v in packed["Vary"].split(",")}
+    assert gzip.decompress(packed.content) == plain.content
+    assert len(packed.content) < len(plain.content) / 3
+    # The same validator answers the compressed copy's conditional request with a 304.
+    again = client.get(url, headers={"Accept-Encoding": "gzip", "If-None-Match": packed["ETag"]})
+    assert again.status_code == 304
+
+
+def test_staff_pages_are_never_compressed(client, directory):
+    """A page with a CSRF token and someone's data stays uncompressed (BREACH)."""
+    user = User.objects.create_user("someone", password="x")
+    client.force_login(user)
+    response = client.get("/staff/", follow=True, headers={"Accept-Encoding": "gzip"})
+    assert b"</html>" in response.content  # readable as sent
+    assert "Content-Encoding" not in response

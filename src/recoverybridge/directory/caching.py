@@ -34,6 +34,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.middleware.gzip import GZipMiddleware
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
 from django.utils.translation import get_language
@@ -174,6 +175,9 @@ def _stamp(response: HttpResponseBase, found: Validators) -> None:
     patch_vary_headers(response, VARY)
 
 
+_GZIP = GZipMiddleware(lambda request: HttpResponse())
+
+
 class PublicCacheMiddleware:
     """ETag, Last-Modified, Cache-Control and 304s for PUBLIC_ROUTES (see the module's text)."""
 
@@ -181,6 +185,16 @@ class PublicCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self._answer(request)
+        if getattr(request, "public_validators", None) is not None and response.get(
+            "Cache-Control", ""
+        ).startswith("public"):
+            # Compressed only here: a public answer holds no secret (no CSRF token, nobody's data),
+            # so compression cannot leak one (BREACH); staff pages stay uncompressed.
+            response = _GZIP.process_response(request, response)
+        return response
+
+    def _answer(self, request: HttpRequest) -> HttpResponseBase:
         try:
             response = self.get_response(request)
         finally:
