@@ -23,6 +23,8 @@ from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from recoverybridge.organisations.zones import city_of
+
 if TYPE_CHECKING:
     from recoverybridge.directory.models import Meeting
 
@@ -215,3 +217,16 @@ def when_text(moment: datetime, tz: ZoneInfo, now: datetime) -> str:
     else:
         day = f"{date_format(local, 'l')} {date_format(local, 'MONTH_DAY_FORMAT')}"
     return f"{day}, {time_format(local, 'TIME_FORMAT')}"
+
+
+def zone_city(zone_name: str) -> str:
+    """How people name a zone: "London" for Europe/London, "Buenos Aires" for
+    America/Argentina/Buenos_Aires; "UTC" for UTC and the Etc zones' own names."""
+    return city_of(zone_name)
+
+
+def zone_label(zone_name: str) -> str:
+    """ "London time" / "hora de London": a zone as a reader says it, never "Europe/London"."""
+    if "/" not in zone_name or zone_name.startswith("Etc/"):
+        return zone_city(zone_name)
+    return _("%(city)s time") % {"city": zone_city(zone_name)}

@@ -20,6 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -37,7 +38,6 @@ from recoverybridge.directory.forms import (
     SearchForm,
 )
 from recoverybridge.directory.models import (
-    Approach,
     AttendanceMode,
     ChangeRequest,
     Fellowship,
@@ -45,8 +45,16 @@ from recoverybridge.directory.models import (
     MoudStance,
 )
 from recoverybridge.directory.places import find_place
-from recoverybridge.directory.queries import Hit, MeetingSearch, SearchResult, meetings_by_id, search_meetings
-from recoverybridge.directory.timing import next_occurrence, schedule_text, when_text, zone
+from recoverybridge.directory.queries import (
+    Hit,
+    MeetingSearch,
+    SearchApproach,
+    SearchResult,
+    is_for_family,
+    meetings_by_id,
+    search_meetings,
+)
+from recoverybridge.directory.timing import next_occurrence, schedule_text, when_text, zone, zone_label
 
 # Scripts and styles only from our own origin; images may also come from the map tile server.
 CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:{tiles}; " + (
@@ -98,6 +106,11 @@ class Row:
     zone_differs: bool
     starts_soon: bool
     attributes: list[str]
+    # Groups for relatives: no MOUD stance is shown (it is about the people who take medication).
+    for_family: bool = False
+    # The language of the meeting's name when the meeting is held in one other than the page's
+    # (an English name on a Spanish page is read out in English: WCAG 3.1.2); else "".
+    name_lang: str = ""
 
     @property
     def is_online(self) -> bool:
@@ -124,7 +137,28 @@ def _row(hit: Hit, viewer: ZoneInfo | None, now: datetime, language: str) -> Row
             differs = when_local != when
         soon = hit.next_occurrence - now <= timedelta(minutes=60)
     names = [a.name_in(language) for a in meeting.attributes.all() if a.category not in ("language", "moud")]
-    return Row(meeting, hit.distance_km, when, when_local, differs, soon, names)
+    return Row(
+        meeting,
+        hit.distance_km,
+        when,
+        when_local,
+        differs,
+        soon,
+        names,
+        for_family=is_for_family(meeting),
+        name_lang=name_language(meeting, language),
+    )
+
+
+def name_language(meeting: Meeting, page_language: str) -> str:
+    """The meeting's language, when it names exactly one and it is not the page's ("en" on a
+    Spanish page); "" when it names none or several (which one its name is in is not known)."""
+    spoken = [
+        a.language_code for a in meeting.attributes.all() if a.category == "language" and a.language_code
+    ]
+    if len(spoken) != 1 or spoken[0] == page_language.split("-")[0]:
+        return ""
+    return spoken[0]
 
 
 # ---------------------------------------------------------------- search page
@@ -179,7 +213,13 @@ def _search(form: SearchForm, now: datetime) -> dict[str, Any]:
     except InvalidParameter as error:
         form.add_error(None, error.reason)
         return {}
-    return {"result": result, "params": params, "place_label": place_label, "viewer": viewer}
+    found = {"result": result, "params": params, "place_label": place_label, "viewer": viewer}
+    if form.family_typed:
+        found["place_notice"] = _(
+            "“%(text)s” is not a place: here are groups for family and friends. To find them near you, "
+            "type a town or postcode, or use your location."
+        ) % {"text": form.family_typed}
+    return found
 
 
 def _missing_kinds(params: MeetingSearch, result: SearchResult) -> list[str]:
@@ -187,6 +227,8 @@ def _missing_kinds(params: MeetingSearch, result: SearchResult) -> list[str]:
     if params.approach or params.page != 1:
         return []
     shown = {hit.meeting.fellowship.approach for hit in result.hits}
+    if any(is_for_family(hit.meeting) for hit in result.hits):
+        shown.add(SearchApproach.FAMILY.value)
     return [f.value for f in result.facets.get("approach", []) if f.count and f.value not in shown]
 
 
@@ -198,7 +240,7 @@ def other_kinds(request: HttpRequest) -> HttpResponse:
     so the results themselves are not kept waiting for these extra searches."""
     language = get_language() or "en"
     form = SearchForm(request.GET, language_code=language)
-    kinds = [kind for kind in request.GET.getlist("kind") if kind in Approach.values]
+    kinds = [kind for kind in request.GET.getlist("kind") if kind in SearchApproach]
     now = timezone.now()
     rows: list[Row] = []
     status = 200
@@ -325,6 +367,7 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
         "directions_url": directions,
         "attributes": [(a.get_category_display(), a.name_in(language)) for a in attributes],
         "moud_label": MoudStance(meeting.moud_stance).label,
+        "zone_label": zone_label(meeting.timezone),
         "ics_url": reverse("api:meeting_ics", kwargs={"meeting_id": meeting.pk}),
         "can_edit": access.may(request.user, "directory.review"),
     }
@@ -372,16 +415,55 @@ def report_change(request: HttpRequest, meeting_id: int) -> HttpResponse:
             status = 400
     else:
         form = ReportChangeForm()
-    return render(request, "directory/report_change.html", {"meeting": meeting, "form": form}, status=status)
+    lang = name_language(meeting, get_language() or "en")
+    # The name in bold, marked with its language when it is not the page's.
+    name_html = format_html(
+        "<strong{}>{}</strong>", format_html(' lang="{}"', lang) if lang else "", meeting.name
+    )
+    context = {"meeting": meeting, "form": form, "name_html": name_html}
+    return render(request, "directory/report_change.html", context, status=status)
 
 
 # ---------------------------------------------------------------- which group
 
 
+# Search parameters that say what kind of group; the rest (place, time, language...) is the
+# visitor's own search, which the "Which group is for me?" page keeps in its links.
+KIND_PARAMETERS = ("approach", "fellowship", "kind", "page")
+
+
 @content_security_policy
 def which_group(request: HttpRequest) -> HttpResponse:
-    family = Fellowship.objects.filter(family_focused=True)
-    return render(request, "directory/which_group.html", {"family": family})
+    kept = _query_without(request.GET, *KIND_PARAMETERS)
+    search_url = reverse("directory:search")
+
+    def find(**kind: str) -> str:
+        return f"{search_url}?{_query_without(request.GET, *KIND_PARAMETERS, **kind)}"
+
+    family = [
+        (fellowship.name, find(fellowship=fellowship.slug))
+        for fellowship in Fellowship.objects.filter(family_focused=True)
+    ]
+    links = {kind.value.replace("-", "_"): find(approach=kind.value) for kind in SearchApproach}
+    links.update(
+        smart=find(fellowship="smart"),
+        moud=find(moud="on"),
+        online_soon=find(mode="online", when="now"),
+    )
+    context = {
+        "family": family,
+        "links": links,
+        "back_url": f"{search_url}?{kept}" if kept else "",
+    }
+    return render(request, "directory/which_group.html", context)
+
+
+@require_http_methods(["GET", "HEAD"])
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    """What crawlers may index: the public finder, not staff, editors' or private pages."""
+    response = render(request, "directory/robots.txt", content_type="text/plain; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 # ---------------------------------------------------------------- editors
