@@ -78,7 +78,8 @@ def test_the_calendar_file_linked_from_the_page(client: Client, in_person):
 
 def test_viewers_zone_is_shown_beside_the_meetings_own(client: Client, in_person):
     html = client.get(f"/meetings/{in_person.pk}/", {"tz": "Asia/Tokyo"}).content.decode()
-    assert "in America/New_York" in html
+    assert "in New York" in html and "(New York time)" in html
+    assert "America/New_York" not in html.split("<main", 1)[1]  # read as a city, not the database name
     assert "a.m." in html  # 7 p.m. in New York is the next morning in Tokyo
 
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("meetings/<id:meeting_id>/", views.meeting_detail, name="meeting"),
     path("meetings/<id:meeting_id>/report/", views.report_change, name="report_change"),
     path("which-group/", views.which_group, name="which_group"),
+    path("robots.txt", views.robots_txt, name="robots"),
     path("editor/", views.editor_queue, name="editor_queue"),
     path("editor/changes/<id:change_id>/", views.editor_review, name="editor_review"),
     path("editor/meetings/<id:meeting_id>/moud/", views.editor_moud, name="editor_moud"),

@@ -240,7 +240,7 @@ def other_kinds(request: HttpRequest) -> HttpResponse:
     so the results themselves are not kept waiting for these extra searches."""
     language = get_language() or "en"
     form = SearchForm(request.GET, language_code=language)
-    kinds = [kind for kind in request.GET.getlist("kind") if kind in SearchApproach]
+    kinds = [kind for kind in request.GET.getlist("kind") if kind in set(SearchApproach)]
     now = timezone.now()
     rows: list[Row] = []
     status = 200
