@@ -283,3 +283,24 @@ def test_a_report_with_errors_puts_focus_on_the_error_summary(live_server, brows
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.getAttribute('href')") == "#id_message"
     shot(page, f"report-errors-{language}-375")
+
+
+@pytest.mark.parametrize("width", ["375", "1280"])
+def test_the_header_does_not_move_after_the_first_paint(live_server, browse, directory, width):
+    """The header's "Change" button used to be hidden by a script after the first paint: a layout
+    shift of 0.10 on every page. Layout shifts the browser reports while the page loads: none."""
+    page = browse("en", width)
+    for path in ("/which-group/", f"/meetings/{directory['aa'].pk}/"):
+        page.goto(f"{live_server.url}{path}")
+        page.wait_for_load_state("load")
+        shifts = page.evaluate(
+            """() => new Promise(resolve => {
+                 const entries = [];
+                 new PerformanceObserver(list => entries.push(...list.getEntries()))
+                   .observe({type: "layout-shift", buffered: true});
+                 requestAnimationFrame(() => requestAnimationFrame(() => resolve(
+                   entries.map(e => ({value: e.value, nodes: e.sources.map(s => s.node && s.node.nodeName)}))
+                 )));
+               })"""
+        )
+        assert shifts == [], (path, shifts)
