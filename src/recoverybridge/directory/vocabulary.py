@@ -398,12 +398,15 @@ def bmlt_codes() -> list[tuple[str, str]]:
         for slug, _, _, _, language in ATTRIBUTES
         if language and language.upper() not in taken
     ]
-    return codes + languages
+    return codes + languages + [(code, FAMILY_ATTRIBUTE) for code in FAMILY_CODES["bmlt"]]
 
 
 def hsds_codes() -> list[tuple[str, str]]:
-    """HSDS taxonomy term codes are our own attribute slugs, so our HSDS export reads back."""
-    return [(slug, slug) for slug, _, _, _, _ in ATTRIBUTES]
+    """HSDS taxonomy term codes are our own attribute slugs, so our HSDS export reads back; and
+    the terms others use for meetings for family and friends."""
+    return [(slug, slug) for slug, _, _, _, _ in ATTRIBUTES] + [
+        (code, FAMILY_ATTRIBUTE) for code in FAMILY_CODES["hsds"]
+    ]
 
 
 TYPES_FILE = Path(__file__).with_name("meeting_guide_types.json")
@@ -463,12 +466,12 @@ def load_vocabulary(fellowship_model: Any, attribute_model: Any, mapping_model: 
                 code=code,
                 defaults={"attribute": attribute_model.objects.get(slug=attribute_slug)},
             )
+    # Meeting Guide's family codes (BMLT's and HSDS's are in their lists above).
     family = attribute_model.objects.get(slug=FAMILY_ATTRIBUTE)
-    for source_system, family_codes in FAMILY_CODES.items():
-        for code in family_codes:
-            mapping_model.objects.update_or_create(
-                source_system=source_system, fellowship=None, code=code, defaults={"attribute": family}
-            )
+    for code in FAMILY_CODES["meeting-guide"]:
+        mapping_model.objects.update_or_create(
+            source_system="meeting-guide", fellowship=None, code=code, defaults={"attribute": family}
+        )
     for fellowship_slug, code, attribute_slug in FELLOWSHIP_CODES:
         mapping_model.objects.update_or_create(
             source_system="meeting-guide",
