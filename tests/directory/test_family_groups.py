@@ -6,6 +6,7 @@ marks for family (Meeting Guide "FAM", a BMLT "FAM" format, an HSDS "family" tax
 own "family-and-friends" slug) with them.
 """
 
+import re
 from datetime import UTC, datetime, time
 
 import pytest
@@ -173,6 +174,9 @@ def test_family_typed_in_the_place_box_is_the_family_filter_not_a_400(client: Cl
     assert response.status_code == 200
     assert "is not a place: here are groups for family and friends" in html
     assert "Lewes Al-Anon" in html and "Lewes Serenity" not in html
+    # The family kind is the current one, and the other kinds' links do not carry the word along.
+    assert re.search(r'href="\?approach=family" aria-current="true">Family and friends', html)
+    assert re.search(r'href="\?approach=twelve-step">Twelve-step', html)
 
 
 def test_family_words_are_read_without_case_accents_or_punctuation():

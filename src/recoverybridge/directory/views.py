@@ -292,16 +292,22 @@ def search(request: HttpRequest) -> HttpResponse:
             query.setlist("kind", missing)
             context["other_kinds_url"] = reverse("directory:other_kinds") + "?" + query.urlencode()
         context.update(_paging(request, result))
+        # "family" typed as a place asked for family groups: the other kinds' links leave it out.
+        asked = request.GET.copy()
+        if form.family_typed:
+            asked.pop("where", None)
+        current = context["params"].approach
         context["approach_facets"] = [
             {
                 "label": facet.label,
                 "count": facet.count,
-                "url": "?" + _query_without(request.GET, "approach", "fellowship", approach=facet.value),
-                "current": request.GET.get("approach") == facet.value,
+                "url": "?" + _query_without(asked, "approach", "fellowship", approach=facet.value),
+                "current": current == facet.value,
             }
             for facet in result.facets["approach"]
         ]
-        context["all_kinds_url"] = "?" + _query_without(request.GET, "approach", "fellowship")
+        context["all_kinds_url"] = "?" + _query_without(asked, "approach", "fellowship")
+        context["all_kinds_current"] = current is None
     query = request.GET.copy()
     query.pop("view", None)
     context["list_url"] = "?" + query.urlencode()
