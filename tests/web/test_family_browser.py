@@ -132,6 +132,7 @@ def test_a_relative_finds_al_anon_near_them(live_server, browse, directory, lang
     page = browse(language, width)
     page.goto(f"{live_server.url}/?where=Lewes")
     page.locator("#results-heading").filter(has_text="Lewes").wait_for()
+    page.locator("#filters > summary").click()  # results first: the filters are folded above them
     page.get_by_text(words["more"]).click()
     page.get_by_label(words["approach"], exact=True).select_option("family")
     page.wait_for_url(re.compile(r"approach=family"))
@@ -203,6 +204,7 @@ def test_english_names_on_spanish_pages_say_they_are_english(live_server, browse
 def test_morning_and_tomorrow_are_different_words_in_spanish(live_server, browse, directory):
     page = browse("es", "375")
     page.goto(f"{live_server.url}/?where=Lewes")
+    page.locator("#filters > summary").click()  # results first: the filters are folded above them
     options = page.get_by_label("Hora del día").locator("option").all_inner_texts()
     assert "Por la mañana (de 5:00 a 12:00)" in options
     assert not any(option.startswith("Mañana") for option in options)
