@@ -11,6 +11,19 @@ def _plain_static_files(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_limits(request, django_db_blocker):
+    """Rate limits count in the "limits" cache, a database table: a test's transaction takes its
+    counts away, but the flush after a transactional test (a live server, gunicorn) leaves the
+    table alone, so its counts are emptied here for the next test."""
+    yield
+    if {"transactional_db", "live_server"} & set(request.fixturenames):
+        from django.core.cache import caches
+
+        with django_db_blocker.unblock():
+            caches["limits"].clear()
+
+
+@pytest.fixture(autouse=True)
 def _default_language():
     """A request in Spanish leaves Spanish active in the thread; each test starts from the default."""
     from django.utils import translation

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "recoverybridge.demo",
     "recoverybridge.operations",
     "recoverybridge.accounts",
+    "recoverybridge.limits",
     "recoverybridge.audit",
     "axes",
     "django_otp",
@@ -182,7 +183,9 @@ STORAGES = {
 if DEBUG:
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 
-# Security headers; HTTPS-only settings switch on outside development.
+# Security headers; cookies are HTTPS-only outside development. Redirecting to HTTPS and HSTS
+# stay off unless set (docs/operations.md gives the production values, with which
+# `manage.py check --deploy` is clean): HSTS cannot be taken back from browsers that saw it.
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -191,6 +194,13 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Behind a TLS-terminating proxy: the request header that says the client used HTTPS (e.g.
+# HTTP_X_FORWARDED_PROTO, sent as "https"), so the redirect does not loop. Set it only when the
+# proxy always sets that header itself (clients could send it otherwise).
+_proxy_header = os.environ.get("SECURE_PROXY_SSL_HEADER", "").strip()
+SECURE_PROXY_SSL_HEADER = (_proxy_header, "https") if _proxy_header else None
 
 # Directory settings.
 # How long browsers and shared caches may keep a public answer of the finder (pages, search
@@ -272,11 +282,27 @@ MESSAGE_RETRY_SECONDS = int(os.environ.get("MESSAGE_RETRY_SECONDS", "60"))
 SMS_NUMBER_KEY = os.environ.get("SMS_NUMBER_KEY", "") or SECRET_KEY
 # Background tasks (reminder e-mails) queue in the database: no extra server; `manage.py db_worker` runs them.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
-# "default" is each process's own memory (Django's default). "evaluation" keeps built evaluation
-# reports for a few minutes in a database table (made by migrate), so the report page, its PDF
-# and its CSV share one build whichever web process answers; 0 seconds turns it off.
+# "default" is each process's own memory (Django's default): places looked up, nothing that must
+# hold across processes. "limits" holds the rate limits and other counts every web process and
+# server must share (recoverybridge.limits): a database table (made by migrate) by default, Redis
+# when REDIS_URL is set (redis://host:6379/0). "evaluation" keeps built evaluation reports for a
+# few minutes in a database table (made by migrate), so the report page, its PDF and its CSV share
+# one build whichever web process answers; 0 seconds turns it off.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+LIMITS_CACHE: dict[str, object] = (
+    {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "rb"}
+    if REDIS_URL
+    else {
+        # Django's DatabaseCache, with an increment that takes the row's lock.
+        "BACKEND": "recoverybridge.limits.backends.DatabaseCounterCache",
+        "LOCATION": "limit_counters",
+        # Past this many live counters the oldest are dropped (a limit forgets them).
+        "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("LIMIT_COUNTERS_MAX", "100000"))},
+    }
+)
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "limits": LIMITS_CACHE,
     "evaluation": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "evaluation_report_cache",
@@ -301,6 +327,11 @@ LOGGING = {
 # on one link, before the page answers 429 (one question per screen takes ~2 requests each).
 OUTCOME_LINK_REQUESTS_PER_CLIENT_HOUR = int(os.environ.get("OUTCOME_LINK_REQUESTS_PER_CLIENT_HOUR", "300"))
 OUTCOME_LINK_REQUESTS_PER_TOKEN_HOUR = int(os.environ.get("OUTCOME_LINK_REQUESTS_PER_TOKEN_HOUR", "200"))
+
+# FHIR API: failed API tokens allowed from one client address within the window, before the
+# address is answered 429 until the window ends (counted in the shared "limits" cache).
+API_TOKEN_FAILURES_ALLOWED = int(os.environ.get("API_TOKEN_FAILURES_ALLOWED", "10"))
+API_TOKEN_FAILURES_WINDOW_SECONDS = int(os.environ.get("API_TOKEN_FAILURES_WINDOW_SECONDS", "900"))
 
 # People's rights over their record (docs/privacy.md says where each figure comes from).
 # A request is due one calendar month after it is received (UK GDPR Art. 12(3)), and never later

@@ -11,5 +11,5 @@ def world(db) -> World:
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Rate limits and cached lookups live in the cache: each test starts without them."""
+    """Cached lookups live in the cache: each test starts without them (rate limits: tests/conftest.py)."""
     cache.clear()

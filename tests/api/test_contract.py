@@ -154,8 +154,9 @@ SEARCHES = [
     for operation in schema.get_all_operations()
     if operation.ok().path in {"/api/v1/meetings", "/api/v1/meetings.ics"}
 ]
-# Valid values of these come from the data (/api/v1/fellowships, /api/v1/attributes).
-VOCABULARY = {"fellowship", "attribute", "language"}
+# Valid values of these come from the data (/api/v1/fellowships, /api/v1/attributes) or are
+# ISO 639-1 codes (the two language parameters).
+VOCABULARY = {"fellowship", "attribute", "language", "prefer_language"}
 
 
 def within_the_rules_in_words(query):

@@ -4,7 +4,6 @@ organisation; and every organisation's API token against every referral. Anythin
 the allowed table must be refused, and a refusal must show nothing of the referral."""
 
 import pytest
-from django.core.cache import cache
 
 from recoverybridge.accounts.actions import issue_api_token
 from recoverybridge.care import actions
@@ -12,13 +11,6 @@ from recoverybridge.care.models import ConsentPurpose, ReferralTargetKind
 from tests.care.test_access_matrix import SEES
 
 BASE = "/api/v1/fhir"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -124,3 +124,24 @@ def test_the_tile_servers_images_are_the_only_other_host_allowed(tile_url, allow
     directives = {name: values for name, *values in (part.split() for part in policy.strip().split(";"))}
     assert directives["img-src"] == allowed
     assert directives["script-src"] == directives["default-src"] == ["'self'"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path", ["/sw.js", "/manifest.webmanifest", "/", "/saved/", "/offline/", "/which-group/"]
+)
+def test_the_web_app_answers_with_productions_hashed_static_files(
+    client: Client, settings, collected_static, path
+):
+    """Tests serve static files as they are; production names them by their hash from
+    collectstatic's manifest, where a name with no file (such as "") is an error, not a URL."""
+    settings.STATIC_ROOT = collected_static
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+    }
+    response = client.get(path)
+    assert response.status_code == 200
+    if path == "/sw.js":
+        body = response.content.decode()
+        assert re.search(r"/static/css/site\.[0-9a-f]{12}\.css", body)

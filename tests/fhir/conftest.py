@@ -10,7 +10,6 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.utils import timezone
 
 from recoverybridge.accounts.actions import issue_api_token
@@ -25,14 +24,6 @@ from recoverybridge.care.models import (
 )
 from recoverybridge.organisations.models import Organisation, OrganisationKind, Team
 from tests.factories import make_meeting
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    """The failed-token rate limit lives in the cache: each test starts without it."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -3,6 +3,8 @@ start-up, not a 500 on every page), and `check --deploy` is clean with the docum
 production settings."""
 
 import os
+import re
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -60,3 +62,52 @@ def test_check_deploy_names_the_missing_static_files_and_migrate_is_not_stopped(
         check=False,
     )
     assert migrated.returncode == 0, migrated.stderr
+
+
+def documented_https_settings() -> dict[str, str]:
+    """The SECURE_* variables docs/operations.md exports in its production server block."""
+    text = (ROOT / "docs" / "operations.md").read_text()
+    found = dict(re.findall(r"\b(SECURE_[A-Z_]+)=(\S+)", "\n".join(re.findall(r"^export (.+)$", text, re.M))))
+    assert {"SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS"} <= set(found)
+    return found
+
+
+def test_check_deploy_is_clean_with_the_documented_production_settings(collected_static):
+    env = {
+        **os.environ,
+        **documented_https_settings(),
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "DEBUG": "0",
+        "ALLOWED_HOSTS": "meetings.example.org",
+        "STATIC_ROOT": str(collected_static),
+        "SMS_BACKEND": "off",  # or a Twilio account (messaging.W001 otherwise)
+    }
+    checked = subprocess.run(  # noqa: S603
+        [sys.executable, str(ROOT / "manage.py"), "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert "System check identified no issues" in checked.stdout
+
+
+def test_check_deploy_warns_of_what_the_defaults_leave_off(collected_static):
+    """Off by default (a first install over plain HTTP works), and said so by check --deploy."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SECURE_")},
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "DEBUG": "0",
+        "ALLOWED_HOSTS": "meetings.example.org",
+        "STATIC_ROOT": str(collected_static),
+        "SMS_BACKEND": "off",
+    }
+    checked = subprocess.run(  # noqa: S603
+        [sys.executable, str(ROOT / "manage.py"), "check", "--deploy"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "security.W004" in checked.stderr and "security.W008" in checked.stderr

@@ -1,8 +1,8 @@
-"""Fixtures of the outcome tests: the narrative care world (tests/care_world.py), an empty cache
-(the self-completion rate limit lives there) and English as the active language."""
+"""Fixtures of the outcome tests: the narrative care world (tests/care_world.py) and English as
+the active language. (The self-completion rate limit counts in the database: each test's
+transaction takes its counts away.)"""
 
 import pytest
-from django.core.cache import cache
 from django.utils import translation
 
 from tests.care_world import World, build_world
@@ -10,13 +10,10 @@ from tests.care_world import World, build_world
 
 @pytest.fixture(autouse=True)
 def pages_setup():
-    """Start each test with an empty cache (the self-completion rate limit lives there)."""
-    cache.clear()
-    # Messages are translated: start in English whatever an earlier test's request activated.
+    """Messages are translated: start in English whatever an earlier test's request activated."""
     translation.activate("en")
     yield
     translation.deactivate()
-    cache.clear()
 
 
 @pytest.fixture

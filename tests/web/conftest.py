@@ -4,7 +4,7 @@ from django.core.cache import cache
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Place lookups and the report rate limit live in the cache: each test starts without them."""
+    """Place lookups live in the cache: each test starts without them (rate limits: tests/conftest.py)."""
     cache.clear()
     yield
     cache.clear()

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from fhir.resources.R4B.bundle import Bundle
 from ninja import Query, Router
 from ninja.security import HttpBearer
 
+from recoverybridge import limits
 from recoverybridge.accounts.access import organisation_for_token
 from recoverybridge.care import fhir, fhir_capability, fhir_queries, fhir_search, fhir_update
 from recoverybridge.care.actions import (
@@ -72,8 +72,7 @@ class Caller:
     refusal: HttpResponse | None = None
 
 
-def _failures_key(request: HttpRequest) -> str:
-    return f"fhir-token-failures:{request.META.get('REMOTE_ADDR', '')}"
+FAILURES = "fhir-token-failures"  # counted per client address in the shared limits cache
 
 
 def failures_allowed() -> int:
@@ -88,8 +87,8 @@ class OrganisationToken(HttpBearer):
     """Bearer token of a receiving organisation (SHA-256 compared with Organisation.api_token_hash)."""
 
     def __call__(self, request: HttpRequest) -> Caller:
-        key = _failures_key(request)
-        if cache.get(key, 0) >= failures_allowed():
+        address = request.META.get("REMOTE_ADDR", "")
+        if limits.count(FAILURES, address) >= failures_allowed():
             refused = outcome(429, "throttled", "Too many failed token attempts; try again later.")
             refused["Retry-After"] = str(failures_window_seconds())
             return Caller(refusal=refused)
@@ -100,11 +99,7 @@ class OrganisationToken(HttpBearer):
             )
         organisation = self.authenticate(request, token.strip())
         if organisation is None:
-            cache.add(key, 0, failures_window_seconds())
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.set(key, 1, failures_window_seconds())
+            limits.hit(FAILURES, address, window=failures_window_seconds())
             return Caller(refusal=outcome(401, "login", "The API token is not valid."))
         return Caller(organisation=organisation)
 

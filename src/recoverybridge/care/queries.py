@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -19,11 +20,12 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import get_language
 
 from recoverybridge.accounts import access
-from recoverybridge.audit.models import AuditEvent
+from recoverybridge.audit.models import AuditAction, AuditEvent
 from recoverybridge.care.messages import ChannelState, channel_states
 from recoverybridge.care.models import (
     AssistedStep,
@@ -215,6 +217,44 @@ def person_trail(user: User, person: Person) -> QuerySet[AuditEvent]:
         .select_related("actor", "actor_organisation")
         .order_by("-at", "-id")
     )
+
+
+REFUSED_DAYS = 14
+
+
+@dataclass(frozen=True)
+class RefusedDay:
+    day: datetime.date
+    refused: int
+
+
+def refused_by_day(
+    user: User, person: Person, now: datetime.datetime | None = None, days: int = REFUSED_DAYS
+) -> list[RefusedDay]:
+    """How many times someone was refused this person's record or an action on it (DENIED events),
+    on each of the last `days` days, today first, by the days of the person's team's time zone
+    (where their managers work); for the team's managers only. One query."""
+    if not access.can(user, "person.audit", person):
+        raise PermissionDenied("Only the team's managers may read a person's audit trail.")
+    zone = ZoneInfo(person.team.zone_name)
+    today = timezone.localtime(now or timezone.now(), zone).date()
+    first = today - datetime.timedelta(days=days - 1)
+    counted = dict(
+        AuditEvent.objects.filter(
+            person_id=person.pk,
+            action=AuditAction.DENIED,
+            at__gte=datetime.datetime.combine(first, datetime.time.min, tzinfo=zone),
+        )
+        .annotate(day=TruncDate("at", tzinfo=zone))
+        .order_by()
+        .values("day")
+        .annotate(refused=Count("id"))
+        .values_list("day", "refused")
+    )
+    return [
+        RefusedDay(day, counted.get(day, 0))
+        for day in (today - datetime.timedelta(days=n) for n in range(days))
+    ]
 
 
 def audited_events(user: User) -> QuerySet[AuditEvent]:

@@ -279,9 +279,11 @@ def remove_related_person(request: HttpRequest, person_id: int, related_id: int)
 def person_audit(request: HttpRequest, person_id: int) -> HttpResponse:
     person = _person(request, person_id)
     events = queries.person_trail(request.user, person)  # PermissionDenied unless a manager
+    refused = queries.refused_by_day(request.user, person)
     actions.record_view(request.user, person, detail="audit trail")
     page = Paginator(events, 50).get_page(request.GET.get("page"))
-    return render(request, "care/audit.html", {"person": person, "page": page})
+    context = {"person": person, "page": page, "refused": refused, "zone": person.team.zone_name}
+    return render(request, "care/audit.html", context)
 
 
 @staff_page

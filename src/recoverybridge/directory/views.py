@@ -2,7 +2,6 @@
 the search is queries.search_meetings (as for the API), places come from
 places.py, every state change goes through actions.changes."""
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -15,7 +14,6 @@ from csp.utils import build_policy
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
@@ -28,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from pydantic import ValidationError
 
+from recoverybridge import limits
 from recoverybridge.accounts import access
 from recoverybridge.accounts.shortcuts import Refused
 from recoverybridge.directory import queries
@@ -450,21 +449,10 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
     return render(request, "directory/meeting.html", context)
 
 
-def _client_key(request: HttpRequest) -> str:
-    """A hash of the client address: the rate limit needs no personal data kept."""
-    address = request.META.get("REMOTE_ADDR", "")
-    return "change-requests:" + hashlib.sha256(f"{settings.SECRET_KEY}:{address}".encode()).hexdigest()
-
-
 def _allow_submission(request: HttpRequest) -> bool:
-    key = _client_key(request)
-    cache.add(key, 0, timeout=3600)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=3600)
-        count = 1
-    return count <= settings.CHANGE_REQUESTS_PER_HOUR
+    """Counted per client address in the shared limits cache, so every web process counts alike."""
+    address = request.META.get("REMOTE_ADDR", "")
+    return limits.hit("change-requests", address, window=3600) <= settings.CHANGE_REQUESTS_PER_HOUR
 
 
 @content_security_policy

@@ -9,6 +9,7 @@ of the finder's public paths; staff pages, private links and the API are never a
 import hashlib
 import json
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -76,7 +77,8 @@ def service_worker(request: HttpRequest) -> HttpResponse:
     ]
     context = {
         "shell": json.dumps(shell),
-        "static_prefix": json.dumps(static("")),
+        # STATIC_URL itself: production's hashed storage has no manifest entry for "" to name it.
+        "static_prefix": json.dumps(settings.STATIC_URL),
         "offline_url": json.dumps(reverse("directory:offline")),
         "saved_url": json.dumps(reverse("directory:saved")),
     }

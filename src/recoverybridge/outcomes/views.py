@@ -7,13 +7,11 @@ in the URL but the token; it answers 410 Gone, kindly, once the link is complete
 or revoked (and the same for a link that never existed), and 429 when asked too often.
 """
 
-import hashlib
 from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -22,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from recoverybridge import limits
 from recoverybridge.accounts import access
 from recoverybridge.accounts.shortcuts import Refused, in_scope_or_404, staff_page
 from recoverybridge.care import actions as care_actions
@@ -264,23 +263,11 @@ def team_completion(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------- the public pages
 
 
-def _hashed(kind: str, value: str) -> str:
-    return f"outcomes-{kind}:" + hashlib.sha256(f"{settings.SECRET_KEY}:{value}".encode()).hexdigest()
-
-
-def _count(key: str) -> int:
-    cache.add(key, 0, timeout=3600)
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=3600)
-        return 1
-
-
 def _rate_limited(request: HttpRequest, token: str) -> bool:
-    """Counts this request against the client (a hash of its address) and the token."""
-    client = _count(_hashed("client", request.META.get("REMOTE_ADDR", "")))
-    per_token = _count(_hashed("token", token))
+    """Counts this request against the client's address and the token, in the shared limits
+    cache (every web process counts alike; it keeps only keyed hashes of both)."""
+    client = limits.hit("outcome-link-client", request.META.get("REMOTE_ADDR", ""), window=3600)
+    per_token = limits.hit("outcome-link-token", token, window=3600)
     return (
         client > settings.OUTCOME_LINK_REQUESTS_PER_CLIENT_HOUR
         or per_token > settings.OUTCOME_LINK_REQUESTS_PER_TOKEN_HOUR
