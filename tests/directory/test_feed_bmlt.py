@@ -213,6 +213,7 @@ def test_every_bmlt_code_maps_to_an_attribute_after_migrations():
     assert mappings["WCHR"] == "wheelchair-access"
     assert mappings["ES"] == "language-es"
     assert mappings["TR"] == "tradition-study"  # a format key, not Turkish
+    assert mappings["FAM"] == "family-and-friends"
     assert mappings["AG"] == "secular"
 
 

@@ -5,8 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from recoverybridge.directory.models import Approach
-from recoverybridge.directory.queries import MeetingSearch, search_meetings
+from recoverybridge.directory.queries import MeetingSearch, SearchApproach, search_meetings
 from tests.factories import make_location, make_meeting
 
 pytestmark = pytest.mark.django_db
@@ -168,14 +167,15 @@ def test_facets_count_the_whole_set_and_list_every_approach_even_at_zero():
 
     assert result.count == 5 and len(result.hits) == 1
     approach = {f.value: f.count for f in result.facets["approach"]}
-    assert approach == {a.value: {"twelve-step": 3, "secular": 2}.get(a.value, 0) for a in Approach}
+    # Every kind of group, "family and friends" included.
+    assert approach == {a.value: {"twelve-step": 3, "secular": 2}.get(a.value, 0) for a in SearchApproach}
     fellowship = {f.value: f.count for f in result.facets["fellowship"]}
     assert fellowship["aa"] == 3 and fellowship["smart"] == 2 and fellowship["wellbriety"] == 0
     assert {f.value: f.count for f in result.facets["mode"]} == {"in_person": 3, "hybrid": 1, "online": 1}
 
     narrowed = search(approach="faith-based")
     assert narrowed.count == 0
-    assert [f.value for f in narrowed.facets["approach"]] == [a.value for a in Approach]
+    assert [f.value for f in narrowed.facets["approach"]] == [a.value for a in SearchApproach]
 
 
 def test_pages_split_the_sorted_results_without_gaps_or_repeats():

@@ -193,6 +193,9 @@ def test_switching_to_spanish(live_server, page, directory):
     page.goto(live_server.url + "/which-group/")
     screenshots(page, "which-group")
     page.get_by_label("Language").first.select_option("es")
+    # Choosing changes nothing until the button is pressed (WCAG 3.2.2).
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.get_by_role("button", name="Change").click()
     page.wait_for_load_state()
     page.get_by_role("heading", name="¿Qué grupo es para mí?").wait_for()
     assert page.locator("html").get_attribute("lang") == "es"

@@ -89,7 +89,7 @@ def test_a_postcode_or_region_is_a_place_too(client: Client, directory):
 def test_moud_friendly_online_meetings(client: Client, directory):
     html = client.get("/", {"where": "Lewes", "mode": "online", "moud": "on"}).content.decode()
     assert names(html) == ["Online Welcome"]
-    assert "Welcomes people on MOUD" in html
+    assert "Welcomes people on opioid medication (MOUD)" in html
 
 
 def test_the_page_runs_the_same_search_as_the_api(client: Client, directory):

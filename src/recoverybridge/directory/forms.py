@@ -5,6 +5,8 @@ and turns them into the search service's parameters (queries.MeetingSearch),
 so the page and the API run the same search.
 """
 
+import re
+import unicodedata
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,6 +20,7 @@ from django.utils.translation import pgettext_lazy
 
 from recoverybridge.directory.actions.changes import EDITABLE_FIELDS
 from recoverybridge.directory.models import Approach, Attribute, Fellowship, MoudStance
+from recoverybridge.directory.queries import FAMILY_LABEL, SearchApproach
 from recoverybridge.directory.timing import WEEKDAYS
 
 WHEN_CHOICES = [
@@ -35,10 +38,11 @@ PARTS_OF_DAY: dict[str, tuple[time, time]] = {
 }
 TIME_CHOICES = [
     ("", _("Any time")),
-    ("morning", _("Morning (5am to noon)")),
-    ("afternoon", _("Afternoon (noon to 5pm)")),
-    ("evening", _("Evening (5pm to 9pm)")),
-    ("night", _("Night (9pm to 5am)")),
+    # A part of the day, never a day: in Spanish "Morning" is not "Mañana" (which is also "Tomorrow").
+    ("morning", pgettext_lazy("part of the day", "Morning (5am to noon)")),
+    ("afternoon", pgettext_lazy("part of the day", "Afternoon (noon to 5pm)")),
+    ("evening", pgettext_lazy("part of the day", "Evening (5pm to 9pm)")),
+    ("night", pgettext_lazy("part of the day", "Night (9pm to 5am)")),
 ]
 MODE_CHOICES = [
     ("", _("In person or online")),
@@ -131,7 +135,40 @@ class PlainCheckboxSelectMultiple(forms.CheckboxSelectMultiple):
 
 
 def _approach_choices() -> list[tuple[str, Any]]:
-    return [("", _("Every kind of group")), *Approach.choices]
+    return [("", _("Every kind of group")), *Approach.choices, (SearchApproach.FAMILY.value, FAMILY_LABEL)]
+
+
+# What people type in the place box when they are looking for a group for relatives, not a place
+# (English and Spanish, compared without case, accents or punctuation).
+FAMILY_WORDS = frozenset(
+    {
+        "family",
+        "families",
+        "family and friends",
+        "family friends",
+        "friends and family",
+        "relatives",
+        "familia",
+        "familias",
+        "familiares",
+        "familia y amigos",
+        "familiares y amigos",
+        "familiares y amistades",
+        "al anon",
+        "alanon",
+        "alateen",
+        "nar anon",
+        "naranon",
+        "families anonymous",
+    }
+)
+
+
+def _words(text: str) -> str:
+    """ "Al-Anon!" -> "al anon"; "Familia" and "família" alike."""
+    plain = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(c for c in plain if not unicodedata.combining(c)).replace("&", " and ")
+    return " ".join(re.sub(r"[^\w]+", " ", plain).split())
 
 
 class SearchForm(forms.Form):
@@ -179,6 +216,8 @@ class SearchForm(forms.Form):
             data = data.copy()
             data["radius"] = str(DEFAULT_RADIUS_KM)
         super().__init__(data, **kwargs)
+        # What the visitor typed in the place box when it named groups for family, not a place.
+        self.family_typed = ""
         fellowship_field = self.fields["fellowship"]
         assert isinstance(fellowship_field, forms.ChoiceField)
         fellowship_field.choices = [
@@ -209,6 +248,14 @@ class SearchForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        # "family" typed as a place: the visitor wants groups for family and friends. Searched
+        # for everywhere (or near their location), with a word on the page saying so.
+        self.family_typed = ""
+        if data.get("where") and _words(data["where"]) in FAMILY_WORDS:
+            self.family_typed = data["where"]
+            data["where"] = ""
+            data["approach"] = SearchApproach.FAMILY.value
+            data["fellowship"] = ""
         if (data.get("lat") is None) != (data.get("lon") is None):
             raise forms.ValidationError(
                 _("Your location was incomplete. Please try “Use my location” again.")

@@ -174,7 +174,7 @@ COUNTRIES["NP"] = Country(
 FELLOWSHIP_WEIGHTS = {
     "aa": 52, "na": 14, "al-anon": 8, "ca": 3.5, "smart": 4.5, "celebrate-recovery": 3, "cma": 1.5,
     "aca": 2, "recovery-dharma": 2, "eda": 1, "nar-anon": 1.2, "smart-family": 0.8, "lifering": 0.8,
-    "wfs": 0.8, "wellbriety": 0.6, "mara": 0.6, "mars": 0.6,
+    "wfs": 0.8, "wellbriety": 0.6, "mara": 0.6, "mars": 0.6, "families-anonymous": 0.5, "craft": 0.3,
 }  # fmt: skip
 # Some fellowships meet (almost) only in some countries.
 FELLOWSHIP_COUNTRIES = {"wellbriety": {"US", "CA"}, "celebrate-recovery": {"US", "CA", "MX", "AU", "BR"}}
@@ -228,7 +228,8 @@ FELLOWSHIP_NAMES = {
     "smart": "SMART Recovery {place}", "smart-family": "SMART Family & Friends {place}",
     "lifering": "LifeRing {place}", "wfs": "WFS {place}", "recovery-dharma": "Recovery Dharma {place}",
     "celebrate-recovery": "Celebrate Recovery {place}", "wellbriety": "Wellbriety Circle {place}",
-    "mara": "MARA {place}", "mars": "MARS {place}",
+    "mara": "MARA {place}", "mars": "MARS {place}", "families-anonymous": "Families Anonymous {place}",
+    "craft": "CRAFT Family Group {place}",
 }  # fmt: skip
 
 # Attributes by fellowship: (slug, probability). Formats first, then audiences.
@@ -479,7 +480,7 @@ class Generator:
         slugs: list[str] = [f"language-{language}"]
         if language != "en" and rng.random() < 0.08:
             slugs.append("language-en")  # bilingual
-        if fellowship in ("aa", "na", "ca", "cma", "al-anon", "nar-anon", "aca"):
+        if fellowship in ("aa", "na", "ca", "cma", "al-anon", "nar-anon", "aca", "families-anonymous"):
             slugs.append("open" if rng.random() < 0.55 else "closed")
             format_slugs = [item for item, _ in TWELVE_STEP_FORMATS]
             slugs.append(_weighted(rng, format_slugs, [share for _, share in TWELVE_STEP_FORMATS]))
@@ -495,6 +496,8 @@ class Generator:
     def moud(self, meeting: dict[str, Any], fellowship: str) -> None:
         rng = self.rng
         roll = rng.random()
+        if self.fellowships[fellowship].family_focused:
+            return  # groups for relatives: medication is not theirs to welcome or not
         welcoming = MOUD_WELCOMING_SHARE.get(fellowship, 0.12)
         if roll < welcoming:
             meeting["moud_stance"] = MoudStance.WELCOMING

@@ -49,6 +49,7 @@ from typing import Annotated, Any, Literal
 from django.db import connection
 from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Cast, Lower
+from django.utils.translation import gettext_lazy
 from pydantic import AwareDatetime, BaseModel, Field, WithJsonSchema, field_validator
 from pydantic_core import PydanticCustomError
 
@@ -67,6 +68,7 @@ from recoverybridge.directory.models import (
     MoudStance,
 )
 from recoverybridge.directory.timing import IN_PROGRESS_GRACE, OccurrenceCache, wall_clock_window, zone
+from recoverybridge.directory.vocabulary import FAMILY_ATTRIBUTE
 
 EARTH_RADIUS_KM = 6371.0088
 MAX_RADIUS_KM = 500.0
@@ -97,6 +99,20 @@ class SearchApproach(StrEnum):
     INDIGENOUS = Approach.INDIGENOUS.value
     MEDICATION_ASSISTED = Approach.MEDICATION_ASSISTED.value
     OTHER = Approach.OTHER.value
+    # Not a fellowship's approach but a kind of group of its own: groups for the relatives and
+    # friends of someone who drinks or uses drugs, whatever their approach (Al-Anon is twelve-step).
+    FAMILY = "family"
+
+
+FAMILY_LABEL = gettext_lazy("Family and friends")
+
+
+def is_for_family(meeting: Meeting) -> bool:
+    """A meeting for family and friends: of a family fellowship (Al-Anon, Nar-Anon...), or one its
+    feed marks for them. Reads the fellowship and attributes already loaded (meetings_by_id)."""
+    return meeting.fellowship.family_focused or any(
+        a.slug == FAMILY_ATTRIBUTE for a in meeting.attributes.all()
+    )
 
 
 # A wall-clock time in the meeting's own zone: no offset, since the zone is the meeting's. The
@@ -161,7 +177,11 @@ class MeetingSearch(BaseModel):
     )
     mode: SearchMode | None = Field(None, description="Attendance mode.")
     fellowship: list[str] = Field(default_factory=list, description="Fellowship slug; repeatable.")
-    approach: SearchApproach | None = Field(None, description="The fellowship's approach.")
+    approach: SearchApproach | None = Field(
+        None,
+        description="The fellowship's approach, or `family`: groups for family and friends (a family "
+        "fellowship such as Al-Anon, or a meeting its feed marks for them), whatever their approach.",
+    )
     attribute: list[str] = Field(
         default_factory=list, description="Attribute slug; repeatable, all must match."
     )
@@ -317,16 +337,20 @@ def _local_weekdays_between(start: datetime, end: datetime) -> set[int]:
     return {((first + timedelta(days=i)).weekday() + 1) % 7 for i in range(days)}
 
 
-def _fellowships() -> dict[int, tuple[str, str, str]]:
-    """id -> (slug, name, approach): a small table, read once per search."""
-    return {
-        pk: (slug, name, approach)
-        for pk, slug, name, approach in Fellowship.objects.values_list("id", "slug", "name", "approach")
-    }
+def _fellowships() -> tuple[dict[int, tuple[str, str, str]], frozenset[int]]:
+    """id -> (slug, name, approach), and the ids of family fellowships: a small table, read once per search."""
+    rows = Fellowship.objects.values_list("id", "slug", "name", "approach", "family_focused")
+    return (
+        {pk: (slug, name, approach) for pk, slug, name, approach, _family in rows},
+        frozenset(pk for pk, *_rest, family in rows if family),
+    )
 
 
 def _filtered(
-    params: MeetingSearch, fellowships: dict[int, tuple[str, str, str]], at: datetime
+    params: MeetingSearch,
+    fellowships: dict[int, tuple[str, str, str]],
+    at: datetime,
+    family: frozenset[int] = frozenset(),
 ) -> QuerySet[Meeting]:
     """Everything SQL can filter, except place and attendance mode."""
     meetings = Meeting.objects.filter(status=MeetingStatus.ACTIVE)
@@ -337,7 +361,10 @@ def _filtered(
         if unknown:
             raise InvalidParameter("fellowship", f"unknown fellowship {unknown[0]!r}")
         meetings = meetings.filter(fellowship_id__in=[by_slug[slug] for slug in params.fellowship])
-    if params.approach:
+    if params.approach == SearchApproach.FAMILY:
+        marked = Through.objects.filter(attribute__slug=FAMILY_ATTRIBUTE).values("meeting_id")
+        meetings = meetings.filter(Q(fellowship_id__in=sorted(family)) | Q(pk__in=marked))
+    elif params.approach:
         meetings = meetings.filter(
             fellowship_id__in=[
                 pk for pk, (_, _, approach) in fellowships.items() if approach == params.approach
@@ -546,18 +573,39 @@ def search_meetings(params: MeetingSearch, *, now: datetime) -> SearchResult:
         raise InvalidParameter("sort", "sorting by distance needs lat and lon")
     at = params.at or now
 
-    fellowships = _fellowships()
+    fellowships, family = _fellowships()
     # No ORDER BY: Meeting's default ordering would sort every candidate in SQL for nothing.
-    meetings = _filtered(params, fellowships, at).order_by()
+    meetings = _filtered(params, fellowships, at, family).order_by()
     modes = [params.mode.value] if params.mode else [m.value for m in SearchMode]
     meetings = meetings.filter(attendance_mode__in=modes)
     if params.starting_within is not None and not _measured(params):
         meetings = meetings.filter(_starting_window(modes, at, params.starting_within))
     occurrences = OccurrenceCache(at)
     if not params.has_place and params.starting_within is None:
-        return _wide_search(params, meetings, sort, fellowships, occurrences)
+        result = _wide_search(params, meetings, sort, fellowships, occurrences)
+    else:
+        result = _candidate_search(params, _candidate_rows(params, meetings), sort, fellowships, occurrences)
+    return _with_family_facet(params, result, fellowships, family)
 
-    return _candidate_search(params, _candidate_rows(params, meetings), sort, fellowships, occurrences)
+
+def _with_family_facet(
+    params: MeetingSearch,
+    result: SearchResult,
+    fellowships: dict[int, tuple[str, str, str]],
+    family: frozenset[int],
+) -> SearchResult:
+    """Adds "family and friends" to the kinds of group: the meetings of family fellowships (also
+    counted under their approach: Al-Anon is twelve-step too). A meeting of another fellowship
+    that its feed marks for family is found by approach=family but counted here only then."""
+    if params.approach == SearchApproach.FAMILY:
+        count = result.count
+    else:
+        by_slug = {facet.value: facet.count for facet in result.facets.get("fellowship", [])}
+        count = sum(by_slug.get(fellowships[pk][0], 0) for pk in family)
+    result.facets.setdefault("approach", []).append(
+        FacetValue(SearchApproach.FAMILY.value, str(FAMILY_LABEL), count)
+    )
+    return result
 
 
 def _candidate_search(

@@ -17,6 +17,7 @@ urlpatterns = [
     path("sw.js", webapp.service_worker, name="service_worker"),
     path("saved/", webapp.saved, name="saved"),
     path("offline/", webapp.offline, name="offline"),
+    path("robots.txt", views.robots_txt, name="robots"),
     path("editor/", views.editor_queue, name="editor_queue"),
     path("editor/changes/<id:change_id>/", views.editor_review, name="editor_review"),
     path("editor/meetings/<id:meeting_id>/moud/", views.editor_moud, name="editor_moud"),

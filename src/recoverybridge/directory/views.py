@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -39,7 +40,6 @@ from recoverybridge.directory.forms import (
     SearchForm,
 )
 from recoverybridge.directory.models import (
-    Approach,
     AttendanceMode,
     ChangeRequest,
     Fellowship,
@@ -47,7 +47,15 @@ from recoverybridge.directory.models import (
     MoudStance,
 )
 from recoverybridge.directory.places import find_place
-from recoverybridge.directory.queries import Hit, MeetingSearch, SearchResult, meetings_by_id, search_meetings
+from recoverybridge.directory.queries import (
+    Hit,
+    MeetingSearch,
+    SearchApproach,
+    SearchResult,
+    is_for_family,
+    meetings_by_id,
+    search_meetings,
+)
 from recoverybridge.directory.timing import (
     clock,
     next_occurrence,
@@ -116,6 +124,11 @@ class Row:
     zone: str = ""
     zone_named: bool = False
     in_other_language: bool = False
+    # Groups for relatives: no MOUD stance is shown (it is about the people who take medication).
+    for_family: bool = False
+    # The language of the meeting's name when the meeting is held in one other than the page's
+    # (an English name on a Spanish page is read out in English: WCAG 3.1.2); else "".
+    name_lang: str = ""
 
     @property
     def is_online(self) -> bool:
@@ -165,6 +178,8 @@ def _row(hit: Hit, viewer: ZoneInfo | None, now: datetime, language: str) -> Row
         in_other_language=meeting.attendance_mode == AttendanceMode.ONLINE
         and bool(codes)
         and language.split("-")[0] not in codes,
+        for_family=is_for_family(meeting),
+        name_lang=name_language(meeting, language),
     )
 
 
@@ -173,6 +188,17 @@ def _rows(request: HttpRequest, hits: list[Hit], viewer: ZoneInfo | None, now: d
     language = get_language() or "en"
     with translation.override(page_locale(request, viewer)):
         return [_row(hit, viewer, now, language) for hit in hits]
+
+
+def name_language(meeting: Meeting, page_language: str) -> str:
+    """The meeting's language, when it names exactly one and it is not the page's ("en" on a
+    Spanish page); "" when it names none or several (which one its name is in is not known)."""
+    spoken = [
+        a.language_code for a in meeting.attributes.all() if a.category == "language" and a.language_code
+    ]
+    if len(spoken) != 1 or spoken[0] == page_language.split("-")[0]:
+        return ""
+    return spoken[0]
 
 
 # ---------------------------------------------------------------- search page
@@ -231,7 +257,13 @@ def _search(form: SearchForm, now: datetime) -> dict[str, Any]:
     except InvalidParameter as error:
         form.add_error(None, error.reason)
         return {}
-    return {"result": result, "params": params, "place_label": place_label, "viewer": viewer}
+    found = {"result": result, "params": params, "place_label": place_label, "viewer": viewer}
+    if form.family_typed:
+        found["place_notice"] = _(
+            "“%(text)s” is not a place: here are groups for family and friends. To find them near you, "
+            "type a town or postcode, or use your location."
+        ) % {"text": form.family_typed}
+    return found
 
 
 def _missing_kinds(params: MeetingSearch, result: SearchResult) -> list[str]:
@@ -239,6 +271,8 @@ def _missing_kinds(params: MeetingSearch, result: SearchResult) -> list[str]:
     if params.approach or params.page != 1:
         return []
     shown = {hit.meeting.fellowship.approach for hit in result.hits}
+    if any(is_for_family(hit.meeting) for hit in result.hits):
+        shown.add(SearchApproach.FAMILY.value)
     return [f.value for f in result.facets.get("approach", []) if f.count and f.value not in shown]
 
 
@@ -250,7 +284,7 @@ def other_kinds(request: HttpRequest) -> HttpResponse:
     so the results themselves are not kept waiting for these extra searches."""
     language = get_language() or "en"
     form = SearchForm(request.GET, language_code=language)
-    kinds = [kind for kind in request.GET.getlist("kind") if kind in Approach.values]
+    kinds = [kind for kind in request.GET.getlist("kind") if kind in set(SearchApproach)]
     hits: list[Hit] = []
     viewer = None
     now = timezone.now()
@@ -308,16 +342,22 @@ def search(request: HttpRequest) -> HttpResponse:
             query.setlist("kind", missing)
             context["other_kinds_url"] = reverse("directory:other_kinds") + "?" + query.urlencode()
         context.update(_paging(request, result))
+        # "family" typed as a place asked for family groups: the other kinds' links leave it out.
+        asked = request.GET.copy()
+        if form.family_typed:
+            asked.pop("where", None)
+        current = context["params"].approach
         context["approach_facets"] = [
             {
                 "label": facet.label,
                 "count": facet.count,
-                "url": "?" + _query_without(request.GET, "approach", "fellowship", approach=facet.value),
-                "current": request.GET.get("approach") == facet.value,
+                "url": "?" + _query_without(asked, "approach", "fellowship", approach=facet.value),
+                "current": current == facet.value,
             }
             for facet in result.facets["approach"]
         ]
-        context["all_kinds_url"] = "?" + _query_without(request.GET, "approach", "fellowship")
+        context["all_kinds_url"] = "?" + _query_without(asked, "approach", "fellowship")
+        context["all_kinds_current"] = current is None
     query = request.GET.copy()
     query.pop("view", None)
     context["list_url"] = "?" + query.urlencode()
@@ -439,16 +479,55 @@ def report_change(request: HttpRequest, meeting_id: int) -> HttpResponse:
             status = 400
     else:
         form = ReportChangeForm()
-    return render(request, "directory/report_change.html", {"meeting": meeting, "form": form}, status=status)
+    lang = name_language(meeting, get_language() or "en")
+    # The name in bold, marked with its language when it is not the page's.
+    name_html = format_html(
+        "<strong{}>{}</strong>", format_html(' lang="{}"', lang) if lang else "", meeting.name
+    )
+    context = {"meeting": meeting, "form": form, "name_html": name_html}
+    return render(request, "directory/report_change.html", context, status=status)
 
 
 # ---------------------------------------------------------------- which group
 
 
+# Search parameters that say what kind of group; the rest (place, time, language...) is the
+# visitor's own search, which the "Which group is for me?" page keeps in its links.
+KIND_PARAMETERS = ("approach", "fellowship", "kind", "page")
+
+
 @content_security_policy
 def which_group(request: HttpRequest) -> HttpResponse:
-    family = Fellowship.objects.filter(family_focused=True)
-    return render(request, "directory/which_group.html", {"family": family})
+    kept = _query_without(request.GET, *KIND_PARAMETERS)
+    search_url = reverse("directory:search")
+
+    def find(**kind: str) -> str:
+        return f"{search_url}?{_query_without(request.GET, *KIND_PARAMETERS, **kind)}"
+
+    family = [
+        (fellowship.name, find(fellowship=fellowship.slug))
+        for fellowship in Fellowship.objects.filter(family_focused=True)
+    ]
+    links = {kind.value.replace("-", "_"): find(approach=kind.value) for kind in SearchApproach}
+    links.update(
+        smart=find(fellowship="smart"),
+        moud=find(moud="on"),
+        online_soon=find(mode="online", when="now"),
+    )
+    context = {
+        "family": family,
+        "links": links,
+        "back_url": f"{search_url}?{kept}" if kept else "",
+    }
+    return render(request, "directory/which_group.html", context)
+
+
+@require_http_methods(["GET", "HEAD"])
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    """What crawlers may index: the public finder, not staff, editors' or private pages."""
+    response = render(request, "directory/robots.txt", content_type="text/plain; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 # ---------------------------------------------------------------- editors

@@ -75,6 +75,23 @@ FELLOWSHIPS: list[tuple[str, str, str, bool, str, str]] = [
         "Mutual support for families and friends of people with a drug problem.",
     ),
     (
+        "families-anonymous",
+        "Families Anonymous",
+        "twelve-step",
+        True,
+        "https://www.familiesanonymous.org",
+        "A twelve-step fellowship for relatives and friends concerned about someone's drug or alcohol use.",
+    ),
+    (
+        "craft",
+        "CRAFT family groups",
+        "secular",
+        True,
+        "",
+        "Groups for families using Community Reinforcement and Family Training (CRAFT): looking after "
+        "yourself and helping a loved one towards treatment.",
+    ),
+    (
         "smart",
         "SMART Recovery",
         "secular",
@@ -212,6 +229,9 @@ ATTRIBUTES: list[tuple[str, str, str, str, str]] = [
     ("indigenous", "audience", "Indigenous", "NDG", ""),
     ("dual-diagnosis", "audience", "Dual Diagnosis", "DD", ""),
     ("age-restricted", "audience", "Age-restricted", "", ""),
+    # A meeting for the relatives and friends of someone who drinks or uses drugs; meetings of a
+    # family fellowship (Al-Anon...) are that whatever their codes say (see FAMILY_CODES).
+    ("family-and-friends", "audience", "Family and friends", "", ""),
     # Approach
     ("secular", "approach", "Secular", "A", ""),
     # Accessibility
@@ -270,9 +290,22 @@ FELLOWSHIP_CODES: list[tuple[str, str, str]] = [
     ("aca", "A", "age-restricted"),
 ]
 
+# What feeds mark as a meeting for family and friends, besides being a meeting of a family
+# fellowship (Al-Anon...), mapped to the "family-and-friends" attribute. Meeting Guide's
+# published type list has no code for it; TSML sites define their own types, and "FAM" is read
+# when a publisher adds one. BMLT has no world id for it: "FAM" as a server's local key string.
+# HSDS: a taxonomy term "family", or our own slug (what our HSDS export writes).
+FAMILY_CODES: dict[str, tuple[str, ...]] = {
+    "meeting-guide": ("FAM",),
+    "bmlt": ("FAM",),
+    "hsds": ("family",),
+}
+FAMILY_ATTRIBUTE = "family-and-friends"
+
 # Spanish names for attributes Meeting Guide has no code for.
 EXTRA_SPANISH = {
     "age-restricted": "Con restricción de edad",
+    "family-and-friends": "Familiares y amistades",
     "moud-welcoming": "Acoge a personas en tratamiento con medicación para opioides",
     # NA World Services' own Spanish names where it has them.
     "topic": "Tema",
@@ -365,12 +398,15 @@ def bmlt_codes() -> list[tuple[str, str]]:
         for slug, _, _, _, language in ATTRIBUTES
         if language and language.upper() not in taken
     ]
-    return codes + languages
+    return codes + languages + [(code, FAMILY_ATTRIBUTE) for code in FAMILY_CODES["bmlt"]]
 
 
 def hsds_codes() -> list[tuple[str, str]]:
-    """HSDS taxonomy term codes are our own attribute slugs, so our HSDS export reads back."""
-    return [(slug, slug) for slug, _, _, _, _ in ATTRIBUTES]
+    """HSDS taxonomy term codes are our own attribute slugs, so our HSDS export reads back; and
+    the terms others use for meetings for family and friends."""
+    return [(slug, slug) for slug, _, _, _, _ in ATTRIBUTES] + [
+        (code, FAMILY_ATTRIBUTE) for code in FAMILY_CODES["hsds"]
+    ]
 
 
 TYPES_FILE = Path(__file__).with_name("meeting_guide_types.json")
@@ -430,6 +466,12 @@ def load_vocabulary(fellowship_model: Any, attribute_model: Any, mapping_model: 
                 code=code,
                 defaults={"attribute": attribute_model.objects.get(slug=attribute_slug)},
             )
+    # Meeting Guide's family codes (BMLT's and HSDS's are in their lists above).
+    family = attribute_model.objects.get(slug=FAMILY_ATTRIBUTE)
+    for code in FAMILY_CODES["meeting-guide"]:
+        mapping_model.objects.update_or_create(
+            source_system="meeting-guide", fellowship=None, code=code, defaults={"attribute": family}
+        )
     for fellowship_slug, code, attribute_slug in FELLOWSHIP_CODES:
         mapping_model.objects.update_or_create(
             source_system="meeting-guide",

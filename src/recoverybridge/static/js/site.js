@@ -27,11 +27,6 @@
       form.elements.tz.value = zone;
     }
 
-    // The language switcher submits itself when JavaScript runs; its button is for when it does not.
-    document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
-      select.addEventListener("change", function () { select.form.submit(); });
-    });
-
     var where = form && form.elements.where;
     if (where) {
       where.addEventListener("input", function () {
@@ -147,6 +142,12 @@
 
   document.addEventListener("click", function (event) {
     var link = event.target.closest && event.target.closest("a[href]");
+    if (link && link.hasAttribute("data-keep-search") && window.location.pathname === "/") {
+      // "Which group is for me?" keeps the search as it is now (results update the address in place).
+      var target = new URL(link.getAttribute("href"), window.location.href);
+      target.search = window.location.search;
+      link.setAttribute("href", target.pathname + target.search);
+    }
     if (link && !link.hasAttribute("download")) {
       var href = withZone(link.getAttribute("href"));
       if (href !== link.getAttribute("href")) link.setAttribute("href", href);
