@@ -69,7 +69,7 @@
     var actions = document.getElementById("keep-actions");
     if (!actions) return;
     var status = document.getElementById("keep-status");
-    actions.hidden = false;
+    actions.classList.remove("is-pending");
 
     var share = document.getElementById("share-meeting");
     var linkBox = document.getElementById("share-link-box");
