@@ -175,7 +175,7 @@ def count_together(env: dict[str, str], tmp_path: Path) -> list[int]:
     return counts
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_processes_counting_at_once_each_get_their_own_count_in_the_database(tmp_path):
     """Django's own DatabaseCache.incr reads and writes back: two processes get the same count."""
     env = {"DATABASE_URL": database_url(tmp_path), "REDIS_URL": "", "SECRET_KEY": "counting-test"}
@@ -183,7 +183,7 @@ def test_processes_counting_at_once_each_get_their_own_count_in_the_database(tmp
     assert sorted(counts) == list(range(1, PROCESSES * HITS + 1))
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_processes_counting_at_once_each_get_their_own_count_in_redis(tmp_path):
     if not redis_answers():
         pytest.skip(NO_REDIS)
