@@ -70,3 +70,18 @@ def _texts_in_memory(settings):
     sms.outbox = []
     yield
     sms.outbox = []
+
+
+def pytest_collection_modifyitems(config, items):
+    """A transactional test that flushes without restoring (serialized_rollback) lets Django make
+    the content types again, and the next restoring test then fails on them (an error that shows
+    only in some orders of the suite): every transactional test here restores."""
+    plain = [
+        item.nodeid
+        for item in items
+        if (marker := item.get_closest_marker("django_db")) is not None
+        and marker.kwargs.get("transaction")
+        and not marker.kwargs.get("serialized_rollback")
+    ]
+    if plain:
+        raise pytest.UsageError(f"mark these django_db(transaction=True, serialized_rollback=True): {plain}")
