@@ -310,6 +310,8 @@ def test_the_journeys_key_pages_in_spanish(live_server, page, world):  # noqa: F
     )
     sign_in(page, live_server, f"/staff/people/{lucia.pk}/")
     page.get_by_label("Language").first.select_option("es")
+    page.get_by_role("button", name="Change").click()  # choosing alone changes nothing (WCAG 3.2.2)
+    page.wait_for_load_state()
     page.get_by_role("heading", name="Lucía Torres", level=1).wait_for()
     assert page.locator("html").get_attribute("lang") == "es"
     screenshots(page, "journey-es-person")
