@@ -19,25 +19,11 @@ from django.db import connection
 from recoverybridge.audit.models import AuditAction, AuditEvent
 from recoverybridge.care import fhir
 from recoverybridge.care.models import MutualAidMilestone, Referral, TaskStatus
+from tests.servers import database_url
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 ROOT = Path(__file__).resolve().parents[2]
 ROUNDS = 6
-
-
-def database_url(tmp_path):
-    """The test database as a URL for another process: PostgreSQL's as it is; SQLite's in-memory
-    one copied to a file first (another process cannot open memory)."""
-    settings = connection.settings_dict
-    if connection.vendor == "postgresql":
-        host, port = settings["HOST"] or "127.0.0.1", settings["PORT"] or 5432
-        return f"postgres://{settings['USER']}@{host}:{port}/{settings['NAME']}"
-    path = tmp_path / "served.sqlite3"
-    connection.ensure_connection()
-    copy = sqlite3.connect(path)
-    connection.connection.backup(copy)
-    copy.close()
-    return f"sqlite:///{path}"
 
 
 class Server:
