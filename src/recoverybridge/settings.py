@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "recoverybridge.directory",
     "recoverybridge.care",
     "recoverybridge.outcomes",
+    "recoverybridge.volunteers",
     "recoverybridge.rights",
     "recoverybridge.evaluation",
     "recoverybridge.workspace",

@@ -25,6 +25,7 @@ urlpatterns = [
     path("staff/", include("recoverybridge.workspace.urls")),
     path("staff/", include("recoverybridge.care.urls")),
     path("staff/", include("recoverybridge.rights.urls")),
+    path("", include("recoverybridge.volunteers.urls")),
     path("", include("recoverybridge.outcomes.urls")),
     path("", include("recoverybridge.directory.urls")),
 ]

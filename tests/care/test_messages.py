@@ -56,11 +56,17 @@ def context_for(kind: str) -> dict:
             "where": "Lewes Town Hall",
             "link": LINK,
         }
+    if kind == MessageKind.INTRODUCTION_CONTACT:
+        return {"contact": "Sam, +447700900123", "link": LINK}
     return {"link": LINK, "until": NOW + datetime.timedelta(days=14)}
 
 
 def person_kinds() -> list[str]:
-    return [kind for kind in MessageKind.values if kind != MessageKind.STAFF_REMINDER]
+    return [
+        kind
+        for kind in MessageKind.values
+        if kind not in (MessageKind.STAFF_REMINDER, MessageKind.VOLUNTEER_NOTICE)
+    ]
 
 
 def test_every_kind_of_message_to_a_person_has_its_texts():

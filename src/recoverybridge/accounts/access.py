@@ -18,7 +18,9 @@ Roles: peer workers, clinicians and team managers see the people of their own te
 managers every team of their organisation; a receiving organisation sees a referral sent to it
 only while the person's consent covers it; commissioners see aggregates only, never records;
 directory editors and administrators see no records (administrators manage users and
-organisations, not care). Evaluation reports are scoped by `evaluation_scope_for`.
+organisations, not care); a volunteer member sees only their own introductions, and of the
+person only what they agreed to share once both sides accepted; a volunteer coordinator sees
+their organisation's volunteers and their load, never a person's record. Evaluation reports are scoped by `evaluation_scope_for`.
 """
 
 import datetime
@@ -93,6 +95,13 @@ def organisations_for(user: User | None) -> QuerySet[Organisation]:
     return Organisation.objects.filter(pk__in=memberships(user, CARE_ROLES).values("team__organisation_id"))
 
 
+def coordinated_organisations_for(user: User | None) -> QuerySet[Organisation]:
+    """Organisations whose volunteer members the user vets, activates and watches."""
+    return Organisation.objects.filter(
+        pk__in=memberships(user, [Role.VOLUNTEER_COORDINATOR]).values("team__organisation_id")
+    )
+
+
 def managed_organisations_for(user: User | None) -> QuerySet[Organisation]:
     """Organisations whose settings (such as the outcome schedule) the user may change."""
     return Organisation.objects.filter(
@@ -129,6 +138,7 @@ GROUND_RULES: dict[tuple[str, str], Callable[[User | None], QuerySet[Any]]] = {
     ("team", "manage"): managed_teams_for,
     ("organisation", "receive"): organisations_for,
     ("organisation", "manage"): managed_organisations_for,
+    ("organisation", "coordinate"): coordinated_organisations_for,
 }
 
 
@@ -199,7 +209,9 @@ def may(user: User | None, capability: str) -> bool:
     caseload.view (a caseload and work queue: a care team's member or service manager),
     people.add (a caseload to add people to), teams.manage (a team's dashboard, queue and
     completion), evaluation.view (reports, with at least one team in scope), directory.review
-    (the change-request queue and MOUD stances), admin.site (Django's admin: staff accounts).
+    (the change-request queue and MOUD stances), admin.site (Django's admin: staff accounts),
+    volunteering.own (a volunteer member's own introductions, nothing else), volunteers.coordinate
+    (vetting volunteers and their load, safety reports).
     """
     if not active(user):
         return False
@@ -217,6 +229,10 @@ def may(user: User | None, capability: str) -> bool:
         return teams_for(user).exists()
     if capability == "teams.manage":
         return managed_teams_for(user).exists()
+    if capability == "volunteering.own":
+        return memberships(user, [Role.VOLUNTEER]).exists()
+    if capability == "volunteers.coordinate":
+        return memberships(user, [Role.VOLUNTEER_COORDINATOR]).exists()
     if capability == "admin.site":
         return bool(getattr(user, "is_staff", False))
     raise UnknownAction(f"unknown capability {capability!r}")

@@ -13,6 +13,11 @@ class Role(models.TextChoices):
     COMMISSIONER = "commissioner", _("Commissioner")
     DIRECTORY_EDITOR = "directory_editor", _("Directory editor")
     ADMINISTRATOR = "administrator", _("Administrator")
+    # A member of a fellowship (or a recovery organisation's peer) who offers to be a temporary
+    # contact: sees only their own introductions (volunteers app).
+    VOLUNTEER = "volunteer", _("Volunteer member")
+    # Vets and activates the volunteers of their organisation, watches their load, reads safety reports.
+    VOLUNTEER_COORDINATOR = "volunteer_coordinator", _("Volunteer coordinator")
 
 
 class Membership(models.Model):

@@ -18,6 +18,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.dispatch import Signal
 from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
 
@@ -286,6 +287,11 @@ def give_consent(
     return consent
 
 
+# Sent with `consent=`, `user=` and `now=` inside the revoking transaction: an app above care that
+# discloses under a consent of its own (volunteers: an introduction) ends what it covered.
+consent_revoked = Signal()
+
+
 def revoke_consent(actor: Actor, consent: Consent, *, now: datetime.datetime | None = None) -> Consent:
     """Revoke from `now` on: from this moment nothing more is disclosed under it."""
     user = require(actor, "person.change", consent.person, consent.person, "revoke this consent")
@@ -305,6 +311,7 @@ def revoke_consent(actor: Actor, consent: Consent, *, now: datetime.datetime | N
             detail="consent revoked",
             at=now,
         )
+        consent_revoked.send(sender=Consent, consent=consent, user=user, now=now)
     return consent
 
 
@@ -781,6 +788,55 @@ def record_assisted_step(
                     },
                     at=now,
                 )
+    return step
+
+
+def record_met_member(
+    user: User, referral: Referral, *, on: datetime.date, now: datetime.datetime | None = None
+) -> AssistedStep | None:
+    """The person and the volunteer member they were introduced to went to a first meeting
+    together: the assisted step "introduced to a member" (once) and, on a referral to mutual aid
+    that is still open, the milestone "attended first meeting".
+
+    The caller decided that `user` may record it (volunteers.actions: the volunteer of the
+    introduction, or a worker of the referral's team); the step is theirs."""
+    now = _now(now)
+    with transaction.atomic():
+        locked = Referral.objects.select_for_update().get(pk=referral.pk)
+        step = None
+        if not AssistedStep.objects.filter(referral=locked, kind=AssistedStepKind.INTRODUCED).exists():
+            step = AssistedStep.objects.create(
+                referral=locked, kind=AssistedStepKind.INTRODUCED, on=on, by=user
+            )
+            audit.record(
+                user,
+                AuditAction.CREATE,
+                step,
+                person=locked.person_id,
+                changes=audit.diff(
+                    {}, {"referral": locked.pk, "kind": AssistedStepKind.INTRODUCED, "on": on}
+                ),
+                at=now,
+            )
+            requested = IntroductionRequest.objects.filter(
+                referral=locked, status=IntroductionStatus.REQUESTED
+            ).first()
+            if requested is not None:
+                requested.status = IntroductionStatus.INTRODUCED
+                requested.save(update_fields=["status"])
+                audit.record(
+                    user,
+                    AuditAction.UPDATE,
+                    requested,
+                    person=locked.person_id,
+                    changes={
+                        "status": {"old": IntroductionStatus.REQUESTED, "new": IntroductionStatus.INTRODUCED}
+                    },
+                    at=now,
+                )
+        open_statuses = (TaskStatus.REQUESTED, TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS)
+        if locked.has_milestones and locked.status in open_statuses and not locked.business_status:
+            _set_milestone(locked, MutualAidMilestone.ATTENDED_FIRST, user=user, now=now)
     return step
 
 

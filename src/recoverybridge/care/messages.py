@@ -26,7 +26,7 @@ from recoverybridge.messaging.models import Channel, Message, MessageKind
 from recoverybridge.messaging.sms_backends import texts_available
 
 CONSENT_FOR = {Channel.SMS: ConsentPurpose.MESSAGES_BY_TEXT, Channel.EMAIL: ConsentPurpose.MESSAGES_BY_EMAIL}
-PERSON_KINDS = frozenset(MessageKind.values) - {MessageKind.STAFF_REMINDER}
+PERSON_KINDS = frozenset(MessageKind.values) - {MessageKind.STAFF_REMINDER, MessageKind.VOLUNTEER_NOTICE}
 
 
 class Refusal(models.TextChoices):

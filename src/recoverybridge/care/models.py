@@ -287,6 +287,8 @@ class ConsentPurpose(models.TextChoices):
     # Messages to the person themselves, one consent per channel (care.messages).
     MESSAGES_BY_TEXT = "messages_by_text", _("Messages by text")
     MESSAGES_BY_EMAIL = "messages_by_email", _("Messages by e-mail")
+    # An introduction to a volunteer member (volunteers app): what may go to them is its scope.
+    INTRODUCTION = "introduction", _("Introduction to a volunteer member")
 
 
 class Consent(models.Model):

@@ -26,6 +26,10 @@ class MessageKind(models.TextChoices):
     CHECK_IN_LINK = "check_in_link", _("Check-in link")
     ATTENDANCE_LINK = "attendance_link", _("Link to say how the first meeting went")
     MEETING = "meeting", _("Chosen meeting")
+    INTRODUCTION_LINK = "introduction_link", _("Link to accept a volunteer member's contact")
+    INTRODUCTION_CONTACT = "introduction_contact", _("A volunteer member's contact details")
+    # To a volunteer member, not to the person: a new introduction to answer, or contact details.
+    VOLUNTEER_NOTICE = "volunteer_notice", _("Notice to a volunteer member")
 
 
 class MessageState(models.TextChoices):

@@ -25,7 +25,9 @@ from django.utils.translation import gettext_lazy as _
 from recoverybridge.messaging import segments
 from recoverybridge.messaging.models import Channel, MessageKind
 
-PLACEHOLDERS = frozenset({"link", "until", "meeting", "when", "where"})
+# `contact` is a volunteer member's first name and number or address, sent only once the person
+# accepted their introduction (volunteers app): theirs to share, never the person's.
+PLACEHOLDERS = frozenset({"link", "until", "meeting", "when", "where", "contact"})
 ELLIPSIS = "..."  # three full stops: "…" is not GSM-7
 
 
@@ -76,6 +78,27 @@ TEXTS: dict[str, Text] = {
             "Details and directions: %(link)s"
         ),
         trim=("meeting", "where"),
+    ),
+    MessageKind.INTRODUCTION_LINK: Text(
+        subject=_("Your private link"),
+        sms=_(
+            "A member of a recovery group would like to meet you. See who and say yes or no, until %(until)s: %(link)s"
+        ),
+        email=_(
+            "Hello,\n\nA member of a recovery group has offered to meet you, as you asked. See who they "
+            "are and say yes or no through your private link, until %(until)s:\n\n%(link)s\n\nNobody "
+            "else can use it. If you were not expecting this message, you can ignore it."
+        ),
+    ),
+    MessageKind.INTRODUCTION_CONTACT: Text(
+        subject=_("Your contact from a recovery group"),
+        sms=_("Your contact from a recovery group: %(contact)s. They will get in touch too. %(link)s"),
+        email=_(
+            "Hello,\n\nYou said yes to meeting a member of a recovery group. Their contact details:\n\n"
+            "%(contact)s\n\nThey have yours and will get in touch too. To end the contact at any time, "
+            "or to tell us about a problem: %(link)s"
+        ),
+        trim=("contact",),
     ),
 }
 

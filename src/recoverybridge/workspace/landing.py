@@ -21,6 +21,8 @@ STARTS = [
     ("admin.site", "admin:index"),
     ("evaluation.view", "evaluation:start"),
     ("directory.review", "directory:editor_queue"),
+    ("volunteers.coordinate", "volunteers:coordinate"),
+    ("volunteering.own", "volunteers:mine"),
 ]
 
 # What each page needs, by URL name (first match wins; None: anyone). The views refuse on their
@@ -39,6 +41,11 @@ PAGES = [
     ("rights:disclosures*", "teams.manage"),  # read from the audit trail, which managers read
     ("rights:*", "caseload.view"),
     ("evaluation:*", "evaluation.view"),
+    ("volunteers:answer", None),  # the person's own private link
+    ("volunteers:introduction", None),  # a volunteer's, a worker's or a coordinator's (else 404)
+    ("volunteers:arrange", "caseload.view"),
+    ("volunteers:mine*", "volunteering.own"),
+    ("volunteers:*", "volunteers.coordinate"),
     ("directory:editor_*", "directory.review"),
     ("admin:*", "admin.site"),
 ]

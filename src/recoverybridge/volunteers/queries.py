@@ -1,0 +1,171 @@
+"""Every read of the volunteers' pages: scoped with `restrict`, in a fixed number of queries."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from recoverybridge.care.models import IntroductionRequest
+from recoverybridge.volunteers import matching
+from recoverybridge.volunteers.models import (
+    OPEN_STATES,
+    Introduction,
+    SafetyReport,
+    Volunteer,
+)
+
+User = AbstractBaseUser | AnonymousUser
+
+# The words for the matcher's reasons (matching.Reason.code).
+REASONS = {
+    "language": _("speaks their language"),
+    "fellowship": _("a member of the group they chose"),
+    "approach": _("the kind of group they prefer"),
+    "moud": _("welcomes people on medication (MOUD)"),
+    "gender": _("the gender they asked for"),
+    "near": _("%(value)s km away"),
+    "online": _("meets online"),
+    "times": _("free when they are"),
+    "free": _("no other introduction open"),
+}
+
+
+def reason_words(reasons: Iterable[tuple[str, object] | list[object] | matching.Reason]) -> list[str]:
+    words = []
+    for reason in reasons:
+        code, value = (reason.code, reason.value) if isinstance(reason, matching.Reason) else reason
+        label = REASONS.get(str(code))
+        if label is not None:
+            words.append(str(label) % {"value": value} if "%(value)" in str(label) else str(label))
+    return words
+
+
+def need_of(
+    request: IntroductionRequest, *, language: str | None = None, times: frozenset[str] = frozenset()
+) -> matching.Need:
+    """What a request asks for, as the matcher reads it (the person's place stays here)."""
+    referral = request.referral
+    person = referral.person
+    approaches = [request.approach] if request.approach else []
+    for approach in (
+        (referral.matters or {}).get("approaches", []) if isinstance(referral.matters, dict) else []
+    ):
+        if isinstance(approach, str) and approach not in approaches:
+            approaches.append(approach)
+    return matching.Need(
+        language=language or request.language,
+        fellowship=request.fellowship_id,
+        approaches=tuple(approaches),
+        gender=request.group_gender or "any",
+        on_moud=request.on_moud,
+        attendance=request.attendance or matching.EITHER,
+        latitude=person.latitude,
+        longitude=person.longitude,
+        times=times,
+    )
+
+
+def _offer(volunteer: Volunteer, fellowships: Iterable[int], load: int) -> matching.Offer:
+    return matching.Offer(
+        id=volunteer.pk,
+        active=volunteer.status == "active",
+        capacity=volunteer.capacity,
+        load=load,
+        fellowships=frozenset(fellowships),
+        approaches=frozenset(volunteer.approaches or ()),
+        languages=frozenset(volunteer.languages or ()),
+        gender=volunteer.gender,
+        moud_welcoming=volunteer.moud_welcoming,
+        latitude=volunteer.latitude,
+        longitude=volunteer.longitude,
+        reach_km=float(volunteer.reach_km),
+        online=volunteer.online,
+        availability=frozenset(volunteer.availability or ()),
+    )
+
+
+def offer_of(volunteer: Volunteer) -> matching.Offer:
+    load = Introduction.objects.filter(volunteer=volunteer, state__in=OPEN_STATES).count()
+    return _offer(volunteer, volunteer.fellowships.values_list("pk", flat=True), load)
+
+
+def offers(volunteers: QuerySet[Volunteer]) -> list[matching.Offer]:
+    """Every volunteer's offer with their load now, in three queries."""
+    rows = list(
+        volunteers.annotate(open_count=Count("introductions", filter=Q(introductions__state__in=OPEN_STATES)))
+    )
+    through = Volunteer.fellowships.through.objects.filter(volunteer_id__in=[v.pk for v in rows])
+    fellowships: dict[int, list[int]] = {}
+    for volunteer_id, fellowship_id in through.values_list("volunteer_id", "fellowship_id"):
+        fellowships.setdefault(volunteer_id, []).append(fellowship_id)
+    return [_offer(v, fellowships.get(v.pk, []), v.open_count) for v in rows]
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    volunteer: Volunteer
+    match: matching.Match
+    reasons: list[str]
+
+
+def suggestions(
+    user: User,
+    request: IntroductionRequest,
+    *,
+    language: str | None = None,
+    times: frozenset[str] = frozenset(),
+) -> list[Suggestion]:
+    """The volunteers to offer for a request, best first, with the reasons in words."""
+    pool = Volunteer.objects.restrict(user, "match")
+    ranked = matching.rank(need_of(request, language=language, times=times), offers(pool), limit=5)
+    by_id = pool.in_bulk([m.offer.id for m in ranked])
+    return [Suggestion(by_id[m.offer.id], m, reason_words(m.reasons)) for m in ranked if m.offer.id in by_id]
+
+
+def introductions_of_request(user: User, request: IntroductionRequest) -> QuerySet[Introduction]:
+    return (
+        Introduction.objects.restrict(user, "view")
+        .filter(request=request)
+        .select_related("volunteer")
+        .order_by("-created_at")
+    )
+
+
+def my_introductions(user: User) -> QuerySet[Introduction]:
+    """A volunteer's own introductions: the request's coded needs, never the person."""
+    return (
+        Introduction.objects.restrict(user, "answer")
+        .select_related("request__fellowship")
+        .order_by("-created_at")
+    )
+
+
+def my_profile(user: User) -> Volunteer | None:
+    return Volunteer.objects.restrict(user, "self").select_related("organisation").first()
+
+
+def coordinated(user: User) -> QuerySet[Volunteer]:
+    """The coordinator's volunteers with their load (open introductions) and the ones met."""
+    return (
+        Volunteer.objects.restrict(user, "coordinate")
+        .select_related("organisation", "vetted_by")
+        .prefetch_related("fellowships")
+        .annotate(
+            open_count=Count("introductions", filter=Q(introductions__state__in=OPEN_STATES)),
+            met_count=Count("introductions", filter=Q(introductions__state="met")),
+        )
+        .order_by("status", "first_name", "pk")
+    )
+
+
+def reports_for(user: User) -> QuerySet[SafetyReport]:
+    return (
+        SafetyReport.objects.filter(
+            introduction__volunteer__in=Volunteer.objects.restrict(user, "coordinate")
+        )
+        .select_related("introduction__volunteer", "reported_by")
+        .order_by("handled_at", "-reported_at")
+    )
