@@ -10,6 +10,7 @@ from recoverybridge.messaging.tasks import deliver_pending_messages
 from recoverybridge.operations.tasks import verify_audit_chain
 from recoverybridge.outcomes.tasks import send_assessment_reminders, send_attendance_links
 from recoverybridge.rights.tasks import apply_retention
+from recoverybridge.volunteers.tasks import expire_unanswered_introductions
 
 DAILY = (
     send_follow_up_reminders,
@@ -19,11 +20,12 @@ DAILY = (
     discard_expired_drafts,
     verify_audit_chain,
     apply_retention,
+    expire_unanswered_introductions,
 )
 
 
 class Command(BaseCommand):
-    help = "Queue the daily tasks: reminders, links to say how a first meeting went, messages still pending, expired referral drafts, the audit chain's check, retention."
+    help = "Queue the daily tasks: reminders, links to say how a first meeting went, messages still pending, expired referral drafts, the audit chain's check, retention, unanswered introductions."
 
     def handle(self, *args: Any, **options: Any) -> None:
         for daily in DAILY:
