@@ -47,3 +47,20 @@ def test_demo_care_with_a_password(db, monkeypatch):
     assert {role for (role,) in Membership.objects.values_list("role")} == set(Role.values) - {
         Role.ADMINISTRATOR
     }
+
+
+def test_demo_care_has_volunteer_members_to_match(db, monkeypatch):
+    from recoverybridge.volunteers import queries
+    from recoverybridge.volunteers.models import Volunteer, VolunteerStatus
+    from recoverybridge.workspace import landing
+
+    monkeypatch.setenv("DEMO_STAFF_PASSWORD", "demo-only-pass-phrase")
+    run(people=2)
+    vera, sol = User.objects.get(username="vera"), User.objects.get(username="sol")
+    assert landing.start_of(vera) == "/staff/volunteers/" and landing.start_of(sol) == "/volunteering/"
+    assert sol.check_password("demo-only-pass-phrase")
+    coordinated = list(queries.coordinated(vera))
+    assert len(coordinated) == 6
+    assert Volunteer.objects.filter(status=VolunteerStatus.PENDING).count() == 1
+    approaches = {a for v in Volunteer.objects.filter(status=VolunteerStatus.ACTIVE) for a in v.approaches}
+    assert len(approaches) >= 4

@@ -32,10 +32,22 @@ from recoverybridge.care.models import (
     ReferralTargetKind,
     SpiritualPreference,
 )
-from recoverybridge.directory.models import Meeting, MeetingStatus
+from recoverybridge.directory.models import Fellowship, Meeting, MeetingStatus
 from recoverybridge.organisations.models import Organisation, OrganisationKind, Team
+from recoverybridge.volunteers import actions as volunteer_actions
+from recoverybridge.volunteers.models import VolunteerStatus
 
 MARKER = "Harbour Recovery (demo)"
+# Volunteer members coordinated by Bridge (username, fellowships, languages, gender, MOUD-welcoming,
+# online, offset from DEMO_PLACE in degrees, capacity, active): several approaches, one pending.
+VOLUNTEERS = [
+    ("sol", ["aa"], ["en", "es"], "woman", True, False, (0.01, 0.01), 2, True),
+    ("mo", ["smart"], ["en"], "man", True, True, (-0.02, 0.03), 3, True),
+    ("ines", ["na", "ca"], ["es", "en"], "woman", False, False, (0.03, -0.02), 1, True),
+    ("kai", ["recovery-dharma"], ["en"], "another", True, True, (0.0, -0.04), 2, True),
+    ("lou", ["mars"], ["en"], "woman", True, False, (-0.03, -0.01), 2, True),
+    ("ray", ["celebrate-recovery"], ["en"], "man", False, False, (0.05, 0.05), 1, False),
+]
 # (organisation, kind, [(team, [(username, role)])])
 STRUCTURE = [
     (MARKER, OrganisationKind.TREATMENT, [
@@ -44,6 +56,7 @@ STRUCTURE = [
     ]),
     ("Bridge Peer Network (demo)", OrganisationKind.PEER_RECOVERY, [
         ("Navigators", [("nina", Role.PEER_WORKER), ("eddie", Role.DIRECTORY_EDITOR)]),
+        ("Recovery contacts", [("vera", Role.VOLUNTEER_COORDINATOR)] + [(name, Role.VOLUNTEER) for name, *_ in VOLUNTEERS]),
     ]),
     ("Eastside Housing (demo)", OrganisationKind.HOUSING, [("Tenancy support", [("hugo", Role.CLINICIAN)])]),
     ("County Commissioning (demo)", OrganisationKind.COMMISSIONER, [("Commissioning", [("cora", Role.COMMISSIONER)])]),
@@ -77,6 +90,7 @@ class Command(BaseCommand):
         password = os.environ.get("DEMO_STAFF_PASSWORD")
         with transaction.atomic():
             staff, teams, orgs = self.structure(password)
+            self.volunteers(staff, orgs["Bridge Peer Network (demo)"])
             self.people(options["people"], random.Random(options["seed"]), staff, teams, orgs)
         if password:
             self.stdout.write(f"Demo staff ({', '.join(sorted(staff))}) sign in with DEMO_STAFF_PASSWORD.")
@@ -111,6 +125,33 @@ class Command(BaseCommand):
                     Membership.objects.get_or_create(user=user, team=team, role=role)
                     staff[username] = user
         return staff, teams, orgs
+
+    def volunteers(self, staff: dict[str, User], bridge: Organisation) -> None:
+        """Bridge's volunteer members, offered and vetted by Vera (one still waiting to be vetted)."""
+        vera = staff["vera"]
+        for name, slugs, languages, gender, moud, online, (dlat, dlon), capacity, active in VOLUNTEERS:
+            volunteer = volunteer_actions.register_volunteer(
+                vera,
+                user=staff[name],
+                organisation=bridge,
+                fellowships=list(Fellowship.objects.filter(slug__in=slugs)),
+                first_name=name.title(),
+                email=f"{name}@demo.invalid",
+                phone="+447700900" + str(100 + len(name) * 7 + ord(name[0]))[-3:],
+                languages=languages,
+                gender=gender,
+                moud_welcoming=moud,
+                online=online,
+                latitude=DEMO_PLACE[0] + dlat,
+                longitude=DEMO_PLACE[1] + dlon,
+                area="Demo County",
+                reach_km=15,
+                capacity=capacity,
+                availability=["evening", "weekend"],
+            )
+            if active:
+                volunteer_actions.set_volunteer_status(vera, volunteer, VolunteerStatus.ACTIVE)
+        self.stdout.write(f"Created {len(VOLUNTEERS)} demo volunteer members, coordinated by vera.")
 
     def people(
         self,
