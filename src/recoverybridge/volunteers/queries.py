@@ -1,11 +1,12 @@
 """Every read of the volunteers' pages: scoped with `restrict`, in a fixed number of queries."""
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Max, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from recoverybridge.care.models import IntroductionRequest
@@ -111,6 +112,40 @@ class Suggestion:
     reasons: list[str]
 
 
+KM_PER_DEGREE = 111.0
+
+
+def within_reach(pool: QuerySet[Volunteer], need: matching.Need) -> QuerySet[Volunteer]:
+    """The volunteers the matcher could offer, narrowed in the database so that a page reads a
+    few hundred rows, not every volunteer: not full, the gender and MOUD asked for, and either
+    online or within a box as wide as the longest reach. A superset of what the matcher keeps
+    (it decides); tests/volunteers/test_matching.py holds the two to each other."""
+    pool = pool.annotate(
+        open_count=Count("introductions", filter=Q(introductions__state__in=OPEN_STATES))
+    ).filter(open_count__lt=F("capacity"))
+    if need.gender == "women":
+        pool = pool.filter(gender="woman")
+    elif need.gender == "men":
+        pool = pool.filter(gender="man")
+    if need.on_moud:
+        pool = pool.filter(moud_welcoming=True)
+    online = Q(online=True)
+    near = Q(pk__in=[])
+    if need.latitude is not None and need.longitude is not None:
+        reach = Volunteer.objects.aggregate(longest=Max("reach_km"))["longest"] or 0
+        dlat = reach / KM_PER_DEGREE
+        dlon = reach / (KM_PER_DEGREE * max(math.cos(math.radians(need.latitude)), 0.01))
+        near = Q(latitude__range=(need.latitude - dlat, need.latitude + dlat))
+        # Across the antimeridian the box would wrap: keep every longitude (still a superset).
+        if need.longitude - dlon >= -180 and need.longitude + dlon <= 180:
+            near &= Q(longitude__range=(need.longitude - dlon, need.longitude + dlon))
+    if need.attendance == matching.IN_PERSON:
+        return pool.filter(near)
+    if need.attendance == matching.ONLINE_ONLY:
+        return pool.filter(online)
+    return pool.filter(near | online)
+
+
 def suggestions(
     user: User,
     request: IntroductionRequest,
@@ -119,8 +154,9 @@ def suggestions(
     times: frozenset[str] = frozenset(),
 ) -> list[Suggestion]:
     """The volunteers to offer for a request, best first, with the reasons in words."""
+    need = need_of(request, language=language, times=times)
     pool = Volunteer.objects.restrict(user, "match")
-    ranked = matching.rank(need_of(request, language=language, times=times), offers(pool), limit=5)
+    ranked = matching.rank(need, offers(within_reach(pool, need)), limit=5)
     by_id = pool.in_bulk([m.offer.id for m in ranked])
     return [Suggestion(by_id[m.offer.id], m, reason_words(m.reasons)) for m in ranked if m.offer.id in by_id]
 
