@@ -55,7 +55,9 @@ def test_demo_care_has_volunteer_members_to_match(db, monkeypatch):
     from recoverybridge.workspace import landing
 
     monkeypatch.setenv("DEMO_STAFF_PASSWORD", "demo-only-pass-phrase")
-    run(people=2)
+    for slug in ("aa", "na", "smart", "lifering"):
+        make_meeting(slug)
+    run(people=12)
     vera, sol = User.objects.get(username="vera"), User.objects.get(username="sol")
     assert landing.start_of(vera) == "/staff/volunteers/" and landing.start_of(sol) == "/volunteering/"
     assert sol.check_password("demo-only-pass-phrase")
@@ -64,3 +66,12 @@ def test_demo_care_has_volunteer_members_to_match(db, monkeypatch):
     assert Volunteer.objects.filter(status=VolunteerStatus.PENDING).count() == 1
     approaches = {a for v in Volunteer.objects.filter(status=VolunteerStatus.ACTIVE) for a in v.approaches}
     assert len(approaches) >= 4
+    # Whoever asked for contact with a member can be reached by text, so one can be arranged.
+    from recoverybridge.care.messages import channel_states
+    from recoverybridge.care.models import IntroductionRequest
+
+    bob = User.objects.get(username="bob")
+    wanted = list(IntroductionRequest.objects.select_related("referral__person", "referral__team"))
+    assert wanted and all(channel_states(w.referral.person)["sms"].usable for w in wanted)
+    # Bob has someone to arrange an introduction for, with volunteers who fit.
+    assert any(queries.suggestions(bob, w) for w in wanted if w.referral.team.name == "Detox")

@@ -129,7 +129,17 @@ class Command(BaseCommand):
     def volunteers(self, staff: dict[str, User], bridge: Organisation) -> None:
         """Bridge's volunteer members, offered and vetted by Vera (one still waiting to be vetted)."""
         vera = staff["vera"]
-        for name, slugs, languages, gender, moud, online, (dlat, dlon), capacity, active in VOLUNTEERS:
+        for index, (
+            name,
+            slugs,
+            languages,
+            gender,
+            moud,
+            online,
+            (dlat, dlon),
+            capacity,
+            active,
+        ) in enumerate(VOLUNTEERS):
             volunteer = volunteer_actions.register_volunteer(
                 vera,
                 user=staff[name],
@@ -137,7 +147,7 @@ class Command(BaseCommand):
                 fellowships=list(Fellowship.objects.filter(slug__in=slugs)),
                 first_name=name.title(),
                 email=f"{name}@demo.invalid",
-                phone="+447700900" + str(100 + len(name) * 7 + ord(name[0]))[-3:],
+                phone=f"+447911200{index:03d}",
                 languages=languages,
                 gender=gender,
                 moud_welcoming=moud,
@@ -254,6 +264,13 @@ class Command(BaseCommand):
                 now=when,
             )
             made += 1
+            if hasattr(referral, "introduction"):
+                # Someone who asked for contact with a member can be reached by text (var/sms/ in
+                # the demo), so that an introduction can be arranged for them.
+                actions.update_person(worker, person, phone=f"+447911{100000 + person.pk:06d}", now=when)
+                actions.give_consent(
+                    worker, person, purpose=ConsentPurpose.MESSAGES_BY_TEXT, given_at=when, now=when
+                )
             # The follow-ups that have come round, done by phone; the referral follows what they found.
             for follow_up in referral.follow_ups.filter(due_on__lt=now.date()).order_by("due_on"):
                 if rng.random() < 0.8:
