@@ -391,3 +391,10 @@ def test_the_permission_matrix(volunteers, django_capture_on_commit_callbacks):
     for name in ("sol", "vera"):
         url = reverse("care:person", args=[volunteers.world.pat.pk])
         assert client_for(user_named(volunteers, name)).get(url).status_code in (403, 404), name
+
+
+def test_guessing_links_is_slowed_down(volunteers, settings):
+    settings.OUTCOME_LINK_REQUESTS_PER_CLIENT_HOUR = 3
+    client = Client()
+    answers = [client.get(reverse("volunteers:answer", args=[f"guess-{i}"])).status_code for i in range(5)]
+    assert answers == [410, 410, 410, 429, 429]

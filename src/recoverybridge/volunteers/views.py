@@ -3,6 +3,7 @@ through `actions`."""
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -12,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from recoverybridge import limits
 from recoverybridge.accounts import access
 from recoverybridge.accounts.shortcuts import Refused, in_scope_or_404, staff_page
 from recoverybridge.care.messages import channel_label, channel_states
@@ -269,6 +271,16 @@ def _public(
 def answer(request: HttpRequest, token: str) -> HttpResponse:
     """The person's private link: who offered (a first name, their groups, languages); yes or
     no; once connected, end it or tell the coordinator about a problem. No sign-in."""
+    # As the outcome links: guessing tokens is slowed per client and per token (shared counters).
+    client = limits.hit("introduction-link-client", request.META.get("REMOTE_ADDR", ""), window=3600)
+    per_token = limits.hit("introduction-link-token", token, window=3600)
+    if (
+        client > settings.OUTCOME_LINK_REQUESTS_PER_CLIENT_HOUR
+        or per_token > settings.OUTCOME_LINK_REQUESTS_PER_TOKEN_HOUR
+    ):
+        response = _public(request, "volunteers/public_slow_down.html", {}, "en", status=429)
+        response.headers["Retry-After"] = "3600"
+        return response
     try:
         found = actions.usable_link(token)
     except LinkUnusable:
