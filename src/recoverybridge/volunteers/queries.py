@@ -117,8 +117,8 @@ KM_PER_DEGREE = 111.0
 
 def within_reach(pool: QuerySet[Volunteer], need: matching.Need) -> QuerySet[Volunteer]:
     """The volunteers the matcher could offer, narrowed in the database so that a page reads a
-    few hundred rows, not every volunteer: not full, the gender and MOUD asked for, and either
-    online or within a box as wide as the longest reach. A superset of what the matcher keeps
+    few hundred rows, not every volunteer: not full, their language, the gender and MOUD asked
+    for, and either online or within a box as wide as the longest reach. A superset of what the matcher keeps
     (it decides); tests/volunteers/test_matching.py holds the two to each other."""
     pool = pool.annotate(
         open_count=Count("introductions", filter=Q(introductions__state__in=OPEN_STATES))
@@ -129,6 +129,9 @@ def within_reach(pool: QuerySet[Volunteer], need: matching.Need) -> QuerySet[Vol
         pool = pool.filter(gender="man")
     if need.on_moud:
         pool = pool.filter(moud_welcoming=True)
+    # The language as an element of the JSON list, read as text: the same test on SQLite and
+    # PostgreSQL (JSON containment is not SQLite's), exact because the quotes are part of it.
+    pool = pool.filter(languages__icontains=f'"{need.language}"')
     online = Q(online=True)
     near = Q(pk__in=[])
     if need.latitude is not None and need.longitude is not None:
