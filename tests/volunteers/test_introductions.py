@@ -125,7 +125,7 @@ def test_the_volunteer_sees_only_coded_needs_before_and_only_agreed_fields_after
     page = client_for(volunteers.sol.user).get(reverse("volunteers:introduction", args=[introduction.pk]))
     body = page.content.decode()
     assert page.status_code == 200 and "Yes, I can" in body
-    for hidden in ("Pat", "pat@example.net", "a lift to the Tuesday group", "RB-PAT"):
+    for hidden in ("Pat", "pat@example.net", "a lift to the Tuesday group", "RB-PAT", "km away"):
         assert hidden not in body
     with django_capture_on_commit_callbacks(execute=True):
         token = actions.answer_as_volunteer(volunteers.sol.user, introduction, accept=True)
