@@ -134,6 +134,12 @@ class Row:
     def is_online(self) -> bool:
         return self.meeting.attendance_mode == AttendanceMode.ONLINE
 
+    @property
+    def on_map(self) -> bool:
+        """A marker on the results map: a place with coordinates, and people go there."""
+        location = self.meeting.location
+        return location is not None and location.latitude is not None and not self.is_online
+
 
 def _row(hit: Hit, viewer: ZoneInfo | None, now: datetime, language: str) -> Row:
     meeting = hit.meeting
@@ -330,6 +336,8 @@ def search(request: HttpRequest) -> HttpResponse:
     viewer = context.get("viewer")
     if result is not None:
         context["rows"] = _rows(request, result.hits, viewer, now)
+        # Said under the map by the server, so nothing moves when the map has drawn.
+        context["unmapped"] = sum(1 for row in context["rows"] if not row.on_map)
         context["orders"] = _orders(request, context["params"])
         # Say why an online meeting starting sooner may sit lower (queries.prefer_language).
         context["other_language_last"] = context["params"].sort != "name" and any(
