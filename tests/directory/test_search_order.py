@@ -69,6 +69,21 @@ def test_later_today_is_soonest_first_in_instants_not_wall_clocks(morning):
     ]
 
 
+def test_later_today_without_the_browsers_zone_is_the_day_at_the_place_searched(morning):
+    """A visitor without JavaScript sends no zone: near Lewes "today" ends at midnight in New York
+    (04:00 UTC), not at midnight UTC, so a 9 p.m. meeting is still today."""
+    late = make_location(name="Lewes Hall")
+    make_meeting(name="Lewes 21:00", location=late, weekday=WEDNESDAY, start_time=time(21, 0))
+    params, result = form_search("when=today")
+    assert params["starting_within"] == 16 * 60  # 08:00 to midnight in New York
+    assert names(result)[-1] == "Lewes 21:00"
+    # Far from any place and without a zone, the site's own day (UTC here): 21:00 in New York is
+    # 01:00 UTC on Thursday, not today.
+    params, result = form_search("when=today", place=None)
+    assert params["starting_within"] == 12 * 60
+    assert "Lewes 21:00" not in names(result)
+
+
 def test_a_place_without_a_time_is_nearest_first(morning):
     params, result = form_search("where=Lewes")
     assert params["sort"] == "distance"
