@@ -6,7 +6,8 @@ together; a place with no time puts the nearest first; online meetings in Sam's 
 before those held only in another.
 """
 
-from datetime import UTC, datetime, time
+import re
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -201,3 +202,40 @@ def test_nearest_first_puts_online_meetings_last_the_readers_language_first_amon
     # A first page of in-person meetings only is the same with or without the languages.
     params = MeetingSearch(lat=LEWES[0], lon=LEWES[1], prefer_language="en", page_size=3)
     assert names(search_meetings(params, now=NOW)) == ["Lewes 08:20", "Lewes 12:30", "Lewes 13:00"]
+
+
+def test_nothing_starting_soon_offers_later_today_further_away_and_online(client):
+    """Nothing near Lewes starts within the hour, one meeting does in three hours: the empty answer
+    offers one tap to later today (which finds it), to 100 km, and to online meetings."""
+    real_now = datetime.now(UTC)
+    # A zone where it is daytime now, so three hours on is still today there.
+    zone = next(
+        ZoneInfo(name)
+        for name in ("America/New_York", "Europe/London", "Asia/Tokyo", "America/Los_Angeles", "Asia/Kolkata")
+        if 5 <= real_now.astimezone(ZoneInfo(name)).hour <= 19
+    )
+    later = real_now.astimezone(zone) + timedelta(hours=3)
+    here = make_location(name="Lewes Library", timezone=zone.key)
+    make_meeting(
+        name="In three hours",
+        location=here,
+        weekday=later.isoweekday() % 7,
+        start_time=time(later.hour, later.minute),
+        timezone=zone.key,
+    )
+    page = client.get("/", {"when": "now", "lat": LEWES[0], "lon": LEWES[1], "tz": zone.key})
+    html = page.content.decode()
+    assert page.status_code == 200 and "No meetings match" in html
+    offers = re.findall(r'<ul class="quick-links widen">(.*?)</ul>', html, re.S)[0]
+    links = {
+        label: href.replace("&amp;", "&")
+        for href, label in re.findall(r'<a href="([^"]+)">([^<]+)</a>', offers)
+    }
+    assert set(links) == {"Meetings later today", "Up to 100 km away", "Online meetings, same time"}
+    assert "In three hours" in client.get("/" + links["Meetings later today"]).content.decode()
+    online = QueryDict(links["Online meetings, same time"].lstrip("?"))
+    assert online["mode"] == "online" and "lat" not in online and online["when"] == "now"
+    # Asked online already and far enough: only later today is left to offer.
+    page = client.get("/", {"when": "now", "mode": "online", "tz": zone.key})
+    offers = re.findall(r'<ul class="quick-links widen">(.*?)</ul>', page.content.decode(), re.S)
+    assert offers and "Meetings later today" in offers[0] and "100 km" not in offers[0]

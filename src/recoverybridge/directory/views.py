@@ -33,6 +33,7 @@ from recoverybridge.directory import queries
 from recoverybridge.directory.actions import changes
 from recoverybridge.directory.errors import InvalidParameter
 from recoverybridge.directory.forms import (
+    DEFAULT_RADIUS_KM,
     SORT_CHOICES,
     MoudStanceForm,
     ReportChangeForm,
@@ -336,6 +337,8 @@ def search(request: HttpRequest) -> HttpResponse:
     viewer = context.get("viewer")
     if result is not None:
         context["rows"] = _rows(request, result.hits, viewer, now)
+        if not context["rows"]:
+            context["widen"] = _widen(request, form)
         # Said under the map by the server, so nothing moves when the map has drawn.
         context["unmapped"] = sum(1 for row in context["rows"] if not row.on_map)
         context["orders"] = _orders(request, context["params"])
@@ -387,6 +390,31 @@ def search(request: HttpRequest) -> HttpResponse:
     context["partial"] = partial
     template = "directory/_results.html" if partial else "directory/search.html"
     return render(request, template, context, status=status)
+
+
+def _widen(request: HttpRequest, form: SearchForm) -> list[dict[str, str]]:
+    """Nothing found: one-tap searches that are likely to find something (a person who tapped
+    "Near me, starting soon" at a quiet hour is offered later today, further away, and online)."""
+    data = form.cleaned_data
+    offers = []
+    if data.get("when") == "now":
+        offers.append({"label": _("Meetings later today"), "url": "?" + _query_without(request.GET, when="today")})
+    radius = data.get("radius") or DEFAULT_RADIUS_KM
+    if (data.get("where") or data.get("lat") is not None) and radius < 100:
+        offers.append(
+            {
+                "label": _("Up to 100 km away"),
+                "url": "?" + _query_without(request.GET, radius="100"),
+            }
+        )
+    if data.get("mode") != "online":
+        offers.append(
+            {
+                "label": _("Online meetings, same time"),
+                "url": "?" + _query_without(request.GET, "where", "lat", "lon", "radius", mode="online"),
+            }
+        )
+    return offers
 
 
 def _orders(request: HttpRequest, params: MeetingSearch) -> list[dict[str, Any]]:
