@@ -239,3 +239,14 @@ def test_nothing_starting_soon_offers_later_today_further_away_and_online(client
     page = client.get("/", {"when": "now", "mode": "online", "tz": zone.key})
     offers = re.findall(r'<ul class="quick-links widen">(.*?)</ul>', page.content.decode(), re.S)
     assert offers and "Meetings later today" in offers[0] and "100 km" not in offers[0]
+
+
+def test_near_me_is_on_the_first_paint_and_asks_for_starting_soon_without_javascript(client):
+    """Shown only once a script ran, the button pushed the page down (layout shift); now it is in
+    the page from the start, a plain form: without JavaScript it asks for meetings starting soon."""
+    html = client.get("/").content.decode()
+    box = re.search(r'<form class="near-me" id="near-me-box"[^>]*>(.*?)</form>', html, re.S)
+    assert box is not None and "hidden" not in box.group(0).split(">")[0]
+    assert '<input type="hidden" name="when" value="now">' in box.group(1)
+    assert 'type="submit"' in box.group(1)
+    assert client.get("/", {"when": "now"}).status_code == 200

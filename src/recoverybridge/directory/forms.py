@@ -173,11 +173,11 @@ def _words(text: str) -> str:
     return " ".join(re.sub(r"[^\w]+", " ", plain).split())
 
 
-
 def place_zone(latitude: float, longitude: float) -> ZoneInfo | None:
     """The time zone at a place (offline, from coordinates); None at sea or where none is known."""
     name = zone_at(latitude, longitude)
     return ZoneInfo(name) if name else None
+
 
 class SearchForm(forms.Form):
     where = forms.CharField(

@@ -398,7 +398,9 @@ def _widen(request: HttpRequest, form: SearchForm) -> list[dict[str, str]]:
     data = form.cleaned_data
     offers = []
     if data.get("when") == "now":
-        offers.append({"label": _("Meetings later today"), "url": "?" + _query_without(request.GET, when="today")})
+        offers.append(
+            {"label": _("Meetings later today"), "url": "?" + _query_without(request.GET, when="today")}
+        )
     radius = data.get("radius") or DEFAULT_RADIUS_KM
     if (data.get("where") or data.get("lat") is not None) and radius < 100:
         offers.append(
