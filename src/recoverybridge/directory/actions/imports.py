@@ -35,6 +35,7 @@ from recoverybridge.directory.models import (
     Meeting,
     MeetingSource,
     MeetingStatus,
+    SourceSystem,
 )
 
 # Bump when the pipeline's rules change, so the next import rewrites every record.
@@ -181,7 +182,10 @@ class FeedImport:
         self.parsed = parsed
         self.now = now
         self.progress = progress
-        self.outcome = Outcome(errors=[{"key": r.key, "reason": r.reason} for r in parsed.rejections])
+        self.outcome = Outcome(
+            errors=[{"key": r.key, "reason": r.reason} for r in parsed.rejections],
+            notes=Counter(parsed.notes),
+        )
         self.run = ImportRun(
             feed_source=source,
             started_at=now,
@@ -303,11 +307,14 @@ class FeedImport:
         if not new:
             return
         candidates = self.load_candidates(new)
+        same_ids = self.load_same_ids(new)
         claimed: set[int] = set()
         creating: list[PreparedMeeting] = []
         sources: list[dict[str, Any]] = []
         for prepared in new:
-            match = find_duplicate(prepared, candidates, claimed)
+            match = same_ids.get(prepared.key)
+            if match is None or match in claimed:
+                match = find_duplicate(prepared, candidates, claimed)
             if match is None:
                 creating.append(prepared)
                 continue
@@ -345,6 +352,26 @@ class FeedImport:
             "last_seen": self.now,
             "active": True,
         }
+
+    def load_same_ids(self, new: list[PreparedMeeting]) -> dict[str, int]:
+        """Meetings another HSDS source already lists under the same key.
+
+        HSDS ids are meant to be globally unique (UUIDs), so the same service and
+        schedule published in two files is one meeting, whatever its place says.
+        """
+        if self.source.format != SourceSystem.HSDS:
+            return {}
+        found: dict[str, int] = {}
+        for batch in chunks([prepared.key for prepared in new], BATCH):
+            found.update(
+                MeetingSource.objects.filter(
+                    feed_source__format=SourceSystem.HSDS, source_key__in=batch, active=True
+                )
+                .exclude(feed_source=self.source)
+                .order_by("-id")  # the oldest listing wins
+                .values_list("source_key", "meeting_id")
+            )
+        return found
 
     def load_candidates(self, new: list[PreparedMeeting]) -> dict[Slot, list[Candidate]]:
         """Active meetings not from this feed, by (fellowship, weekday, start), in one query."""

@@ -291,6 +291,9 @@ def service(meeting: Meeting, meeting_url: str, occurrences: OccurrenceCache) ->
     ]
     moud = taxonomy_term("moud-stance", "MOUD stance", "Whether the meeting welcomes people on MOUD.")
     record["attributes"].append(attribute(sid, "service", "moud", moud, meeting.moud_stance))
+    # Says "a meeting" to importers (ours included) that keep other services apart.
+    kind = taxonomy_term("mutual-aid-meeting", "Mutual aid meeting", "Service type")
+    record["attributes"].append(attribute(sid, "service", "service_type", kind))
     return record
 
 

@@ -7,6 +7,7 @@ codes to attributes, derives the attendance mode, deduplicates and writes.
 A feed that cannot be read at all raises FeedError.
 """
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
@@ -70,6 +71,8 @@ class Rejection:
 class ParsedFeed:
     records: list[MeetingRecord]
     rejections: list[Rejection]
+    # What the parser left out on purpose (not an error), counted for the import report.
+    notes: Counter[str] = field(default_factory=Counter)
 
     @property
     def total(self) -> int:
