@@ -186,6 +186,7 @@ class FeedImport:
             errors=[{"key": r.key, "reason": r.reason} for r in parsed.rejections],
             notes=Counter(parsed.notes),
         )
+        self.city_zones: dict[tuple[str, str], str] = {}
         self.run = ImportRun(
             feed_source=source,
             started_at=now,
@@ -213,7 +214,9 @@ class FeedImport:
             if source and source.active and source.fingerprint == fingerprint:
                 self.run.unchanged += 1
             else:
-                prepared = prepare(record, fingerprint, self.source, vocabulary, self.outcome)
+                prepared = prepare(
+                    record, fingerprint, self.source, vocabulary, self.outcome, city_zone=self.city_zone
+                )
                 if prepared is None:
                     pass
                 elif source:
@@ -245,6 +248,26 @@ class FeedImport:
         self.run.message = summary_notes(self.outcome.notes)
         self.run.save()
         return self.run
+
+    def city_zone(self, city: str, region: str) -> str:
+        """The one zone the directory knows `city` in (within `region` when given), else "".
+
+        The directory's own places are the offline gazetteer: a town where every known meeting
+        keeps the same zone decides; a name found in two zones (Lewes, Delaware and Lewes,
+        England; Kansas City on a state line in one zone, but Columbus in three) does not.
+        """
+        key = (city.casefold(), region)
+        if key not in self.city_zones:
+            zones = {
+                zone
+                for state, zone in Location.objects.filter(city__iexact=city)
+                .exclude(timezone="")
+                .values_list("state", "timezone")
+                .distinct()
+                if not region or normalise.region_code(state) in ("", region)
+            }
+            self.city_zones[key] = zones.pop() if len(zones) == 1 else ""
+        return self.city_zones[key]
 
     def update_changed(self, changed: list[tuple[PreparedMeeting, KnownSource]]) -> None:
         """Changed or returning records: the meeting is updated in place.
@@ -485,6 +508,8 @@ def prepare(
     source: FeedSource,
     vocabulary: Vocabulary,
     outcome: Outcome,
+    *,
+    city_zone: normalise.CityZone | None = None,
 ) -> PreparedMeeting | None:
     """The record's meeting, location and attributes, or None with a rejection recorded."""
 
@@ -506,15 +531,18 @@ def prepare(
         return None
 
     location_record = record.location
-    zone, how = normalise.resolve_zone(record.timezone, location_record, source.default_timezone)
+    zone, how = normalise.resolve_zone(record.timezone, location_record, source.default_timezone, city_zone)
     if record.timezone and how != "record":
         outcome.notes[f"unknown time zone {record.timezone!r} (used the {how or 'appointment'} zone)"] += 1
     by_appointment = record.weekday is None or record.start_time is None
     if not zone:
         if not by_appointment:
-            reject(normalise.NO_TIME_ZONE)
+            reject(normalise.why_no_zone(location_record))
             return None
         zone = normalise.APPOINTMENT_ZONE
+    elif how in normalise.ZONE_RULES and not by_appointment:
+        # The report says which rule decided each zone that the record did not give.
+        outcome.notes[normalise.ZONE_RULES[how]] += 1
 
     attribute_ids = map_codes(record.codes, fellowship_id, vocabulary, outcome.notes)
     if vocabulary.default_language_id and not vocabulary.language_ids.intersection(attribute_ids):
