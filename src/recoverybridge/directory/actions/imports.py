@@ -35,6 +35,7 @@ from recoverybridge.directory.models import (
     Meeting,
     MeetingSource,
     MeetingStatus,
+    MoudStance,
     SourceSystem,
 )
 
@@ -96,6 +97,7 @@ class Vocabulary:
     language_ids: set[int]
     default_language_id: int | None
     temporarily_closed_id: int | None
+    moud_welcoming_id: int | None = None
     digest: str = ""
 
 
@@ -308,7 +310,12 @@ class FeedImport:
                 }
             )
         self.run.updated = len(changed)
-        bulk.update(Meeting, [name for name in meetings[0] if name != "id"] if meetings else [], meetings)
+        # Rows that carry a MOUD stance set it; the others leave the meeting's stance alone.
+        for rows in (
+            [row for row in meetings if "moud_stance" in row],
+            [row for row in meetings if "moud_stance" not in row],
+        ):
+            bulk.update(Meeting, [name for name in rows[0] if name != "id"] if rows else [], rows)
         for ids in chunks(reactivated, BATCH):
             Meeting.objects.filter(id__in=ids).update(status=MeetingStatus.ACTIVE, updated_at=self.now)
         bulk.update(MeetingSource, ["fingerprint", "source_updated", "last_seen", "active"], sources)
@@ -344,7 +351,9 @@ class FeedImport:
             claimed.add(match)
             self.run.merged += 1
             sources.append(self.source_row(prepared, match))
-        meeting_ids = bulk.insert(Meeting, [self.meeting_row(prepared) for prepared in creating])
+        meeting_ids = bulk.insert(
+            Meeting, [{**NO_MOUD_STANCE, **self.meeting_row(prepared)} for prepared in creating]
+        )
         self.run.created = len(meeting_ids)
         bulk.insert_rows(
             Meeting.attributes.through,
@@ -468,7 +477,13 @@ def load_vocabulary(source: FeedSource) -> Vocabulary:
         temporarily_closed_id=Attribute.objects.filter(slug="temporarily-closed")
         .values_list("id", flat=True)
         .first(),
+        moud_welcoming_id=Attribute.objects.filter(slug="moud-welcoming")
+        .values_list("id", flat=True)
+        .first(),
     )
+    # Our own export names fellowships: by name as well as by slug.
+    for name, fellowship_id in Fellowship.objects.values_list("name", "id"):
+        vocabulary.fellowships.setdefault(name.casefold(), fellowship_id)
     # Everything besides the record that decides the result: when any of it
     # changes, every record is written again on the next import.
     context = (
@@ -516,12 +531,20 @@ def prepare(
     def reject(reason: str) -> None:
         outcome.errors.append({"key": record.source_key, "reason": reason})
 
-    if record.fellowship:
-        fellowship_id = vocabulary.fellowships.get(record.fellowship)
-        if fellowship_id is None:
-            reject(f"unknown fellowship {record.fellowship}")
-            return None
+    named = (
+        vocabulary.fellowships.get(record.fellowship)
+        or vocabulary.fellowships.get(record.fellowship.casefold())
+        if record.fellowship
+        else None
+    )
+    if named is not None:
+        fellowship_id = named
+    elif record.fellowship and not source.fellowship_id:
+        reject(f"unknown fellowship {record.fellowship}")
+        return None
     elif source.fellowship_id:
+        if record.fellowship:
+            outcome.notes[f"unknown fellowship {record.fellowship!r} (used the feed's)"] += 1
         fellowship_id = source.fellowship_id
     else:
         reject("no fellowship: give --fellowship")
@@ -545,6 +568,12 @@ def prepare(
         outcome.notes[normalise.ZONE_RULES[how]] += 1
 
     attribute_ids = map_codes(record.codes, fellowship_id, vocabulary, outcome.notes)
+    if (
+        record.moud_stance == MoudStance.WELCOMING
+        and vocabulary.moud_welcoming_id
+        and vocabulary.moud_welcoming_id not in attribute_ids
+    ):
+        attribute_ids.append(vocabulary.moud_welcoming_id)
     if vocabulary.default_language_id and not vocabulary.language_ids.intersection(attribute_ids):
         attribute_ids.append(vocabulary.default_language_id)
 
@@ -607,6 +636,13 @@ def prepare(
         "website": website,
         "status": MeetingStatus.ACTIVE,
     }
+    if record.moud_stance in MoudStance.values:
+        # Only when the feed says: an editor's stance is not overwritten by a feed's silence.
+        meeting.update(
+            moud_stance=record.moud_stance,
+            moud_source=clip(record.moud_source, MEETING_LIMITS, "moud_source"),
+            moud_verified_on=record.moud_verified_on,
+        )
     return PreparedMeeting(
         key=record.source_key,
         fingerprint=fingerprint,
@@ -635,6 +671,13 @@ def map_codes(codes: list[str], fellowship_id: int, vocabulary: Vocabulary, note
             found.append(attribute_id)
     return found
 
+
+# A new meeting whose feed says nothing of MOUD (every row of one insert has the same columns).
+NO_MOUD_STANCE: dict[str, Any] = {
+    "moud_stance": MoudStance.UNKNOWN,
+    "moud_source": "",
+    "moud_verified_on": None,
+}
 
 LOCATION_FIELDS = [
     "name",

@@ -7,8 +7,9 @@ goes out with a constant number of queries and flat memory.
 Our attributes go back to Meeting Guide type codes through AttributeMapping
 (source system meeting-guide); a code that means something else for the
 meeting's fellowship (`A` is Age-restricted for ACA) is not used for it, and
-codes outside the published type list are left out. MOUD stance and the
-fellowship name travel as extension fields, which the schema allows.
+codes outside the published type list are left out. The fellowship's name and
+the MOUD stance with its source and date travel as extension fields (fellowship,
+moud, moud_source, moud_verified), which the schema allows and our import reads.
 """
 
 import json
@@ -65,6 +66,7 @@ MEETING_FIELDS = (
     "conference_phone_notes",
     "notes",
     "moud_stance",
+    "moud_source",
     "moud_verified_on",
     "updated_at",
     "location__name",
@@ -217,6 +219,7 @@ def to_record(
     # Extensions: the spec has no field for these.
     record["fellowship"] = fellowship_names[row["fellowship_id"]]
     record["moud"] = row["moud_stance"]
+    _put(record, "moud_source", row["moud_source"])
     if row["moud_verified_on"] is not None:
         record["moud_verified"] = row["moud_verified_on"].isoformat()
     return record
