@@ -3,7 +3,8 @@ exported again, is the same feed, our extensions (fellowship, MOUD stance, its s
 included.
 
 Only what names the new database's rows differs by construction: the slug and url carry the
-meeting's id, and `updated` is when the row was written. The test maps each new meeting back to
+meeting's id, `updated` is when the row was written, and the listing's source is now the first
+directory's feed. The test maps each new meeting back to
 the slug it was imported under, and checks the feed's own `updated` was kept as the source's.
 """
 
@@ -29,6 +30,8 @@ from recoverybridge.directory.models import (
 
 pytestmark = pytest.mark.django_db
 IDENTITY = ("slug", "url", "updated")
+# Where this directory got the listing, and when: the importer's own story, not the record's.
+PROVENANCE = ("listing_source", "listing_source_url", "last_confirmed")
 
 
 def meeting_url(meeting_id: int) -> str:
@@ -76,9 +79,11 @@ def test_our_export_read_back_into_an_empty_directory_exports_the_same(tmp_path)
         meeting_id = int(re.match(r"\d+", record["slug"]).group())
         slug = imported_as[meeting_id]
         before = original[slug]
-        assert {k: v for k, v in record.items() if k not in IDENTITY} == {
-            k: v for k, v in before.items() if k not in IDENTITY
+        assert {k: v for k, v in record.items() if k not in IDENTITY + PROVENANCE} == {
+            k: v for k, v in before.items() if k not in IDENTITY + PROVENANCE
         }, slug
+        assert record["listing_source"] == "another-recoverybridge"  # it says where it came from
+        assert before["listing_source"] == "synthetic"
         assert updated[slug] == datetime.strptime(before["updated"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
 
 
