@@ -47,7 +47,7 @@ from operator import itemgetter
 from typing import Annotated, Any, Literal
 
 from django.db import connection
-from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import CharField, Count, Exists, Max, OuterRef, Q, QuerySet
 from django.db.models.functions import Cast, Lower
 from django.utils.translation import gettext_lazy
 from pydantic import AwareDatetime, BaseModel, Field, WithJsonSchema, field_validator
@@ -61,11 +61,16 @@ from recoverybridge.directory.models import (
     Attribute,
     ChangeRequest,
     ChangeRequestStatus,
+    FeedSource,
     Fellowship,
+    ImportRun,
+    ImportStatus,
     Location,
     Meeting,
+    MeetingSource,
     MeetingStatus,
     MoudStance,
+    SourceSystem,
 )
 from recoverybridge.directory.timing import IN_PROGRESS_GRACE, OccurrenceCache, wall_clock_window, zone
 from recoverybridge.directory.vocabulary import FAMILY_ATTRIBUTE
@@ -987,3 +992,90 @@ def recent_reviews(count: int = 20) -> list[ChangeRequest]:
         .select_related("meeting", "reviewed_by")
         .order_by("-reviewed_at")[:count]
     )
+
+
+# Where listings come from (issue 16, data quality in the open).
+
+
+@dataclass(frozen=True)
+class ListingSource:
+    """A feed that lists (or listed) a meeting, and when it last confirmed it."""
+
+    name: str
+    url: str  # the feed's http(s) address, else ""
+    format: str  # its format's label ("Meeting Guide JSON")
+    listed: bool  # still in the feed
+    confirmed_at: datetime | None  # the feed's last successful import while it listed the meeting
+    last_seen: datetime
+
+
+@dataclass(frozen=True)
+class Provenance:
+    sources: list[ListingSource]
+
+    @property
+    def last_confirmed(self) -> datetime | None:
+        """When a feed that still lists the meeting last confirmed it (None: no feed does)."""
+        moments = [source.confirmed_at for source in self.sources if source.listed and source.confirmed_at]
+        return max(moments) if moments else None
+
+
+@dataclass(frozen=True)
+class FeedInfo:
+    name: str
+    url: str
+    format: str
+    last_success: datetime | None
+
+
+def feed_infos() -> dict[int, FeedInfo]:
+    """Every feed source with its last successful import, in two queries.
+
+    An unchanged record is not written again, so a meeting's source row does not say when it
+    was last seen in the feed: the feed's last successful import does, while the row is active.
+    """
+    last_success = dict(
+        ImportRun.objects.filter(status=ImportStatus.SUCCEEDED)
+        .values("feed_source_id")
+        .annotate(last=Max("started_at"))
+        .values_list("feed_source_id", "last")
+    )
+    formats = dict(SourceSystem.choices)
+    return {
+        pk: FeedInfo(
+            name=name,
+            url=location if location.lower().startswith(("https://", "http://")) else "",
+            format=str(formats.get(feed_format, feed_format)),
+            last_success=last_success.get(pk),
+        )
+        for pk, name, location, feed_format in FeedSource.objects.values_list(
+            "id", "name", "location", "format"
+        )
+    }
+
+
+def provenance_from(rows: Sequence[tuple[int, bool, datetime]], feeds: dict[int, FeedInfo]) -> Provenance:
+    """From (feed source id, active, last_seen) rows of one meeting; listing feeds first."""
+    sources = []
+    for feed_id, active, last_seen in rows:
+        feed = feeds.get(feed_id)
+        if feed is None:
+            continue
+        confirmed = feed.last_success if active and feed.last_success else None
+        if confirmed is not None and confirmed < last_seen:
+            confirmed = last_seen  # written by a run still under way, or after the last success
+        sources.append(
+            ListingSource(feed.name, feed.url, feed.format, active, confirmed if active else None, last_seen)
+        )
+    sources.sort(key=lambda s: (not s.listed, s.name))
+    return Provenance(sources)
+
+
+def listing_provenance(meeting_ids: Sequence[int]) -> dict[int, Provenance]:
+    feeds = feed_infos()
+    rows: dict[int, list[tuple[int, bool, datetime]]] = {pk: [] for pk in meeting_ids}
+    for meeting_id, feed_id, active, last_seen in MeetingSource.objects.filter(
+        meeting_id__in=list(meeting_ids)
+    ).values_list("meeting_id", "feed_source_id", "active", "last_seen"):
+        rows[meeting_id].append((feed_id, active, last_seen))
+    return {pk: provenance_from(found, feeds) for pk, found in rows.items()}

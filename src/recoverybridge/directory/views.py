@@ -54,6 +54,7 @@ from recoverybridge.directory.queries import (
     SearchApproach,
     SearchResult,
     is_for_family,
+    listing_provenance,
     meetings_by_id,
     search_meetings,
 )
@@ -483,6 +484,7 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
         "moud_label": MoudStance(meeting.moud_stance).label,
         "ics_url": reverse("api:meeting_ics", kwargs={"meeting_id": meeting.pk}),
         "can_edit": access.may(request.user, "directory.review"),
+        "provenance": listing_provenance([meeting.pk])[meeting.pk],
     }
     return render(request, "directory/meeting.html", context)
 
