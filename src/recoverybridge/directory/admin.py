@@ -53,8 +53,24 @@ class MeetingAdmin(admin.ModelAdmin):
 
 @admin.register(models.FeedSource)
 class FeedSourceAdmin(admin.ModelAdmin):
-    list_display = ["name", "format", "fellowship", "default_timezone", "location"]
+    list_display = ["name", "format", "fellowship", "refresh_minutes", "next_refresh_at", "location"]
     list_filter = ["format"]
+    readonly_fields = ["etag", "last_modified", "content_sha256"]
+
+
+@admin.register(models.FeedAttempt)
+class FeedAttemptAdmin(admin.ModelAdmin):
+    list_display = [
+        "feed_source",
+        "started_at",
+        "trigger",
+        "outcome",
+        "http_status",
+        "records_read",
+        "rejected",
+    ]
+    list_filter = ["outcome", "feed_source"]
+    readonly_fields = [field.name for field in models.FeedAttempt._meta.fields]
 
 
 @admin.register(models.ImportRun)
