@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import admin
 
 from recoverybridge.directory import models
@@ -89,3 +91,16 @@ class ImportRunAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "feed_source"]
     readonly_fields = [field.name for field in models.ImportRun._meta.fields]
+
+
+@admin.register(models.HeldImport)
+class HeldImportAdmin(admin.ModelAdmin):
+    """Read-only here: editors apply or discard held imports on their review page."""
+
+    list_display = ["feed_source", "held_at", "status", "active_before", "added", "changed", "dropped"]
+    list_filter = ["status", "feed_source"]
+    exclude = ["body"]
+    readonly_fields = [field.name for field in models.HeldImport._meta.fields if field.name != "body"]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False

@@ -360,6 +360,59 @@ class ImportRun(models.Model):
         return f"{self.feed_source.name} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
 
 
+class HeldStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for an editor")
+    APPLIED = "applied", _("Applied")
+    DISCARDED = "discarded", _("Discarded")
+    SUPERSEDED = "superseded", _("Replaced by a later version of the feed")
+
+
+class HeldImport(models.Model):
+    """A fetched feed that would have dropped or changed too much of a source at once.
+
+    Kept whole (its bytes) with the difference it would make, field by field, until a
+    directory editor applies or discards it (directory/actions/sources.py). Nothing is
+    deleted either way: dropped meetings only ever become inactive.
+    """
+
+    feed_source = models.ForeignKey(FeedSource, on_delete=models.CASCADE, related_name="held_imports")
+    held_at = models.DateTimeField(_("held"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=HeldStatus.choices, default=HeldStatus.PENDING
+    )
+    reason = models.TextField(_("why it was held"))
+    # The feed as fetched, and what the source said about it (kept on the source once decided).
+    body = models.BinaryField()
+    content_sha256 = models.CharField(max_length=64)
+    etag = models.CharField(max_length=255, blank=True)
+    last_modified = models.CharField(max_length=64, blank=True)
+    # Meetings the source listed before, and what the feed would do to them.
+    active_before = models.PositiveIntegerField(default=0)
+    added = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    dropped = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    # {"added": [...], "changed": [...], "dropped": [...]} (directory/review.py).
+    diff = models.JSONField(default=dict)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_note = models.TextField(_("note"), blank=True)
+    applied_run = models.ForeignKey(
+        ImportRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-held_at", "-id"]
+        verbose_name = _("held import")
+        verbose_name_plural = _("held imports")
+        indexes = [models.Index(fields=["feed_source", "status"], name="heldimport_source_status")]
+
+    def __str__(self) -> str:
+        return f"{self.feed_source.name} {self.held_at:%Y-%m-%d %H:%M} {self.status}"
+
+
 class AttemptOutcome(models.TextChoices):
     RUNNING = "running", _("Running")
     OK = "ok", _("Imported")
@@ -403,6 +456,9 @@ class FeedAttempt(models.Model):
     # {"timezone": n, "coordinates": n, "types": n}: records that came without them.
     missing = models.JSONField(default=dict, blank=True)
     error = models.TextField(_("error"), blank=True)
+    held_import = models.ForeignKey(
+        HeldImport, on_delete=models.SET_NULL, null=True, blank=True, related_name="attempts"
+    )
 
     class Meta:
         ordering = ["-started_at", "-id"]

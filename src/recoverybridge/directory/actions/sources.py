@@ -13,10 +13,11 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from recoverybridge.directory import fetching
+from recoverybridge.directory import fetching, review
 from recoverybridge.directory.actions import imports
 from recoverybridge.directory.feeds import loading
 from recoverybridge.directory.feeds.records import FeedError, ParsedFeed
@@ -25,6 +26,8 @@ from recoverybridge.directory.models import (
     AttemptTrigger,
     FeedAttempt,
     FeedSource,
+    HeldImport,
+    HeldStatus,
     ImportRun,
     ImportStatus,
 )
@@ -83,6 +86,8 @@ def next_due_at() -> datetime | None:
 
 def refresh_source(source: FeedSource, *, trigger: str = AttemptTrigger.COMMAND) -> FeedAttempt:
     """Fetch one source and import it if it changed; returns the finished attempt."""
+    # What was last applied may have changed since this object was read (an editor's decision).
+    source.refresh_from_db(fields=["etag", "last_modified", "content_sha256"])
     attempt = FeedAttempt.objects.create(feed_source=source, trigger=trigger, started_at=timezone.now())
     try:
         fetched = fetching.fetch(source.location, etag=source.etag, last_modified=source.last_modified)
@@ -90,18 +95,30 @@ def refresh_source(source: FeedSource, *, trigger: str = AttemptTrigger.COMMAND)
         return finish(attempt, AttemptOutcome.FAILED, error=str(error))
     attempt.http_status = fetched.status
     if fetched.body is None:
-        return finish(attempt, AttemptOutcome.NOT_MODIFIED)
+        return not_modified(source, attempt)
     attempt.bytes_read = len(fetched.body)
     digest = hashlib.sha256(fetched.body).hexdigest()
     if digest == source.content_sha256:
         # The same bytes as last time (a server without validators, or a file): nothing to do.
         remember(source, fetched, digest)
-        return finish(attempt, AttemptOutcome.NOT_MODIFIED)
+        return not_modified(source, attempt)
+    waiting = pending_held(source).filter(content_sha256=digest).first()
+    if waiting is not None:
+        # Already held and not yet decided: nothing new to look at.
+        attempt.held_import = waiting
+        return finish(attempt, AttemptOutcome.HELD, error=waiting.reason)
     try:
         parsed = parse(source, fetched.body)
     except FeedError as error:
         return finish(attempt, AttemptOutcome.FAILED, error=str(error))
     attempt.missing = missing_fields(parsed)
+    plan = review.plan_import(source, parsed)
+    reason = plan.hold_reason()
+    if reason:
+        attempt.held_import = hold(source, fetched, digest, plan, reason)
+        attempt.records_read = plan.total
+        attempt.rejected = plan.rejected
+        return finish(attempt, AttemptOutcome.HELD, error=reason)
     try:
         run = imports.import_feed(source, parsed)
     except Exception as error:
@@ -113,7 +130,112 @@ def refresh_source(source: FeedSource, *, trigger: str = AttemptTrigger.COMMAND)
     if run.status != ImportStatus.SUCCEEDED:
         return finish(attempt, AttemptOutcome.FAILED, error=run.message)
     remember(source, fetched, digest)
+    # The feed moved on: what was held before it is no longer what the source publishes.
+    pending_held(source).update(status=HeldStatus.SUPERSEDED, decided_at=timezone.now())
     return finish(attempt, AttemptOutcome.OK)
+
+
+def not_modified(source: FeedSource, attempt: FeedAttempt) -> FeedAttempt:
+    # The source publishes what was applied again: a version held since is no longer its word.
+    pending_held(source).update(status=HeldStatus.SUPERSEDED, decided_at=timezone.now())
+    return finish(attempt, AttemptOutcome.NOT_MODIFIED)
+
+
+def pending_held(source: FeedSource) -> Any:
+    return HeldImport.objects.filter(feed_source=source, status=HeldStatus.PENDING)
+
+
+def hold(
+    source: FeedSource, fetched: fetching.Fetched, digest: str, plan: review.ImportPlan, reason: str
+) -> HeldImport:
+    """Keep the fetched feed and its difference for an editor; only the latest one waits."""
+    with transaction.atomic():
+        now = timezone.now()
+        pending_held(source).update(status=HeldStatus.SUPERSEDED, decided_at=now)
+        return HeldImport.objects.create(
+            feed_source=source,
+            held_at=now,
+            reason=reason,
+            body=fetched.body,
+            content_sha256=digest,
+            etag=fetched.etag,
+            last_modified=fetched.last_modified,
+            diff=plan.diff(),
+            **plan.counts,
+        )
+
+
+class HeldImportError(ValueError):
+    """A held import that cannot be applied or discarded (already decided, or the feed fails)."""
+
+
+def locked_pending(held_id: int) -> HeldImport:
+    held = HeldImport.objects.select_for_update().select_related("feed_source").get(pk=held_id)
+    if held.status != HeldStatus.PENDING:
+        raise HeldImportError(f"this held import was already {held.status}")
+    return held
+
+
+def apply_held(held_id: int, *, editor: Any, note: str = "") -> HeldImport:
+    """An editor's yes: import the held feed as it was fetched, through the usual pipeline.
+
+    The import is all or nothing, as every import is; a feed that fails now stays held, with
+    the failed attempt recorded, and nothing changes."""
+    if not editor.is_authenticated:
+        raise HeldImportError("decisions need a signed-in editor")
+    with transaction.atomic():
+        held = locked_pending(held_id)
+        source = held.feed_source
+        body = bytes(held.body)
+        attempt = FeedAttempt(
+            feed_source=source,
+            trigger=AttemptTrigger.EDITOR,
+            started_at=timezone.now(),
+            held_import=held,
+            bytes_read=len(body),
+        )
+        try:
+            parsed = parse(source, body)
+        except FeedError as error:
+            failed = str(error)
+        else:
+            attempt.missing = missing_fields(parsed)
+            run = imports.import_feed(source, parsed)
+            take_counts(attempt, run)
+            failed = "" if run.status == ImportStatus.SUCCEEDED else run.message
+        if not failed:
+            remember(source, fetching.Fetched(None, body, held.etag, held.last_modified), held.content_sha256)
+            finish(attempt, AttemptOutcome.OK)
+            decide(held, HeldStatus.APPLIED, editor, note)
+            held.applied_run = attempt.import_run
+            held.save(update_fields=["applied_run"])
+            return held
+    finish(attempt, AttemptOutcome.FAILED, error=failed)
+    raise HeldImportError(failed)
+
+
+def discard_held(held_id: int, *, editor: Any, note: str = "") -> HeldImport:
+    """An editor's no: the directory stays as it is, and this version of the feed is not held
+    again (the source remembers it as decided); the next change to the feed is looked at afresh."""
+    if not editor.is_authenticated:
+        raise HeldImportError("decisions need a signed-in editor")
+    with transaction.atomic():
+        held = locked_pending(held_id)
+        remember(
+            held.feed_source,
+            fetching.Fetched(None, None, held.etag, held.last_modified),
+            held.content_sha256,
+        )
+        decide(held, HeldStatus.DISCARDED, editor, note)
+    return held
+
+
+def decide(held: HeldImport, status: str, editor: Any, note: str) -> None:
+    held.status = status
+    held.decided_by = editor
+    held.decided_at = timezone.now()
+    held.decision_note = note
+    held.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
 
 
 def parse(source: FeedSource, body: bytes) -> ParsedFeed:
