@@ -292,6 +292,8 @@ class FeedSource(models.Model):
     etag = models.CharField(max_length=255, blank=True)
     last_modified = models.CharField(max_length=64, blank=True)
     content_sha256 = models.CharField(max_length=64, blank=True)
+    # When the contact was last told of trouble (once per spell of failing or waiting).
+    alerted_at = models.DateTimeField(_("contact last told"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

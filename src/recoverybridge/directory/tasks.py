@@ -52,6 +52,7 @@ def refresh_feeds() -> int:
     broken chain); a second chain merges into the first, since a run queues its successor only
     when none is waiting that soon. Returns how many sources were fetched."""
     attempts = sources.refresh_due_sources()
+    sources.alert_contacts()
     schedule_next_refresh()
     return len(attempts)
 

@@ -13,11 +13,14 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
-from recoverybridge.directory import fetching, review
+from recoverybridge.directory import fetching, queries, review
 from recoverybridge.directory.actions import imports
 from recoverybridge.directory.feeds import loading
 from recoverybridge.directory.feeds.records import FeedError, ParsedFeed
@@ -31,6 +34,7 @@ from recoverybridge.directory.models import (
     ImportRun,
     ImportStatus,
 )
+from recoverybridge.messaging.outbox import send_email
 
 logger = logging.getLogger(__name__)
 
@@ -116,8 +120,10 @@ def refresh_source(source: FeedSource, *, trigger: str = AttemptTrigger.COMMAND)
     reason = plan.hold_reason()
     if reason:
         attempt.held_import = hold(source, fetched, digest, plan, reason)
-        attempt.records_read = plan.total
-        attempt.rejected = plan.rejected
+        # What it would have done, for the attempts' list.
+        attempt.records_read, attempt.rejected = plan.total, plan.rejected
+        attempt.created, attempt.updated = len(plan.added), len(plan.changed)
+        attempt.deactivated, attempt.unchanged = len(plan.dropped), plan.unchanged
         return finish(attempt, AttemptOutcome.HELD, error=reason)
     try:
         run = imports.import_feed(source, parsed)
@@ -287,3 +293,54 @@ def finish(attempt: FeedAttempt, outcome: str, *, error: str = "") -> FeedAttemp
     attempt.finished_at = timezone.now()
     attempt.save()
     return attempt
+
+
+def alert_contacts(*, now: datetime | None = None) -> list[FeedSource]:
+    """E-mail each source's contact once its feed has failed, or an import of it has waited for
+    an editor, for FEED_ALERT_AFTER_HOURS; once per spell of trouble. Returns the sources told."""
+    now = now or timezone.now()
+    after = timedelta(hours=settings.FEED_ALERT_AFTER_HOURS)
+    told = []
+    for health in queries.source_health(now):
+        source, since = health.source, health.trouble_since
+        if health.trouble not in (queries.Trouble.FAILING, queries.Trouble.HELD) or not source.contact_email:
+            continue
+        if since is None or now - since < after or (source.alerted_at and source.alerted_at >= since):
+            continue
+        with translation.override(settings.LANGUAGE_CODE), transaction.atomic():
+            subject, body = alert_message(health)
+            send_email([source.contact_email], subject, body, kind="feed-source-alert")
+            FeedSource.objects.filter(pk=source.pk).update(alerted_at=now)
+        told.append(source)
+    return told
+
+
+def alert_message(health: queries.SourceHealth) -> tuple[str, str]:
+    source = health.source
+    since = date_format(timezone.localtime(health.trouble_since), "DATETIME_FORMAT")
+    if health.trouble == queries.Trouble.FAILING:
+        subject = _("RecoveryBridge cannot read your meeting feed")
+        what = _(
+            "Since %(since)s RecoveryBridge has not been able to read the feed at %(location)s: %(error)s"
+        ) % {
+            "since": since,
+            "location": source.location,
+            "error": health.last_error,
+        }
+    else:
+        subject = _("A change to your meeting feed is waiting for review")
+        what = _(
+            "Since %(since)s the latest version of the feed at %(location)s has been waiting for a "
+            "directory editor, because %(reason)s. If the change was a mistake, correct the feed: "
+            "the next version replaces the one waiting."
+        ) % {"since": since, "location": source.location, "reason": health.last_error}
+    lines = [
+        _("Hello,"),
+        "",
+        what,
+        "",
+        _("The directory keeps listing the meetings as they were until this is resolved."),
+        _("This message was sent to the contact address given for the feed source %(name)s.")
+        % {"name": source.name},
+    ]
+    return subject, "\n".join(lines)
