@@ -23,6 +23,7 @@ class Published:
     etag: str
     last_modified: str
     # "", "trickle" (a byte a second after the headers), "hang" (headers, then nothing),
+    # "cut" (half the body, then the connection closes),
     # "no-validators" (no ETag or Last-Modified), or an HTTP status to answer with.
     behaviour: str | int = ""
 
@@ -106,6 +107,9 @@ def handler_for(state: FeedServer) -> type[BaseHTTPRequestHandler]:
                         time.sleep(1)
                 except OSError:
                     return  # the client gave up, as it should
+            elif feed.behaviour == "cut":
+                self.wfile.write(feed.body[: len(feed.body) // 2])
+                self.close_connection = True
             elif feed.behaviour == "hang":
                 time.sleep(30)
             else:

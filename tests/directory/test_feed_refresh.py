@@ -136,6 +136,15 @@ def test_a_server_error_or_a_body_that_is_not_json_is_a_failed_attempt_with_the_
 
 
 @pytest.mark.django_db
+def test_a_connection_cut_half_way_is_a_failed_attempt(feed_server):  # noqa: F811
+    source = source_for(feed_server.publish("/lewes.json", meetings(40), behaviour="cut"))
+    attempt = sources.refresh_source(source)
+    assert attempt.outcome == AttemptOutcome.FAILED
+    assert "closed the connection after" in attempt.error, attempt.error
+    assert Meeting.objects.count() == 0
+
+
+@pytest.mark.django_db
 def test_an_attempt_keeps_refused_records_and_the_fields_most_often_missing(feed_server):  # noqa: F811
     feed = meetings(6)
     feed[0]["day"] = 9  # refused: not a weekday

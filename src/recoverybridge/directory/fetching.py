@@ -8,6 +8,7 @@ shuts the connection when the whole time is up, so a server that trickles a byte
 cannot hold a worker. A file source is simply read (its hash decides whether it changed).
 """
 
+import http.client
 import socket
 import threading
 import time
@@ -75,7 +76,7 @@ def fetch_url(url: str, *, etag: str, last_modified: str, timeout: float, limit:
         raise FeedError(f"{url} answered HTTP {error.code} {error.reason}") from error
     except FeedError:
         raise
-    except (urllib.error.URLError, TimeoutError, OSError, ValueError) as error:
+    except (urllib.error.URLError, http.client.HTTPException, TimeoutError, OSError, ValueError) as error:
         if watchdog.fired or isinstance(error, TimeoutError) or "timed out" in str(error):
             raise FeedError(f"{url} did not answer within {timeout:g} seconds") from error
         reason = getattr(error, "reason", error)
@@ -100,6 +101,9 @@ def read_bounded(response: Any, limit: int, watchdog: "Watchdog", url: str) -> b
         if watchdog.fired:
             raise TimeoutError
         if not chunk:
+            if length and length.isdigit() and size != int(length):
+                # http.client ends a cut-off body quietly: half a feed must not pass for a whole one.
+                raise FeedError(f"{url} closed the connection after {size} of {int(length)} bytes")
             return b"".join(parts)
         size += len(chunk)
         if size > limit:

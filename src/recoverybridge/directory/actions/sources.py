@@ -94,6 +94,15 @@ def refresh_source(source: FeedSource, *, trigger: str = AttemptTrigger.COMMAND)
     source.refresh_from_db(fields=["etag", "last_modified", "content_sha256"])
     attempt = FeedAttempt.objects.create(feed_source=source, trigger=trigger, started_at=timezone.now())
     try:
+        return fetch_and_import(source, attempt)
+    except Exception as error:
+        # A parser or server that surprises us: the attempt says so rather than staying "running".
+        logger.exception("refresh of feed source %s stopped by an error", source.pk)
+        return finish(attempt, AttemptOutcome.FAILED, error=f"stopped by an error: {type(error).__name__}")
+
+
+def fetch_and_import(source: FeedSource, attempt: FeedAttempt) -> FeedAttempt:
+    try:
         fetched = fetching.fetch(source.location, etag=source.etag, last_modified=source.last_modified)
     except FeedError as error:
         return finish(attempt, AttemptOutcome.FAILED, error=str(error))
