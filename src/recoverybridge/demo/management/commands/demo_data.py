@@ -33,8 +33,10 @@ class Command(BaseCommand):
         self.synthetic(options["meetings"], options["seed"])
         if options["shared"] is not None:
             self.real_feeds(options["shared"] / "data" / "feeds" / "meeting-guide")
-        # Feed sources on schedules, one held for an editor and one failing: /editor/sources/.
-        self.stdout.write(load_demo_sources(settings.PROJECT_DIR / "var" / "demo-feeds", list(SHARED_FEEDS)))
+            # Beside them (`make demo`), feed sources on schedules, one held for an editor and one
+            # failing: /editor/sources/. Their files go to var/demo-feeds/.
+            feeds = settings.PROJECT_DIR / "var" / "demo-feeds"
+            self.stdout.write(load_demo_sources(feeds, list(SHARED_FEEDS)))
         self.admin_user()
         # Demo care records refer people to the meetings loaded above.
         call_command("demo_care", stdout=self.stdout)
