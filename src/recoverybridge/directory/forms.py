@@ -398,3 +398,14 @@ class MoudStanceForm(forms.Form):
     verified_on = forms.DateField(
         label=_("Verified on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
+
+
+class HeldImportForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("apply", _("Apply")), ("discard", _("Discard"))])
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For example: confirmed with the intergroup by phone."),
+    )
