@@ -15,11 +15,13 @@
 3. Page weight: HTML of a results page + our CSS and JS + htmx (the list
    view), and + Leaflet (the map view), raw and gzip-compressed as whitenoise
    serves them. Map tiles are excluded (none are configured by default).
-4. In one Chromium run against a local server on the same database: time to
-   first result on our page (navigation start to the first result in the DOM),
+4. In one Chromium run against gunicorn (DEBUG off, collected static files) on the same
+   database: time to first result on our page (navigation start to the first result in the DOM),
    and the tsml-ui approach: download the whole Meeting Guide feed of the same
    directory (/api/v1/feeds/meeting-guide.json), JSON.parse it and filter it in
-   JavaScript for the same search; its size and time.
+   JavaScript for the same search; its size and time. Then "Near me, starting soon" on a
+   375 px page with the position in London: from the tap to the first result, and the same
+   search opened again with a warm cache (from the browser's cache or a 304: no search).
 
 Prints a Markdown section for docs/benchmarks.md.
 """
@@ -241,25 +243,96 @@ async ([url, lat, lon, radiusKm, day]) => {
 """
 
 
-def browser_run(env: dict[str, str]) -> dict[str, float]:
-    from playwright.sync_api import sync_playwright
+NEAR_ME_LONDON = {"latitude": 51.5072, "longitude": -0.1276}
 
+
+def start_production_server(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    """gunicorn with DEBUG off and the collected, hashed static files, as production runs it."""
     port = free_port()
-    server_env = {**env, "DEBUG": "1", "ALLOWED_HOSTS": "127.0.0.1"}
+    server_env = {**env, "DEBUG": "0", "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING"}
+    subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "collectstatic", "--noinput", "-v0"],
+        env=server_env,
+        check=True,
+    )
     server = subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), "runserver", f"127.0.0.1:{port}", "--noreload"],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "recoverybridge.wsgi",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+        ],
         env=server_env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
+    for _ in range(150):
+        try:
+            urlopen(base + "/which-group/", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.2)
+    return server, base
+
+
+def near_me_runs(browser, base: str, runs: int = 5) -> dict[str, float]:
+    """ "Near me, starting soon" on a phone: from the tap to the first result (or the answer that
+    there is none) on screen; then the same search opened again with a warm cache."""
+    taps, reloads, counts = [], [], set()
+    revalidated: list[bool] = []
+    transfers: list[int] = []
+    for _ in range(runs):
+        context = browser.new_context(
+            viewport={"width": 375, "height": 740},
+            geolocation=NEAR_ME_LONDON,
+            permissions=["geolocation"],
+            timezone_id="Europe/London",
+        )
+        page = context.new_page()
+        page.goto(base + "/")
+        button = page.locator("#near-me")
+        button.wait_for(state="visible")
+        page.evaluate("window.__tapped = performance.now()")
+        button.click()
+        page.wait_for_selector("#results li.result, #results .empty")
+        taps.append(page.evaluate("performance.now() - window.__tapped"))
+        counts.add(page.locator("#results li.result").count())
+        # The same search again, as a visitor coming back to it (a link, the address bar): the
+        # browser may answer from its cache (max-age) or revalidate with the ETag (a 304).
+        url = page.url
+        page.goto(base + "/which-group/")
+        page.goto(url, wait_until="commit")
+        page.wait_for_selector("#results li.result, #results .empty")
+        reloads.append(page.evaluate("performance.now()"))
+        entry = page.evaluate(
+            "(() => { const n = performance.getEntriesByType('navigation')[0];"
+            " return [n.transferSize, n.encodedBodySize]; })()"
+        )
+        # transferSize 0: from the browser's cache; under the body's size: headers only (a 304).
+        revalidated.append(entry[0] < entry[1])
+        transfers.append(entry[0])
+        context.close()
+    return {
+        "near_me_tap_ms": statistics.median(taps),
+        "near_me_reload_ms": statistics.median(reloads),
+        "near_me_results": ",".join(str(c) for c in sorted(counts)),
+        "near_me_revalidated": sum(revalidated),
+        "near_me_reload_transfer": statistics.median(transfers),
+    }
+
+
+def browser_run(env: dict[str, str]) -> dict[str, float]:
+    from playwright.sync_api import sync_playwright
+
+    server, base = start_production_server(env)
     try:
-        for _ in range(100):
-            try:
-                urlopen(base + "/which-group/", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.2)
         query = urlencode({"where": "London", "when": "1", "tz": "Europe/London"})
         lat, lon = _place("London")
         out: dict[str, float] = {}
@@ -280,6 +353,7 @@ def browser_run(env: dict[str, str]) -> dict[str, float]:
             page.goto(f"{base}/which-group/")
             tsml = page.evaluate(TSML_FILTER, ["/api/v1/feeds/meeting-guide.json", lat, lon, 25, 1])
             out.update({f"tsml_{key}": value for key, value in tsml.items()})
+            out.update(near_me_runs(browser, base))
             browser.close()
         return out
     finally:
@@ -305,6 +379,7 @@ def main() -> None:
     parser.add_argument(
         "--server-only", action="store_true", help="server times only: no page weight or Chromium run"
     )
+    parser.add_argument("--browser-only", action="store_true", help="the Chromium runs only")
     args = parser.parse_args()
 
     database_url = (
@@ -321,6 +396,12 @@ def main() -> None:
     build(args.meetings, database_url, env)
     os.environ.update({k: env[k] for k in ("DATABASE_URL", "SECRET_KEY", "DJANGO_SETTINGS_MODULE")})
 
+    if args.browser_only:
+        import django
+
+        django.setup()
+        print_browser(browser_run(env))
+        return
     load = os.getloadavg()[0]
     rows, html = server_times(args.runs)
     print(
@@ -349,6 +430,10 @@ def main() -> None:
     print(f"| list view | {list_raw / 1024:.0f} | {list_gz / 1024:.0f} |")
     print(f"| map view (+ Leaflet) | {map_raw / 1024:.0f} | {map_gz / 1024:.0f} |")
     print()
+    print_browser(browser)
+
+
+def print_browser(browser: dict) -> None:
     print(
         "| in Chromium, same directory, 'London, Monday, 25 km' | bytes downloaded | time to first result ms |"
     )
@@ -362,6 +447,18 @@ def main() -> None:
         f" ({browser['tsml_found']} found) | {browser['tsml_bytes'] / 1024 / 1024:.1f} MB"
         f" | {browser['tsml_total_ms']:.0f} (download {browser['tsml_download_ms']:.0f},"
         f" JSON.parse {browser['tsml_parse_ms']:.0f}, filter {browser['tsml_filter_ms']:.0f}) |"
+    )
+    print()
+    print("| in Chromium at 375 px, geolocation in London | time ms | answers |")
+    print("|---|---|---|")
+    print(
+        f"| 'Near me, starting soon': from the tap to the first result on screen (median of 5)"
+        f" | {browser['near_me_tap_ms']:.0f} | {browser['near_me_results']} results on the page |"
+    )
+    print(
+        f"| the same search again, warm cache: navigation to the first result (median of 5)"
+        f" | {browser['near_me_reload_ms']:.0f} | {browser['near_me_revalidated']} of 5 from the cache or"
+        f" a 304: median {browser['near_me_reload_transfer']:.0f} bytes crossed the network |"
     )
 
 

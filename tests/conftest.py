@@ -1,5 +1,33 @@
 import pytest
 
+ARGON2 = "django.contrib.auth.hashers.Argon2PasswordHasher"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _quick_password_hashing():
+    """Argon2id at its smallest costs (tests/hashers.py) whenever production hashes with Argon2
+    first: each of the suite's passwords costs milliseconds instead of half a second. Production's
+    choice is still what is tested (accounts/test_security.py); servers started as processes
+    (gunicorn, manage.py) keep production's costs."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    if settings.PASSWORD_HASHERS[0] != ARGON2:
+        yield
+        return
+    with override_settings(
+        PASSWORD_HASHERS=["tests.hashers.QuickArgon2PasswordHasher", *settings.PASSWORD_HASHERS]
+    ):
+        yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _quick_serialized_rollback():
+    """Transactional tests get the migrated rows back in one INSERT per table (tests/restore.py)."""
+    from tests import restore
+
+    restore.install()
+
 
 @pytest.fixture(autouse=True)
 def _plain_static_files(settings):

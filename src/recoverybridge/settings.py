@@ -214,6 +214,15 @@ DEDUPLICATE_WITHIN_METRES = float(os.environ.get("DEDUPLICATE_WITHIN_METRES", "1
 # Fetching a feed by URL: how long to wait and how much to read at most.
 FEED_FETCH_TIMEOUT_SECONDS = float(os.environ.get("FEED_FETCH_TIMEOUT_SECONDS", "30"))
 FEED_MAX_BYTES = int(os.environ.get("FEED_MAX_BYTES", str(64 * 1024 * 1024)))
+# A fetched feed is held for an editor, not imported, when it would drop more than this share of
+# its source's meetings or change more than that share at once (and at least FEED_HOLD_MIN_MEETINGS).
+FEED_HOLD_DROPPED_SHARE = float(os.environ.get("FEED_HOLD_DROPPED_SHARE", "0.3"))
+FEED_HOLD_CHANGED_SHARE = float(os.environ.get("FEED_HOLD_CHANGED_SHARE", "0.5"))
+FEED_HOLD_MIN_MEETINGS = int(os.environ.get("FEED_HOLD_MIN_MEETINGS", "3"))
+# A source's contact is e-mailed once it has failed, or an import of it has waited for an editor,
+# for this long; and a source is shown as stale when nothing confirmed it for this many intervals.
+FEED_ALERT_AFTER_HOURS = float(os.environ.get("FEED_ALERT_AFTER_HOURS", "48"))
+FEED_STALE_AFTER_INTERVALS = float(os.environ.get("FEED_STALE_AFTER_INTERVALS", "3"))
 
 # Web pages.
 # Map tiles for the results map, e.g. "https://{s}.tile.example.org/{z}/{x}/{y}.png"; empty = no

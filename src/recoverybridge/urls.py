@@ -5,6 +5,7 @@ from django.views.i18n import set_language
 
 from recoverybridge.api import api
 from recoverybridge.converters import RecordId
+from recoverybridge.directory import bmlt_views
 from recoverybridge.workspace.views import SignInView
 
 # Before the apps' URLconfs are included: they name records as <id:...>.
@@ -13,6 +14,8 @@ register_converter(RecordId, "id")
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    # BMLT's semantic API (read side), where NA's tools look for a root server's.
+    path("main_server/client_interface/<str:kind>/", bmlt_views.client_interface, name="bmlt"),
     # Without a CSRF token: the language form is on every public page, and a token would make
     # each page this visitor's alone (no shared cache, no 304). A forged post can only switch
     # the visitor's language, which every page lets them switch back; `next` stays on this site.

@@ -176,7 +176,8 @@ def test_attributes_use_our_vocabulary_as_taxonomy(directory):
     items = services()
     lewes = items["Lewes Serenity"]
     terms = {a["taxonomy_term"]["code"]: a for a in lewes["attributes"]}
-    assert set(terms) == {"open", "wheelchair-access", "language-en", "moud-stance"}
+    assert set(terms) == {"open", "wheelchair-access", "language-en", "moud-stance", "mutual-aid-meeting"}
+    assert terms["mutual-aid-meeting"]["link_type"] == "service_type"  # what makes it a meeting on import
     assert {a["taxonomy_term"]["taxonomy"] for a in lewes["attributes"]} == {"recoverybridge"}
     assert terms["open"]["taxonomy_term"]["name"] == "Open"
     assert terms["moud-stance"]["value"] == "unknown"

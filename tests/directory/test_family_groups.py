@@ -104,7 +104,10 @@ def test_an_hsds_family_taxonomy_term_marks_a_meeting_for_family(code):
                 "name": "CRAFT group for families",
                 "status": "active",
                 "url": "https://meet.example.org/craft",
-                "attributes": [{"taxonomy_term": {"code": code, "name": "Family"}}],
+                "attributes": [
+                    {"taxonomy_term": {"code": "support-group", "name": "Support group"}},
+                    {"taxonomy_term": {"code": code, "name": "Family"}},
+                ],
                 "schedules": [{"id": "s1", "freq": "WEEKLY", "byday": "TH", "opens_at": "18:00"}],
             }
         ]

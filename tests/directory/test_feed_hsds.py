@@ -168,9 +168,10 @@ def test_a_place_may_name_its_iana_zone(parsed):
     assert (record.location.latitude, record.location.longitude) == (42.3967, -71.1223)
 
 
-def test_string_coordinates_are_read_and_impossible_ones_refuse_the_service(page):
+def test_string_coordinates_are_read_and_impossible_ones_refuse_the_meetings_there(page):
     service = copy.deepcopy(page["contents"][0])
-    place = service["service_at_locations"][0]["location"]
+    entry = service["service_at_locations"][0]
+    place = entry["location"]
     place["latitude"], place["longitude"] = "42.3646", "-71.1030"
     [record] = hsds.parse([service]).records
     assert record.location is not None
@@ -179,7 +180,31 @@ def test_string_coordinates_are_read_and_impossible_ones_refuse_the_service(page
     refused = hsds.parse([service])
     assert refused.records == []
     assert [(r.key, r.reason) for r in refused.rejections] == [
-        (service["id"], "location: latitude 142.0 is outside -90 to 90")
+        (
+            f"{service['id']}#{entry['schedules'][0]['id']}",
+            f"location {place['id']}: latitude 142.0 is outside -90 to 90",
+        )
+    ]
+
+
+def test_a_room_with_impossible_coordinates_does_not_take_the_other_room_with_it(page):
+    service = copy.deepcopy(page["contents"][0])
+    entry = service["service_at_locations"][0]
+    schedule = entry.pop("schedules")[0]
+    second = copy.deepcopy(entry)
+    second["id"] = uid("sal", "second-room")
+    second["location"]["id"] = uid("location", "second-room")
+    second["location"]["longitude"] = -200
+    service["service_at_locations"].append(second)
+    service["schedules"] = [schedule]
+    parsed = hsds.parse([service])
+    base = f"{service['id']}#{schedule['id']}"
+    assert [r.source_key for r in parsed.records] == [f"{base}#{entry['id']}#TU"]
+    assert [(r.key, r.reason) for r in parsed.rejections] == [
+        (
+            f"{base}#{second['id']}",
+            f"location {second['location']['id']}: longitude -200 is outside -180 to 180",
+        )
     ]
 
 
@@ -227,7 +252,12 @@ def test_schedules_and_services_that_cannot_be_used(page):
     elsewhere["id"] = uid("service", "elsewhere")
     elsewhere["schedules"][0]["location_id"] = uid("location", "nowhere")
     del elsewhere["schedules"][1]
-    no_schedules = {"id": uid("service", "empty"), "name": "Empty", "status": "active"}
+    no_schedules = {
+        "id": uid("service", "empty"),
+        "name": "Empty",
+        "status": "active",
+        "attributes": cambridge["attributes"][-1:],  # a meeting, by its taxonomy term
+    }
     parsed = hsds.parse(["junk", bad_close, cambridge, elsewhere, no_schedules])
     assert parsed.records == []
     assert [(r.key, r.reason) for r in parsed.rejections] == [

@@ -90,6 +90,7 @@ def test_an_hsds_service_whose_place_is_no_coordinate_is_refused_and_reported():
     after = hsds.parse(page)
     assert any(record.name == service["name"] for record in before.records)
     assert not any(record.name == service["name"] for record in after.records)
-    assert (service["id"], "location: longitude 'west' is not a number") in {
-        (r.key, r.reason) for r in after.rejections
+    # Refused per meeting, saying which place and why.
+    assert (service["id"], f"location {place['id']}: longitude 'west' is not a number") in {
+        (r.key.split("#")[0], r.reason) for r in after.rejections
     }

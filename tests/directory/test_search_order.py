@@ -6,7 +6,8 @@ together; a place with no time puts the nearest first; online meetings in Sam's 
 before those held only in another.
 """
 
-from datetime import UTC, datetime, time
+import re
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -67,6 +68,21 @@ def test_later_today_is_soonest_first_in_instants_not_wall_clocks(morning):
         "Lewes 13:00",
         "Lewes 17:30",
     ]
+
+
+def test_later_today_without_the_browsers_zone_is_the_day_at_the_place_searched(morning):
+    """A visitor without JavaScript sends no zone: near Lewes "today" ends at midnight in New York
+    (04:00 UTC), not at midnight UTC, so a 9 p.m. meeting is still today."""
+    late = make_location(name="Lewes Hall")
+    make_meeting(name="Lewes 21:00", location=late, weekday=WEDNESDAY, start_time=time(21, 0))
+    params, result = form_search("when=today")
+    assert params["starting_within"] == 16 * 60  # 08:00 to midnight in New York
+    assert names(result)[-1] == "Lewes 21:00"
+    # Far from any place and without a zone, the site's own day (UTC here): 21:00 in New York is
+    # 01:00 UTC on Thursday, not today.
+    params, result = form_search("when=today", place=None)
+    assert params["starting_within"] == 12 * 60
+    assert "Lewes 21:00" not in names(result)
 
 
 def test_a_place_without_a_time_is_nearest_first(morning):
@@ -186,3 +202,51 @@ def test_nearest_first_puts_online_meetings_last_the_readers_language_first_amon
     # A first page of in-person meetings only is the same with or without the languages.
     params = MeetingSearch(lat=LEWES[0], lon=LEWES[1], prefer_language="en", page_size=3)
     assert names(search_meetings(params, now=NOW)) == ["Lewes 08:20", "Lewes 12:30", "Lewes 13:00"]
+
+
+def test_nothing_starting_soon_offers_later_today_further_away_and_online(client):
+    """Nothing near Lewes starts within the hour, one meeting does in three hours: the empty answer
+    offers one tap to later today (which finds it), to 100 km, and to online meetings."""
+    real_now = datetime.now(UTC)
+    # A zone where it is daytime now, so three hours on is still today there.
+    zone = next(
+        ZoneInfo(name)
+        for name in ("America/New_York", "Europe/London", "Asia/Tokyo", "America/Los_Angeles", "Asia/Kolkata")
+        if 5 <= real_now.astimezone(ZoneInfo(name)).hour <= 19
+    )
+    later = real_now.astimezone(zone) + timedelta(hours=3)
+    here = make_location(name="Lewes Library", timezone=zone.key)
+    make_meeting(
+        name="In three hours",
+        location=here,
+        weekday=later.isoweekday() % 7,
+        start_time=time(later.hour, later.minute),
+        timezone=zone.key,
+    )
+    page = client.get("/", {"when": "now", "lat": LEWES[0], "lon": LEWES[1], "tz": zone.key})
+    html = page.content.decode()
+    assert page.status_code == 200 and "No meetings match" in html
+    offers = re.findall(r'<ul class="quick-links widen">(.*?)</ul>', html, re.S)[0]
+    links = {
+        label: href.replace("&amp;", "&")
+        for href, label in re.findall(r'<a href="([^"]+)">([^<]+)</a>', offers)
+    }
+    assert set(links) == {"Meetings later today", "Up to 100 km away", "Online meetings, same time"}
+    assert "In three hours" in client.get("/" + links["Meetings later today"]).content.decode()
+    online = QueryDict(links["Online meetings, same time"].lstrip("?"))
+    assert online["mode"] == "online" and "lat" not in online and online["when"] == "now"
+    # Asked online already and far enough: only later today is left to offer.
+    page = client.get("/", {"when": "now", "mode": "online", "tz": zone.key})
+    offers = re.findall(r'<ul class="quick-links widen">(.*?)</ul>', page.content.decode(), re.S)
+    assert offers and "Meetings later today" in offers[0] and "100 km" not in offers[0]
+
+
+def test_near_me_is_on_the_first_paint_and_asks_for_starting_soon_without_javascript(client):
+    """Shown only once a script ran, the button pushed the page down (layout shift); now it is in
+    the page from the start, a plain form: without JavaScript it asks for meetings starting soon."""
+    html = client.get("/").content.decode()
+    box = re.search(r'<form class="near-me" id="near-me-box"[^>]*>(.*?)</form>', html, re.S)
+    assert box is not None and "hidden" not in box.group(0).split(">")[0]
+    assert '<input type="hidden" name="when" value="now">' in box.group(1)
+    assert 'type="submit"' in box.group(1)
+    assert client.get("/", {"when": "now"}).status_code == 200

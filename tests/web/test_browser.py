@@ -278,3 +278,66 @@ def test_the_search_form_by_keyboard_alone(live_server, page, directory):
     found = result_names(page)
     assert "Beach MARA" in found and set(found) <= {"Beach MARA", "Online Welcome"}
     screenshots(page, "search-keyboard")
+
+
+def tab_to(page, condition: str, limit: int = 60, backwards: bool = False) -> None:
+    """Press Tab (or Shift+Tab) until the focused element meets `condition` (a JS expression on `el`)."""
+    for _ in range(limit):
+        page.keyboard.press("Shift+Tab" if backwards else "Tab")
+        if page.evaluate(f"(() => {{ const el = document.activeElement; return !!({condition}); }})()"):
+            # Where focus is, it shows (WCAG 2.4.7) and is not hidden behind anything (2.4.11).
+            assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
+            return
+    raise AssertionError(f"no element meeting {condition} within {limit} presses of Tab")
+
+
+def test_the_whole_finder_by_keyboard_alone_on_a_phone(live_server, page, directory):
+    """Search, filters, results, the map and back, a meeting's actions, and a report of a change
+    whose first try has errors: each reached and worked with the keyboard only, at 375 px."""
+    page.set_viewport_size(PHONE)
+    page.goto(live_server.url + "/")
+    tab_to(page, "el.name === 'where'")
+    page.keyboard.type("Lewes")
+    page.keyboard.press("Enter")
+    page.locator("#results-heading:focus").wait_for()
+    # The order of the results, changed from the keyboard.
+    tab_to(page, "el.closest('.order-list') && el.textContent.trim() === 'Name'")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"sort=name"))
+    page.locator("#results ol.results").wait_for()
+    assert result_names(page) == sorted(result_names(page), key=str.casefold)
+    # The map and back to the list.
+    page.keyboard.press("Shift+Tab")  # focus was on the body or the results after the swap
+    tab_to(page, "el.textContent.trim() === 'Show on a map'")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"view=map"))
+    page.wait_for_function("() => document.getElementById('results-map').dataset.baseDrawn !== undefined")
+    tab_to(page, "el.matches('.map-pin, .map-cluster')")
+    page.keyboard.press("Enter")
+    tab_to(page, "el.textContent.trim() === 'Show list only'", backwards=True)
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "view=map" not in url)
+    # A meeting, its actions by keyboard: save it on the device.
+    tab_to(page, "el.closest('.result-name') && el.textContent.trim() === 'Lewes SMART'")
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Lewes SMART").wait_for()
+    tab_to(page, "el.id === 'save-meeting'")
+    page.keyboard.press("Enter")
+    page.get_by_text("Saved on this device.").wait_for()
+    tab_to(page, "el.textContent.trim() === 'Add to calendar (.ics)'", backwards=True)
+    # Report a change: sent empty first, the errors get focus, then corrected and sent.
+    tab_to(page, "el.textContent.trim() === 'Something wrong? Report a change'")
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Send report").wait_for()
+    tab_to(page, "el.type === 'submit' && el.textContent.trim() === 'Send report'")
+    page.keyboard.press("Enter")
+    page.get_by_role("alert").wait_for()
+    assert page.evaluate("!!document.activeElement.closest('.form-errors')")
+    screenshots(page, "report-change-keyboard-errors")
+    page.set_viewport_size(PHONE)
+    tab_to(page, "el.name === 'message'")
+    page.keyboard.type("The meeting now starts at half past six.")
+    tab_to(page, "el.type === 'submit' && el.textContent.trim() === 'Send report'")
+    page.keyboard.press("Enter")
+    page.get_by_text("Thank you. An editor will check your report.").wait_for()
+    assert ChangeRequest.objects.filter(meeting=directory["smart"]).count() == 1

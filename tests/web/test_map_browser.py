@@ -137,6 +137,22 @@ def test_every_result_with_a_place_is_a_marker_on_a_base_map_of_our_own(live_ser
     assert page.locator("#results-map path.map-border").count() >= 1
     assert page.locator("#results-map img").count() == 0
     assert any(url.endswith("countries-50m.json") for url in page.requested)
+    # Only the area around the view is drawn (the world's outlines held a phone's page still);
+    # zoomed out past it, the wider area is drawn.
+    west, south, east, north = map(float, state["baseArea"].split())
+    assert (
+        -77 < west < -75.3 and -75 < east < -73 and 37.5 < south < 38.7 and 38.8 < north < 40
+    )  # Lewes, Delaware
+    for _ in range(5):
+        page.locator("#results-map .leaflet-control-zoom-out").click()
+        page.wait_for_timeout(300)
+    page.wait_for_function(
+        "area => document.getElementById('results-map').dataset.baseArea !== area", arg=state["baseArea"]
+    )
+    wider = [float(n) for n in page.locator("#results-map").get_attribute("data-base-area").split()]
+    assert wider[0] < west and wider[2] > east and wider[1] < south and wider[3] > north
+    page.goto(live_server.url + "/?where=Lewes&view=map")
+    state = map_ready(page)
     # The three meetings at the library are one cluster that says so; choosing it fans them out.
     cluster = page.locator("#results-map .map-cluster")
     assert cluster.count() == 1 and cluster.inner_text().startswith("3")

@@ -47,6 +47,7 @@ from recoverybridge.care.models import (
 )
 from recoverybridge.care.takeaway import takeaway_pdf
 from recoverybridge.care.times import format_locale
+from recoverybridge.directory.timing import zone_label
 
 
 def _person(request: HttpRequest, person_id: int) -> Person:
@@ -282,7 +283,8 @@ def person_audit(request: HttpRequest, person_id: int) -> HttpResponse:
     refused = queries.refused_by_day(request.user, person)
     actions.record_view(request.user, person, detail="audit trail")
     page = Paginator(events, 50).get_page(request.GET.get("page"))
-    context = {"person": person, "page": page, "refused": refused, "zone": person.team.zone_name}
+    # The team's zone as people name it ("London"), not its database name ("Europe/London").
+    context = {"person": person, "page": page, "refused": refused, "zone": zone_label(person.team.zone_name)}
     return render(request, "care/audit.html", context)
 
 

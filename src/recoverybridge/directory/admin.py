@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import admin
 
 from recoverybridge.directory import models
@@ -53,8 +55,24 @@ class MeetingAdmin(admin.ModelAdmin):
 
 @admin.register(models.FeedSource)
 class FeedSourceAdmin(admin.ModelAdmin):
-    list_display = ["name", "format", "fellowship", "default_timezone", "location"]
+    list_display = ["name", "format", "fellowship", "refresh_minutes", "next_refresh_at", "location"]
     list_filter = ["format"]
+    readonly_fields = ["etag", "last_modified", "content_sha256"]
+
+
+@admin.register(models.FeedAttempt)
+class FeedAttemptAdmin(admin.ModelAdmin):
+    list_display = [
+        "feed_source",
+        "started_at",
+        "trigger",
+        "outcome",
+        "http_status",
+        "records_read",
+        "rejected",
+    ]
+    list_filter = ["outcome", "feed_source"]
+    readonly_fields = [field.name for field in models.FeedAttempt._meta.fields]
 
 
 @admin.register(models.ImportRun)
@@ -73,3 +91,16 @@ class ImportRunAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "feed_source"]
     readonly_fields = [field.name for field in models.ImportRun._meta.fields]
+
+
+@admin.register(models.HeldImport)
+class HeldImportAdmin(admin.ModelAdmin):
+    """Read-only here: editors apply or discard held imports on their review page."""
+
+    list_display = ["feed_source", "held_at", "status", "active_before", "added", "changed", "dropped"]
+    list_filter = ["status", "feed_source"]
+    exclude = ["body"]
+    readonly_fields = [field.name for field in models.HeldImport._meta.fields if field.name != "body"]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False

@@ -118,7 +118,8 @@ def meeting_guide_feed(request: HttpRequest, params: Query[FeedParams]) -> Strea
     """A JSON array in the Meeting Guide format (code4recovery spec), streamed.
 
     Extension fields: `fellowship` (name), `moud` (welcoming, unknown,
-    not_welcoming), `moud_verified` (date), `attendance_option` (as tsml-ui).
+    not_welcoming), `moud_source` (who said so), `moud_verified` (date),
+    `attendance_option` (as tsml-ui). Our import reads them back.
     """
     slugs = checked_fellowships(params.fellowship)
     body = meeting_guide_json(meeting_url_builder(request), slugs)

@@ -13,12 +13,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
 from django.forms.renderers import BaseRenderer, get_default_renderer
+from django.utils import timezone
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from recoverybridge.directory.actions.changes import EDITABLE_FIELDS
+from recoverybridge.directory.feeds.normalise import zone_at
 from recoverybridge.directory.models import Approach, Attribute, Fellowship, MoudStance
 from recoverybridge.directory.queries import FAMILY_LABEL, SearchApproach
 from recoverybridge.directory.timing import WEEKDAYS
@@ -171,6 +173,12 @@ def _words(text: str) -> str:
     return " ".join(re.sub(r"[^\w]+", " ", plain).split())
 
 
+def place_zone(latitude: float, longitude: float) -> ZoneInfo | None:
+    """The time zone at a place (offline, from coordinates); None at sea or where none is known."""
+    name = zone_at(latitude, longitude)
+    return ZoneInfo(name) if name else None
+
+
 class SearchForm(forms.Form):
     where = forms.CharField(
         label=_("Where"),
@@ -308,7 +316,10 @@ class SearchForm(forms.Form):
         if when == "now":
             params["starting_within"] = MINUTES_SOON
         elif when == "today":
-            local = now.astimezone(viewer_zone) if viewer_zone else now
+            # "Today" is the visitor's day: their browser's zone, else the zone of the place
+            # searched (a visitor without JavaScript), else the site's own (TIME_ZONE).
+            day_zone = viewer_zone or (place_zone(*place) if place else None)
+            local = now.astimezone(day_zone) if day_zone else timezone.localtime(now)
             midnight = datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=local.tzinfo)
             params["starting_within"] = max(0, int((midnight - local).total_seconds() // 60))
         elif when:
@@ -386,4 +397,15 @@ class MoudStanceForm(forms.Form):
     )
     verified_on = forms.DateField(
         label=_("Verified on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+
+
+class HeldImportForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("apply", _("Apply")), ("discard", _("Discard"))])
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For example: confirmed with the intergroup by phone."),
     )

@@ -273,6 +273,27 @@ class FeedSource(models.Model):
         blank=True,
         help_text=_("ISO 639-1 code of meetings that name no language."),
     )
+    formats_location = models.CharField(
+        _("BMLT formats URL or path"),
+        max_length=500,
+        blank=True,
+        help_text=_("A BMLT root server's GetFormats answer, for its format codes."),
+    )
+    # The schedule: the task queue fetches the source every `refresh_minutes` (0: only by hand).
+    refresh_minutes = models.PositiveIntegerField(
+        _("fetch every (minutes)"), default=1440, help_text=_("0: only when someone imports it.")
+    )
+    next_refresh_at = models.DateTimeField(_("next fetch"), null=True, blank=True)
+    contact_email = models.EmailField(
+        _("contact e-mail"), blank=True, help_text=_("Told when the feed fails or an import is held.")
+    )
+    # What the source last sent that was applied (or decided on): the conditional request's
+    # validators, and the body's hash for servers that send neither.
+    etag = models.CharField(max_length=255, blank=True)
+    last_modified = models.CharField(max_length=64, blank=True)
+    content_sha256 = models.CharField(max_length=64, blank=True)
+    # When the contact was last told of trouble (once per spell of failing or waiting).
+    alerted_at = models.DateTimeField(_("contact last told"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -339,6 +360,116 @@ class ImportRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.feed_source.name} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+
+
+class HeldStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for an editor")
+    APPLIED = "applied", _("Applied")
+    DISCARDED = "discarded", _("Discarded")
+    SUPERSEDED = "superseded", _("Replaced by a later version of the feed")
+
+
+class HeldImport(models.Model):
+    """A fetched feed that would have dropped or changed too much of a source at once.
+
+    Kept whole (its bytes) with the difference it would make, field by field, until a
+    directory editor applies or discards it (directory/actions/sources.py). Nothing is
+    deleted either way: dropped meetings only ever become inactive.
+    """
+
+    feed_source = models.ForeignKey(FeedSource, on_delete=models.CASCADE, related_name="held_imports")
+    held_at = models.DateTimeField(_("held"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=HeldStatus.choices, default=HeldStatus.PENDING
+    )
+    reason = models.TextField(_("why it was held"))
+    # The feed as fetched, and what the source said about it (kept on the source once decided).
+    body = models.BinaryField()
+    content_sha256 = models.CharField(max_length=64)
+    etag = models.CharField(max_length=255, blank=True)
+    last_modified = models.CharField(max_length=64, blank=True)
+    # Meetings the source listed before, and what the feed would do to them.
+    active_before = models.PositiveIntegerField(default=0)
+    added = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    dropped = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    # {"added": [...], "changed": [...], "dropped": [...]} (directory/review.py).
+    diff = models.JSONField(default=dict)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_note = models.TextField(_("note"), blank=True)
+    applied_run = models.ForeignKey(
+        ImportRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-held_at", "-id"]
+        verbose_name = _("held import")
+        verbose_name_plural = _("held imports")
+        indexes = [models.Index(fields=["feed_source", "status"], name="heldimport_source_status")]
+
+    def __str__(self) -> str:
+        return f"{self.feed_source.name} {self.held_at:%Y-%m-%d %H:%M} {self.status}"
+
+
+class AttemptOutcome(models.TextChoices):
+    RUNNING = "running", _("Running")
+    OK = "ok", _("Imported")
+    NOT_MODIFIED = "not_modified", _("Not modified")
+    FAILED = "failed", _("Failed")
+    HELD = "held", _("Held for an editor")
+
+
+class AttemptTrigger(models.TextChoices):
+    SCHEDULE = "schedule", _("Schedule")
+    COMMAND = "command", _("Command")
+    EDITOR = "editor", _("Editor")
+
+
+class FeedAttempt(models.Model):
+    """One fetch of a feed source, whatever came of it (directory/actions/sources.py).
+
+    Not-modified answers are kept too: they are the proof that a source was checked.
+    """
+
+    feed_source = models.ForeignKey(FeedSource, on_delete=models.CASCADE, related_name="attempts")
+    trigger = models.CharField(_("started by"), max_length=16, choices=AttemptTrigger.choices)
+    started_at = models.DateTimeField(_("started"))
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    outcome = models.CharField(
+        _("outcome"), max_length=16, choices=AttemptOutcome.choices, default=AttemptOutcome.RUNNING
+    )
+    http_status = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    bytes_read = models.PositiveBigIntegerField(_("bytes read"), default=0)
+    import_run = models.ForeignKey(
+        ImportRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="attempts"
+    )
+    records_read = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    deactivated = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    # [{"key": ..., "reason": ...}]: records refused, as the import report gives them.
+    refused = models.JSONField(default=list, blank=True)
+    # {"timezone": n, "coordinates": n, "types": n}: records that came without them.
+    missing = models.JSONField(default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    held_import = models.ForeignKey(
+        HeldImport, on_delete=models.SET_NULL, null=True, blank=True, related_name="attempts"
+    )
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = _("feed attempt")
+        verbose_name_plural = _("feed attempts")
+        indexes = [models.Index(fields=["feed_source", "-started_at"], name="feedattempt_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.feed_source.name} {self.started_at:%Y-%m-%d %H:%M} {self.outcome}"
 
 
 class ChangeRequestStatus(models.TextChoices):

@@ -42,12 +42,13 @@ from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from operator import itemgetter
 from typing import Annotated, Any, Literal
 
+from django.conf import settings
 from django.db import connection
-from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import CharField, Count, Exists, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Cast, Lower
 from django.utils.translation import gettext_lazy
 from pydantic import AwareDatetime, BaseModel, Field, WithJsonSchema, field_validator
@@ -57,15 +58,24 @@ from recoverybridge.directory import version
 from recoverybridge.directory.errors import InvalidParameter
 from recoverybridge.directory.models import (
     Approach,
+    AttemptOutcome,
     AttendanceMode,
     Attribute,
     ChangeRequest,
     ChangeRequestStatus,
+    FeedAttempt,
+    FeedSource,
     Fellowship,
+    HeldImport,
+    HeldStatus,
+    ImportRun,
+    ImportStatus,
     Location,
     Meeting,
+    MeetingSource,
     MeetingStatus,
     MoudStance,
+    SourceSystem,
 )
 from recoverybridge.directory.timing import IN_PROGRESS_GRACE, OccurrenceCache, wall_clock_window, zone
 from recoverybridge.directory.vocabulary import FAMILY_ATTRIBUTE
@@ -986,4 +996,285 @@ def recent_reviews(count: int = 20) -> list[ChangeRequest]:
         ChangeRequest.objects.exclude(status=ChangeRequestStatus.PENDING)
         .select_related("meeting", "reviewed_by")
         .order_by("-reviewed_at")[:count]
+    )
+
+
+# Where listings come from (issue 16, data quality in the open).
+
+
+@dataclass(frozen=True)
+class ListingSource:
+    """A feed that lists (or listed) a meeting, and when it last confirmed it."""
+
+    name: str
+    url: str  # the feed's http(s) address, else ""
+    format: str  # its format's label ("Meeting Guide JSON")
+    listed: bool  # still in the feed
+    confirmed_at: datetime | None  # the feed's last successful import while it listed the meeting
+    last_seen: datetime
+
+
+@dataclass(frozen=True)
+class Provenance:
+    sources: list[ListingSource]
+
+    @property
+    def last_confirmed(self) -> datetime | None:
+        """When a feed that still lists the meeting last confirmed it (None: no feed does)."""
+        moments = [source.confirmed_at for source in self.sources if source.listed and source.confirmed_at]
+        return max(moments) if moments else None
+
+
+@dataclass(frozen=True)
+class FeedInfo:
+    name: str
+    url: str
+    format: str
+    last_success: datetime | None
+
+
+def feed_infos() -> dict[int, FeedInfo]:
+    """Every feed source with its last successful import, in two queries.
+
+    An unchanged record is not written again, so a meeting's source row does not say when it
+    was last seen in the feed: the feed's last successful import does, while the row is active.
+    """
+    last_success = dict(
+        ImportRun.objects.filter(status=ImportStatus.SUCCEEDED)
+        .values("feed_source_id")
+        .annotate(last=Max("started_at"))
+        .values_list("feed_source_id", "last")
+    )
+    formats = dict(SourceSystem.choices)
+    return {
+        pk: FeedInfo(
+            name=name,
+            url=location if location.lower().startswith(("https://", "http://")) else "",
+            format=str(formats.get(feed_format, feed_format)),
+            last_success=last_success.get(pk),
+        )
+        for pk, name, location, feed_format in FeedSource.objects.values_list(
+            "id", "name", "location", "format"
+        )
+    }
+
+
+def provenance_from(rows: Sequence[tuple[int, bool, datetime]], feeds: dict[int, FeedInfo]) -> Provenance:
+    """From (feed source id, active, last_seen) rows of one meeting; listing feeds first."""
+    sources = []
+    for feed_id, active, last_seen in rows:
+        feed = feeds.get(feed_id)
+        if feed is None:
+            continue
+        confirmed = feed.last_success if active and feed.last_success else None
+        if confirmed is not None and confirmed < last_seen:
+            confirmed = last_seen  # written by a run still under way, or after the last success
+        sources.append(
+            ListingSource(feed.name, feed.url, feed.format, active, confirmed if active else None, last_seen)
+        )
+    sources.sort(key=lambda s: (not s.listed, s.name))
+    return Provenance(sources)
+
+
+def listing_provenance(meeting_ids: Sequence[int]) -> dict[int, Provenance]:
+    feeds = feed_infos()
+    rows: dict[int, list[tuple[int, bool, datetime]]] = {pk: [] for pk in meeting_ids}
+    for meeting_id, feed_id, active, last_seen in MeetingSource.objects.filter(
+        meeting_id__in=list(meeting_ids)
+    ).values_list("meeting_id", "feed_source_id", "active", "last_seen"):
+        rows[meeting_id].append((feed_id, active, last_seen))
+    return {pk: provenance_from(found, feeds) for pk, found in rows.items()}
+
+
+# ---------------------------------------------------------------- feed sources' health
+
+
+class Trouble(IntEnum):
+    """How much a source needs a person, worst last (the list of sources is ordered by it)."""
+
+    NONE = 0
+    UNSCHEDULED = 1
+    NEVER_FETCHED = 2
+    STALE = 3
+    HELD = 4
+    FAILING = 5
+
+
+TROUBLE_LABELS = {
+    Trouble.NONE: gettext_lazy("Fresh"),
+    Trouble.UNSCHEDULED: gettext_lazy("Imported by hand only"),
+    Trouble.NEVER_FETCHED: gettext_lazy("Not fetched yet"),
+    Trouble.STALE: gettext_lazy("Stale"),
+    Trouble.HELD: gettext_lazy("Import waiting for an editor"),
+    Trouble.FAILING: gettext_lazy("Failing"),
+}
+CONFIRMED = (AttemptOutcome.OK, AttemptOutcome.NOT_MODIFIED)
+
+
+@dataclass
+class SourceHealth:
+    source: FeedSource
+    now: datetime
+    last_attempt_at: datetime | None
+    last_outcome: str
+    last_error: str
+    last_success_at: datetime | None
+    held_id: int | None
+    held_since: datetime | None
+    active_meetings: int
+    failing_since: datetime | None = None
+
+    @property
+    def scheduled(self) -> bool:
+        return bool(self.source.refresh_minutes and self.source.location)
+
+    @property
+    def stale_for(self) -> timedelta | None:
+        """How long since anything confirmed the source's meetings (an import or a 304)."""
+        return self.now - self.last_success_at if self.last_success_at else None
+
+    @property
+    def trouble(self) -> Trouble:
+        if self.last_outcome == AttemptOutcome.FAILED:
+            return Trouble.FAILING
+        if self.held_id:
+            return Trouble.HELD
+        if not self.scheduled:
+            return Trouble.UNSCHEDULED
+        if self.last_attempt_at is None:
+            return Trouble.NEVER_FETCHED
+        allowed = timedelta(minutes=self.source.refresh_minutes) * settings.FEED_STALE_AFTER_INTERVALS
+        if self.stale_for is None or self.stale_for > allowed:
+            return Trouble.STALE
+        return Trouble.NONE
+
+    @property
+    def failing(self) -> bool:
+        return self.trouble == Trouble.FAILING
+
+    @property
+    def trouble_label(self) -> str:
+        return str(TROUBLE_LABELS[self.trouble])
+
+    @property
+    def trouble_since(self) -> datetime | None:
+        if self.trouble == Trouble.FAILING:
+            return self.failing_since
+        if self.trouble == Trouble.HELD:
+            return self.held_since
+        return self.last_success_at
+
+    @property
+    def in_trouble(self) -> bool:
+        return self.trouble >= Trouble.STALE
+
+
+def source_health(now: datetime, *, source_id: int | None = None) -> list[SourceHealth]:
+    """Every feed source's health, the most troubled first (longest in trouble first among
+    equals); a few queries whatever the number of sources."""
+    latest = (
+        FeedAttempt.objects.filter(feed_source=OuterRef("pk"))
+        .exclude(outcome=AttemptOutcome.RUNNING)
+        .order_by("-started_at", "-id")
+    )
+    confirmed = FeedAttempt.objects.filter(feed_source=OuterRef("pk"), outcome__in=CONFIRMED).order_by(
+        "-finished_at"
+    )
+    held = HeldImport.objects.filter(feed_source=OuterRef("pk"), status=HeldStatus.PENDING).order_by(
+        "-held_at"
+    )
+    active = (
+        MeetingSource.objects.filter(feed_source=OuterRef("pk"), active=True)
+        .values("feed_source")
+        .annotate(count=Count("id"))
+        .values("count")
+    )
+    sources = FeedSource.objects.select_related("fellowship").annotate(
+        last_attempt_at=Subquery(latest.values("started_at")[:1]),
+        last_outcome=Subquery(latest.values("outcome")[:1]),
+        last_error=Subquery(latest.values("error")[:1]),
+        last_success_at=Subquery(confirmed.values("finished_at")[:1]),
+        held_id=Subquery(held.values("id")[:1]),
+        held_since=Subquery(held.values("held_at")[:1]),
+        active_meetings=Subquery(active[:1]),
+    )
+    if source_id is not None:
+        sources = sources.filter(pk=source_id)
+    found = [
+        SourceHealth(
+            source=source,
+            now=now,
+            last_attempt_at=source.last_attempt_at,
+            last_outcome=source.last_outcome or "",
+            last_error=source.last_error or "",
+            last_success_at=source.last_success_at,
+            held_id=source.held_id,
+            held_since=source.held_since,
+            active_meetings=source.active_meetings or 0,
+        )
+        for source in sources
+    ]
+    for health in found:
+        if health.trouble == Trouble.FAILING:
+            failed = FeedAttempt.objects.filter(feed_source=health.source, outcome=AttemptOutcome.FAILED)
+            if health.last_success_at:
+                failed = failed.filter(started_at__gt=health.last_success_at)
+            health.failing_since = failed.order_by("started_at").values_list("started_at", flat=True).first()
+    oldest = datetime.max.replace(tzinfo=UTC)
+    found.sort(key=lambda h: (-h.trouble, h.trouble_since or oldest, h.source.name))
+    return found
+
+
+MISSING_LABELS = {
+    "timezone": gettext_lazy("time zone"),
+    "coordinates": gettext_lazy("coordinates"),
+    "types": gettext_lazy("types (kinds of meeting)"),
+}
+
+
+@dataclass
+class SourceDetail:
+    health: SourceHealth
+    attempts: list[FeedAttempt]
+    # The latest attempt that read records (its refusals and missing fields are the source's now).
+    last_read: FeedAttempt | None
+    held: list[HeldImport]
+
+    @property
+    def missing(self) -> list[tuple[str, int, int]]:
+        """(field, records without it, percent of records), most often missing first."""
+        if self.last_read is None or not self.last_read.records_read:
+            return []
+        total = self.last_read.records_read
+        rows = [
+            (str(MISSING_LABELS.get(name, name)), count, round(100 * count / total))
+            for name, count in self.last_read.missing.items()
+            if count
+        ]
+        return sorted(rows, key=lambda row: -row[1])
+
+
+def source_detail(source_id: int, now: datetime) -> SourceDetail | None:
+    found = source_health(now, source_id=source_id)
+    if not found:
+        return None
+    attempts = FeedAttempt.objects.filter(feed_source_id=source_id)
+    return SourceDetail(
+        health=found[0],
+        attempts=list(attempts.select_related("held_import")[:20]),
+        last_read=attempts.filter(records_read__gt=0).first(),
+        held=list(
+            HeldImport.objects.filter(feed_source_id=source_id)
+            .defer("body", "diff")
+            .select_related("decided_by")[:10]
+        ),
+    )
+
+
+def held_import(held_id: int) -> HeldImport | None:
+    return (
+        HeldImport.objects.defer("body")
+        .select_related("feed_source", "decided_by")
+        .filter(pk=held_id)
+        .first()
     )

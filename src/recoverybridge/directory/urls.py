@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from recoverybridge.directory import booklet_views, views, webapp
+from recoverybridge.directory import booklet_views, source_views, views, webapp
 
 app_name = "directory"
 
@@ -26,6 +26,9 @@ urlpatterns = [
     path("booklets/<slug:slug>.pdf", booklet_views.booklet_pdf, name="booklet"),
     path("m/<id:meeting_id>", booklet_views.meeting_short, name="meeting_short"),
     path("editor/booklets/", booklet_views.editor_booklets, name="editor_booklets"),
+    path("editor/sources/", source_views.source_list, name="editor_sources"),
+    path("editor/sources/<id:source_id>/", source_views.source_page, name="editor_source"),
+    path("editor/held-imports/<id:held_id>/", source_views.held_review, name="editor_held"),
     path("editor/booklets/new/", booklet_views.editor_booklet_new, name="editor_booklet_new"),
     path("editor/booklets/<id:booklet_id>/", booklet_views.editor_booklet, name="editor_booklet"),
 ]

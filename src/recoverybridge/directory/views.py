@@ -33,6 +33,7 @@ from recoverybridge.directory import queries
 from recoverybridge.directory.actions import changes
 from recoverybridge.directory.errors import InvalidParameter
 from recoverybridge.directory.forms import (
+    DEFAULT_RADIUS_KM,
     SORT_CHOICES,
     MoudStanceForm,
     ReportChangeForm,
@@ -53,6 +54,7 @@ from recoverybridge.directory.queries import (
     SearchApproach,
     SearchResult,
     is_for_family,
+    listing_provenance,
     meetings_by_id,
     search_meetings,
 )
@@ -133,6 +135,12 @@ class Row:
     @property
     def is_online(self) -> bool:
         return self.meeting.attendance_mode == AttendanceMode.ONLINE
+
+    @property
+    def on_map(self) -> bool:
+        """A marker on the results map: a place with coordinates, and people go there."""
+        location = self.meeting.location
+        return location is not None and location.latitude is not None and not self.is_online
 
 
 def _row(hit: Hit, viewer: ZoneInfo | None, now: datetime, language: str) -> Row:
@@ -330,6 +338,10 @@ def search(request: HttpRequest) -> HttpResponse:
     viewer = context.get("viewer")
     if result is not None:
         context["rows"] = _rows(request, result.hits, viewer, now)
+        if not context["rows"]:
+            context["widen"] = _widen(request, form)
+        # Said under the map by the server, so nothing moves when the map has drawn.
+        context["unmapped"] = sum(1 for row in context["rows"] if not row.on_map)
         context["orders"] = _orders(request, context["params"])
         # Say why an online meeting starting sooner may sit lower (queries.prefer_language).
         context["other_language_last"] = context["params"].sort != "name" and any(
@@ -379,6 +391,33 @@ def search(request: HttpRequest) -> HttpResponse:
     context["partial"] = partial
     template = "directory/_results.html" if partial else "directory/search.html"
     return render(request, template, context, status=status)
+
+
+def _widen(request: HttpRequest, form: SearchForm) -> list[dict[str, str]]:
+    """Nothing found: one-tap searches that are likely to find something (a person who tapped
+    "Near me, starting soon" at a quiet hour is offered later today, further away, and online)."""
+    data = form.cleaned_data
+    offers = []
+    if data.get("when") == "now":
+        offers.append(
+            {"label": _("Meetings later today"), "url": "?" + _query_without(request.GET, when="today")}
+        )
+    radius = data.get("radius") or DEFAULT_RADIUS_KM
+    if (data.get("where") or data.get("lat") is not None) and radius < 100:
+        offers.append(
+            {
+                "label": _("Up to 100 km away"),
+                "url": "?" + _query_without(request.GET, radius="100"),
+            }
+        )
+    if data.get("mode") != "online":
+        offers.append(
+            {
+                "label": _("Online meetings, same time"),
+                "url": "?" + _query_without(request.GET, "where", "lat", "lon", "radius", mode="online"),
+            }
+        )
+    return offers
 
 
 def _orders(request: HttpRequest, params: MeetingSearch) -> list[dict[str, Any]]:
@@ -445,6 +484,7 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
         "moud_label": MoudStance(meeting.moud_stance).label,
         "ics_url": reverse("api:meeting_ics", kwargs={"meeting_id": meeting.pk}),
         "can_edit": access.may(request.user, "directory.review"),
+        "provenance": listing_provenance([meeting.pk])[meeting.pk],
     }
     return render(request, "directory/meeting.html", context)
 

@@ -35,6 +35,8 @@ from recoverybridge.directory.models import (
     Meeting,
     MeetingSource,
     MeetingStatus,
+    MoudStance,
+    SourceSystem,
 )
 
 # Bump when the pipeline's rules change, so the next import rewrites every record.
@@ -95,6 +97,7 @@ class Vocabulary:
     language_ids: set[int]
     default_language_id: int | None
     temporarily_closed_id: int | None
+    moud_welcoming_id: int | None = None
     digest: str = ""
 
 
@@ -181,7 +184,11 @@ class FeedImport:
         self.parsed = parsed
         self.now = now
         self.progress = progress
-        self.outcome = Outcome(errors=[{"key": r.key, "reason": r.reason} for r in parsed.rejections])
+        self.outcome = Outcome(
+            errors=[{"key": r.key, "reason": r.reason} for r in parsed.rejections],
+            notes=Counter(parsed.notes),
+        )
+        self.city_zones: dict[tuple[str, str], str] = {}
         self.run = ImportRun(
             feed_source=source,
             started_at=now,
@@ -209,7 +216,9 @@ class FeedImport:
             if source and source.active and source.fingerprint == fingerprint:
                 self.run.unchanged += 1
             else:
-                prepared = prepare(record, fingerprint, self.source, vocabulary, self.outcome)
+                prepared = prepare(
+                    record, fingerprint, self.source, vocabulary, self.outcome, city_zone=self.city_zone
+                )
                 if prepared is None:
                     pass
                 elif source:
@@ -241,6 +250,26 @@ class FeedImport:
         self.run.message = summary_notes(self.outcome.notes)
         self.run.save()
         return self.run
+
+    def city_zone(self, city: str, region: str) -> str:
+        """The one zone the directory knows `city` in (within `region` when given), else "".
+
+        The directory's own places are the offline gazetteer: a town where every known meeting
+        keeps the same zone decides; a name found in two zones (Lewes, Delaware and Lewes,
+        England; Kansas City on a state line in one zone, but Columbus in three) does not.
+        """
+        key = (city.casefold(), region)
+        if key not in self.city_zones:
+            zones = {
+                zone
+                for state, zone in Location.objects.filter(city__iexact=city)
+                .exclude(timezone="")
+                .values_list("state", "timezone")
+                .distinct()
+                if not region or normalise.region_code(state) in ("", region)
+            }
+            self.city_zones[key] = zones.pop() if len(zones) == 1 else ""
+        return self.city_zones[key]
 
     def update_changed(self, changed: list[tuple[PreparedMeeting, KnownSource]]) -> None:
         """Changed or returning records: the meeting is updated in place.
@@ -281,7 +310,12 @@ class FeedImport:
                 }
             )
         self.run.updated = len(changed)
-        bulk.update(Meeting, [name for name in meetings[0] if name != "id"] if meetings else [], meetings)
+        # Rows that carry a MOUD stance set it; the others leave the meeting's stance alone.
+        for rows in (
+            [row for row in meetings if "moud_stance" in row],
+            [row for row in meetings if "moud_stance" not in row],
+        ):
+            bulk.update(Meeting, [name for name in rows[0] if name != "id"] if rows else [], rows)
         for ids in chunks(reactivated, BATCH):
             Meeting.objects.filter(id__in=ids).update(status=MeetingStatus.ACTIVE, updated_at=self.now)
         bulk.update(MeetingSource, ["fingerprint", "source_updated", "last_seen", "active"], sources)
@@ -303,18 +337,23 @@ class FeedImport:
         if not new:
             return
         candidates = self.load_candidates(new)
+        same_ids = self.load_same_ids(new)
         claimed: set[int] = set()
         creating: list[PreparedMeeting] = []
         sources: list[dict[str, Any]] = []
         for prepared in new:
-            match = find_duplicate(prepared, candidates, claimed)
+            match = same_ids.get(prepared.key)
+            if match is None or match in claimed:
+                match = find_duplicate(prepared, candidates, claimed)
             if match is None:
                 creating.append(prepared)
                 continue
             claimed.add(match)
             self.run.merged += 1
             sources.append(self.source_row(prepared, match))
-        meeting_ids = bulk.insert(Meeting, [self.meeting_row(prepared) for prepared in creating])
+        meeting_ids = bulk.insert(
+            Meeting, [{**NO_MOUD_STANCE, **self.meeting_row(prepared)} for prepared in creating]
+        )
         self.run.created = len(meeting_ids)
         bulk.insert_rows(
             Meeting.attributes.through,
@@ -345,6 +384,26 @@ class FeedImport:
             "last_seen": self.now,
             "active": True,
         }
+
+    def load_same_ids(self, new: list[PreparedMeeting]) -> dict[str, int]:
+        """Meetings another HSDS source already lists under the same key.
+
+        HSDS ids are meant to be globally unique (UUIDs), so the same service and
+        schedule published in two files is one meeting, whatever its place says.
+        """
+        if self.source.format != SourceSystem.HSDS:
+            return {}
+        found: dict[str, int] = {}
+        for batch in chunks([prepared.key for prepared in new], BATCH):
+            found.update(
+                MeetingSource.objects.filter(
+                    feed_source__format=SourceSystem.HSDS, source_key__in=batch, active=True
+                )
+                .exclude(feed_source=self.source)
+                .order_by("-id")  # the oldest listing wins
+                .values_list("source_key", "meeting_id")
+            )
+        return found
 
     def load_candidates(self, new: list[PreparedMeeting]) -> dict[Slot, list[Candidate]]:
         """Active meetings not from this feed, by (fellowship, weekday, start), in one query."""
@@ -418,7 +477,13 @@ def load_vocabulary(source: FeedSource) -> Vocabulary:
         temporarily_closed_id=Attribute.objects.filter(slug="temporarily-closed")
         .values_list("id", flat=True)
         .first(),
+        moud_welcoming_id=Attribute.objects.filter(slug="moud-welcoming")
+        .values_list("id", flat=True)
+        .first(),
     )
+    # Our own export names fellowships: by name as well as by slug.
+    for name, fellowship_id in Fellowship.objects.values_list("name", "id"):
+        vocabulary.fellowships.setdefault(name.casefold(), fellowship_id)
     # Everything besides the record that decides the result: when any of it
     # changes, every record is written again on the next import.
     context = (
@@ -458,18 +523,28 @@ def prepare(
     source: FeedSource,
     vocabulary: Vocabulary,
     outcome: Outcome,
+    *,
+    city_zone: normalise.CityZone | None = None,
 ) -> PreparedMeeting | None:
     """The record's meeting, location and attributes, or None with a rejection recorded."""
 
     def reject(reason: str) -> None:
         outcome.errors.append({"key": record.source_key, "reason": reason})
 
-    if record.fellowship:
-        fellowship_id = vocabulary.fellowships.get(record.fellowship)
-        if fellowship_id is None:
-            reject(f"unknown fellowship {record.fellowship}")
-            return None
+    named = (
+        vocabulary.fellowships.get(record.fellowship)
+        or vocabulary.fellowships.get(record.fellowship.casefold())
+        if record.fellowship
+        else None
+    )
+    if named is not None:
+        fellowship_id = named
+    elif record.fellowship and not source.fellowship_id:
+        reject(f"unknown fellowship {record.fellowship}")
+        return None
     elif source.fellowship_id:
+        if record.fellowship:
+            outcome.notes[f"unknown fellowship {record.fellowship!r} (used the feed's)"] += 1
         fellowship_id = source.fellowship_id
     else:
         reject("no fellowship: give --fellowship")
@@ -479,17 +554,26 @@ def prepare(
         return None
 
     location_record = record.location
-    zone, how = normalise.resolve_zone(record.timezone, location_record, source.default_timezone)
+    zone, how = normalise.resolve_zone(record.timezone, location_record, source.default_timezone, city_zone)
     if record.timezone and how != "record":
         outcome.notes[f"unknown time zone {record.timezone!r} (used the {how or 'appointment'} zone)"] += 1
     by_appointment = record.weekday is None or record.start_time is None
     if not zone:
         if not by_appointment:
-            reject(normalise.NO_TIME_ZONE)
+            reject(normalise.why_no_zone(location_record))
             return None
         zone = normalise.APPOINTMENT_ZONE
+    elif how in normalise.ZONE_RULES and not by_appointment:
+        # The report says which rule decided each zone that the record did not give.
+        outcome.notes[normalise.ZONE_RULES[how]] += 1
 
     attribute_ids = map_codes(record.codes, fellowship_id, vocabulary, outcome.notes)
+    if (
+        record.moud_stance == MoudStance.WELCOMING
+        and vocabulary.moud_welcoming_id
+        and vocabulary.moud_welcoming_id not in attribute_ids
+    ):
+        attribute_ids.append(vocabulary.moud_welcoming_id)
     if vocabulary.default_language_id and not vocabulary.language_ids.intersection(attribute_ids):
         attribute_ids.append(vocabulary.default_language_id)
 
@@ -552,6 +636,13 @@ def prepare(
         "website": website,
         "status": MeetingStatus.ACTIVE,
     }
+    if record.moud_stance in MoudStance.values:
+        # Only when the feed says: an editor's stance is not overwritten by a feed's silence.
+        meeting.update(
+            moud_stance=record.moud_stance,
+            moud_source=clip(record.moud_source, MEETING_LIMITS, "moud_source"),
+            moud_verified_on=record.moud_verified_on,
+        )
     return PreparedMeeting(
         key=record.source_key,
         fingerprint=fingerprint,
@@ -580,6 +671,13 @@ def map_codes(codes: list[str], fellowship_id: int, vocabulary: Vocabulary, note
             found.append(attribute_id)
     return found
 
+
+# A new meeting whose feed says nothing of MOUD (every row of one insert has the same columns).
+NO_MOUD_STANCE: dict[str, Any] = {
+    "moud_stance": MoudStance.UNKNOWN,
+    "moud_source": "",
+    "moud_verified_on": None,
+}
 
 LOCATION_FIELDS = [
     "name",

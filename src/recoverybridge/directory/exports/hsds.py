@@ -29,6 +29,7 @@ from recoverybridge.directory.models import (
     Meeting,
     MeetingStatus,
 )
+from recoverybridge.directory.queries import Provenance, listing_provenance
 from recoverybridge.directory.timing import OccurrenceCache
 
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://recoverybridge.org/hsds")
@@ -223,7 +224,32 @@ def _virtual_location(meeting: Meeting) -> dict[str, Any] | None:
     return record
 
 
-def service(meeting: Meeting, meeting_url: str, occurrences: OccurrenceCache) -> dict[str, Any]:
+def provenance_fields(sid: str, provenance: Provenance) -> dict[str, Any]:
+    """`assured_date` (when the information was last checked: the last confirmation by a feed
+    that lists it) and one `metadata` entry per feed, saying who listed it and when."""
+    fields: dict[str, Any] = {}
+    if provenance.last_confirmed is not None:
+        fields["assured_date"] = provenance.last_confirmed.astimezone(UTC).date().isoformat()
+    fields["metadata"] = [
+        {
+            "id": stable_id("metadata", sid, source.name),
+            "resource_id": sid,
+            "resource_type": "service",
+            "last_action_date": (source.confirmed_at or source.last_seen).astimezone(UTC).date().isoformat(),
+            "last_action_type": "listed" if source.listed else "no longer listed",
+            "field_name": "",
+            "previous_value": "",
+            "replacement_value": source.url,
+            "updated_by": f"{source.name} ({source.format})",
+        }
+        for source in provenance.sources
+    ]
+    return fields
+
+
+def service(
+    meeting: Meeting, meeting_url: str, occurrences: OccurrenceCache, provenance: Provenance | None = None
+) -> dict[str, Any]:
     """One meeting as a fully nested HSDS service."""
     sid = service_id(meeting.pk)
     fellowship = meeting.fellowship
@@ -240,6 +266,7 @@ def service(meeting: Meeting, meeting_url: str, occurrences: OccurrenceCache) ->
     }
     if meeting.group_name:
         record["alternate_name"] = meeting.group_name
+    record.update(provenance_fields(sid, provenance or listing_provenance([meeting.pk])[meeting.pk]))
 
     schedule = _schedule(meeting, sid, occurrences)
     record["schedules"] = [schedule] if schedule else []
@@ -291,6 +318,9 @@ def service(meeting: Meeting, meeting_url: str, occurrences: OccurrenceCache) ->
     ]
     moud = taxonomy_term("moud-stance", "MOUD stance", "Whether the meeting welcomes people on MOUD.")
     record["attributes"].append(attribute(sid, "service", "moud", moud, meeting.moud_stance))
+    # Says "a meeting" to importers (ours included) that keep other services apart.
+    kind = taxonomy_term("mutual-aid-meeting", "Mutual aid meeting", "Service type")
+    record["attributes"].append(attribute(sid, "service", "service_type", kind))
     return record
 
 
@@ -300,8 +330,11 @@ def services_page(
     """An HSDS page object of services (page numbers start at 1)."""
     total = meetings.count()
     occurrences = OccurrenceCache(at)
-    items = meetings[(page - 1) * per_page : page * per_page]
-    contents = [service(meeting, meeting_url(meeting.pk), occurrences) for meeting in items]
+    items = list(meetings[(page - 1) * per_page : page * per_page])
+    provenance = listing_provenance([meeting.pk for meeting in items])
+    contents = [
+        service(meeting, meeting_url(meeting.pk), occurrences, provenance[meeting.pk]) for meeting in items
+    ]
     return page_object(contents, total, page, per_page)
 
 

@@ -7,8 +7,11 @@ goes out with a constant number of queries and flat memory.
 Our attributes go back to Meeting Guide type codes through AttributeMapping
 (source system meeting-guide); a code that means something else for the
 meeting's fellowship (`A` is Age-restricted for ACA) is not used for it, and
-codes outside the published type list are left out. MOUD stance and the
-fellowship name travel as extension fields, which the schema allows.
+codes outside the published type list are left out. The fellowship's name and
+the MOUD stance with its source and date travel as extension fields (fellowship,
+moud, moud_source, moud_verified), which the schema allows and our import reads;
+so do where the listing came from and when it was last confirmed (listing_source,
+listing_source_url, last_confirmed), which an importer records for itself.
 """
 
 import json
@@ -27,9 +30,11 @@ from recoverybridge.directory.models import (
     AttributeMapping,
     Fellowship,
     Meeting,
+    MeetingSource,
     MeetingStatus,
     SourceSystem,
 )
+from recoverybridge.directory.queries import Provenance, feed_infos, provenance_from
 
 # The type codes of meeting-type.schema.json (current, proposed and proposed
 # changed); Meeting Guide clients reject or ignore anything else.
@@ -65,6 +70,7 @@ MEETING_FIELDS = (
     "conference_phone_notes",
     "notes",
     "moud_stance",
+    "moud_source",
     "moud_verified_on",
     "updated_at",
     "location__name",
@@ -163,6 +169,29 @@ def _attribute_ids(meetings: QuerySet[Meeting]) -> Iterator[tuple[int, list[int]
         yield meeting_id, [attribute_id for _, attribute_id in group]
 
 
+def _source_rows(meetings: QuerySet[Meeting]) -> Iterator[tuple[int, list[tuple[int, bool, Any]]]]:
+    """(meeting id, [(feed source id, active, last seen)]) for the given meetings, in meeting id order."""
+    rows = (
+        MeetingSource.objects.filter(meeting__in=meetings)
+        .order_by("meeting_id", "id")
+        .values_list("meeting_id", "feed_source_id", "active", "last_seen")
+        .iterator(chunk_size=CHUNK * 2)
+    )
+    for meeting_id, group in groupby(rows, key=itemgetter(0)):
+        yield meeting_id, [(feed_id, active, last_seen) for _, feed_id, active, last_seen in group]
+
+
+def put_provenance(record: dict[str, Any], provenance: Provenance) -> None:
+    """Where the listing came from and when it was last confirmed (extension fields)."""
+    listing = [source for source in provenance.sources if source.listed]
+    if listing:
+        record["listing_source"] = listing[0].name
+        _put(record, "listing_source_url", listing[0].url)
+    confirmed = provenance.last_confirmed
+    if confirmed is not None:
+        record["last_confirmed"] = confirmed.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def _put(record: dict[str, Any], key: str, value: Any) -> None:
     """Leave out what does not apply, as the spec asks."""
     if value not in ("", None, []):
@@ -217,6 +246,7 @@ def to_record(
     # Extensions: the spec has no field for these.
     record["fellowship"] = fellowship_names[row["fellowship_id"]]
     record["moud"] = row["moud_stance"]
+    _put(record, "moud_source", row["moud_source"])
     if row["moud_verified_on"] is not None:
         record["moud_verified"] = row["moud_verified_on"].isoformat()
     return record
@@ -228,15 +258,22 @@ def meeting_guide_records(
     """Every active meeting (by-appointment ones too) as a Meeting Guide record, by id."""
     codes = TypeCodes()
     fellowship_names = dict(Fellowship.objects.values_list("id", "name"))
+    feeds = feed_infos()
     meetings = exported_meetings(fellowships)
     links = _attribute_ids(meetings)
     pending = next(links, None)
+    sources = _source_rows(meetings)
+    source = next(sources, None)
     rows = meetings.order_by("id").values(*MEETING_FIELDS).iterator(chunk_size=CHUNK)
     for row in rows:
         while pending is not None and pending[0] < row["id"]:
             pending = next(links, None)
+        while source is not None and source[0] < row["id"]:
+            source = next(sources, None)
         attribute_ids = pending[1] if pending is not None and pending[0] == row["id"] else []
-        yield to_record(row, attribute_ids, codes, fellowship_names, meeting_url)
+        record = to_record(row, attribute_ids, codes, fellowship_names, meeting_url)
+        put_provenance(record, provenance_from(source[1] if source and source[0] == row["id"] else [], feeds))
+        yield record
 
 
 def meeting_guide_json(

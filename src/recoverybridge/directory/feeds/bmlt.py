@@ -5,6 +5,12 @@ is Sunday; a meeting names its formats by server-local ids, which `GetFormats`
 resolves to NA World Services ids (`world_id`, the same on every server) and
 the server's own key strings. The fellowship comes from the import, not from
 the feed.
+
+BMLT's own rule decides where a meeting is, not Meeting Guide's count of
+address parts: BMLT keeps street, town, province and nation in separate fields,
+and servers often leave all but the street out. A meeting is in person when it
+has a street or coordinates and its venue is neither virtual nor temporarily
+closed; venue_type, when the server sends it, says so outright.
 """
 
 from dataclasses import dataclass
@@ -129,8 +135,15 @@ def _meeting(key: str, raw: dict[str, Any], catalogue: dict[str, Format]) -> Mee
     mode = VENUE_MODES.get(text(raw.get("venue_type")), "")
     if not mode:
         mode = next((MODE_CODES[code] for code in codes if code in MODE_CODES), "")
+    location = _location(raw)
+    if location is not None:
+        # A street or coordinates make a place to go to, unless the meeting is only online
+        # (its coordinates then mark a town, not a door). Said outright, so the pipeline does
+        # not apply Meeting Guide's address rule to BMLT's separate fields.
+        physical = bool(location.address) or location.latitude is not None
+        location.approximate = not (location.address if mode == "online" else physical)
     if "TC" in codes:
-        # A closed venue: the pipeline's Meeting Guide rule makes it online or inactive.
+        # A closed venue: the pipeline makes it online (with a link) or inactive.
         mode = ""
     link = text(raw.get("virtual_meeting_link"))
     link_is_url = link.lower().startswith(("https://", "http://"))
@@ -141,7 +154,7 @@ def _meeting(key: str, raw: dict[str, Any], catalogue: dict[str, Format]) -> Mee
         start_time=start,
         end_time=_end(start, raw.get("duration_time")),
         timezone=zone(raw.get("time_zone")),
-        location=_location(raw),
+        location=location,
         codes=[code for code in codes if code not in MODE_CODES],
         attendance_mode=mode,
         conference_url=link if link_is_url else "",

@@ -6,6 +6,14 @@ or online (a virtual location, or a service with no location at all). Source
 keys are "service_id#schedule_id#DAY" ("#location" is added before the day
 when one service-wide schedule covers several places).
 
+HSDS describes every kind of service, so a service becomes meetings only when its
+type or a taxonomy term says it is a meeting (MEETING_CODES, MEETING_WORDS; our
+own export marks its services "mutual-aid-meeting"): counselling, treatment and
+the rest are left out and counted in the import report. A schedule outside its
+validity dates (valid_from, valid_to, until) is dropped, and counted too. A
+place whose coordinates are impossible refuses the meetings held there, with
+the reason, not the service's other meetings.
+
 HSDS gives time zones as numeric UTC offsets, which cannot say when daylight
 saving starts; unless a schedule or location carries an IANA name, the record
 has no zone and the pipeline derives it from the coordinates. Times are read as
@@ -13,16 +21,28 @@ the meeting's wall-clock time: publishers write local times, and an offset
 suffix ("19:00-05:00") only restates the zone.
 """
 
+import re
+from collections import Counter
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from .records import FeedError, LocationRecord, MeetingRecord, ParsedFeed, Rejection
 from .values import NotACoordinate, coordinate, text, wall_clock, zone
 
 DAYS = {"SU": 0, "MO": 1, "TU": 2, "WE": 3, "TH": 4, "FR": 5, "SA": 6}
-# Terms our own export uses to carry a value rather than name an attribute.
-VALUE_TERMS = {"timezone", "moud-stance"}
+# The term our own export gives every meeting's service (its kind, not an attribute).
+MEETING_TERM = "mutual-aid-meeting"
+# Terms our own export uses to carry a value or a kind rather than name an attribute.
+VALUE_TERMS = {"timezone", "moud-stance", MEETING_TERM}
+# Taxonomy codes and words (in a service's type, or a term's code or name) that say "a meeting".
+MEETING_CODES = {MEETING_TERM, "meeting", "mutual-aid", "support-group", "self-help-group"}
+MEETING_WORDS = re.compile(
+    r"\b(meetings?|support groups?|mutual (aid|support)|self[- ]help groups?|(12|twelve)[- ]step)\b",
+    re.IGNORECASE,
+)
+NOT_A_MEETING = "services that are not meetings (no meeting type or taxonomy term), left out"
+OUT_OF_DATE = "schedules outside their validity dates, left out"
 
 
 @dataclass
@@ -34,6 +54,7 @@ class Venue:
     virtual: bool
     entries: list[dict[str, Any]]  # the service_at_location and its location, for codes and phones
     location: LocationRecord | None = None
+    problem: str = ""  # why meetings here cannot be used (impossible coordinates)
     url: str = ""
     timezone: str = ""
 
@@ -48,10 +69,15 @@ class Rejected(Exception):
     pass
 
 
-def parse(data: Any) -> ParsedFeed:
-    """Read a list of compiled services, an HSDS API page ({"contents": [...]}) or {"services": [...]}."""
+def parse(data: Any, *, today: date | None = None) -> ParsedFeed:
+    """Read a list of compiled services, an HSDS API page ({"contents": [...]}) or {"services": [...]}.
+
+    `today` decides which schedules are in force (default: the current date).
+    """
+    today = today or date.today()
     records: list[MeetingRecord] = []
     rejections: list[Rejection] = []
+    notes: Counter[str] = Counter()
     seen: set[str] = set()
     for index, service in enumerate(_services(data)):
         service_id = text(service.get("id")) if isinstance(service, dict) else ""
@@ -62,8 +88,35 @@ def parse(data: Any) -> ParsedFeed:
             rejections.append(Rejection(key=service_id, reason="service id appears twice in the feed"))
             continue
         seen.add(service_id)
-        _service(service_id, service, records, rejections)
-    return ParsedFeed(records=records, rejections=rejections)
+        if not is_meeting(service):
+            notes[NOT_A_MEETING] += 1
+            continue
+        _service(service_id, service, records, rejections, notes, today)
+    return ParsedFeed(records=records, rejections=rejections, notes=notes)
+
+
+def is_meeting(service: dict[str, Any]) -> bool:
+    """Whether the service's type or one of its taxonomy terms says it is a meeting."""
+    kinds = [text(service.get("type"))]
+    for attribute in _dicts(service.get("attributes")):
+        term = attribute.get("taxonomy_term")
+        if isinstance(term, dict):
+            kinds += [text(term.get("code")), text(term.get("name"))]
+    return any(kind.lower() in MEETING_CODES or MEETING_WORDS.search(kind) for kind in kinds if kind)
+
+
+def in_force(schedule: dict[str, Any], today: date) -> bool:
+    """False when the schedule has ended (valid_to, until) or not yet begun (valid_from)."""
+    starts = _date(schedule.get("valid_from"))
+    ends = [day for day in (_date(schedule.get("valid_to")), _date(schedule.get("until"))) if day]
+    return not (starts and starts > today) and not any(end < today for end in ends)
+
+
+def _date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(text(value)[:10])
+    except ValueError:
+        return None
 
 
 def _services(data: Any) -> list[Any]:
@@ -82,7 +135,12 @@ def _services(data: Any) -> list[Any]:
 
 
 def _service(
-    service_id: str, service: dict[str, Any], records: list[MeetingRecord], rejections: list[Rejection]
+    service_id: str,
+    service: dict[str, Any],
+    records: list[MeetingRecord],
+    rejections: list[Rejection],
+    notes: Counter[str],
+    today: date,
 ) -> None:
     status = text(service.get("status")).lower()
     if status in ("inactive", "defunct"):
@@ -96,13 +154,11 @@ def _service(
     if not _dicts(service.get("schedules")) and not any(_dicts(e.get("schedules")) for e in entries):
         rejections.append(Rejection(key=service_id, reason="service has no schedules"))
         return
-    try:
-        venues = [venue for venue in map(_venue, entries) if venue]
-    except NotACoordinate as problem:
-        # A place the service meets at cannot be put on the map: refuse the service, say why.
-        rejections.append(Rejection(key=service_id, reason=f"location: {problem}"))
-        return
+    venues = [venue for venue in map(_venue, entries) if venue]
     plans = _plans(service_id, service, venues, rejections)
+    current = [plan for plan in plans if in_force(plan.schedule, today)]
+    notes[OUT_OF_DATE] += len(plans) - len(current)
+    plans = current
     closed = status == "temporarily closed"
     codes = _codes(service) + (["temporarily-closed"] if closed else [])
     for number, plan in enumerate(plans, start=1):
@@ -125,6 +181,10 @@ def _service(
         for venue, template in meetings:
             # One schedule fanned out over several places needs the place in its key.
             place = f"#{venue.id}" if venue and len(meetings) > 1 else ""
+            if venue and venue.problem:
+                # A place that cannot be put on the map refuses the meetings held there, saying why.
+                rejections.append(Rejection(key=f"{base}{place}", reason=venue.problem))
+                continue
             email = text(service.get("email"))
             for day in days:
                 records.append(
@@ -263,7 +323,10 @@ def _venue(entry: dict[str, Any]) -> Venue | None:
         timezone=zone(place.get("timezone")),
     )
     if not venue.virtual:
-        venue.location = _location(place)
+        try:
+            venue.location = _location(place)
+        except NotACoordinate as problem:
+            venue.problem = f"location {venue.location_id or venue.id}: {problem}"
     return venue
 
 
@@ -275,6 +338,10 @@ def _location(place: dict[str, Any]) -> LocationRecord:
     street = ", ".join(filter(None, (text(address.get("address_1")), text(address.get("address_2")))))
     city, state = text(address.get("city")), text(address.get("state_province"))
     postal_code, country = text(address.get("postal_code")), text(address.get("country"))
+    latitude = coordinate(place.get("latitude"), 90, "latitude")
+    longitude = coordinate(place.get("longitude"), 180, "longitude")
+    if latitude is None or longitude is None or (latitude == 0 and longitude == 0):
+        latitude = longitude = None
     return LocationRecord(
         name=text(place.get("name")),
         address=street,
@@ -285,8 +352,11 @@ def _location(place: dict[str, Any]) -> LocationRecord:
         formatted_address=", ".join(
             part for part in (street, city, " ".join(filter(None, (state, postal_code))), country) if part
         ),
-        latitude=coordinate(place.get("latitude"), 90, "latitude"),
-        longitude=coordinate(place.get("longitude"), 180, "longitude"),
+        latitude=latitude,
+        longitude=longitude,
+        # HSDS's own rule, not Meeting Guide's count of address parts: a physical
+        # location with a street or coordinates is a place to go to.
+        approximate=not (street or latitude is not None),
         regions=[text(address.get("region"))] if text(address.get("region")) else [],
         notes=_join(text(place.get("description")), text(place.get("transportation"))),
     )

@@ -16,6 +16,9 @@ Where the spec's fields go:
   formatted_address, latitude, longitude, approximate, regions/region/
   sub_region: the location.
 - url (the meeting's page on the area's site), else website: the web page.
+- Our own export's extensions: fellowship (its name or slug), moud (the MOUD
+  stance), moud_source and moud_verified (who said so, and the date), so a
+  RecoveryBridge feed reads back into another RecoveryBridge whole.
 - Not imported: contact_1..3_name/email/phone are personal data the directory
   has no use for; entity_*, feedback_*, venmo/square/paypal/homegroup_online,
   edit_url and attendance_option (a publisher's own derivation; the pipeline
@@ -23,7 +26,7 @@ Where the spec's fields go:
 """
 
 import re
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from django.utils.html import strip_tags
@@ -128,6 +131,8 @@ def parse_meeting(item: dict[str, Any], slug: str) -> list[MeetingRecord]:
         "group_notes": text(item.get("group_notes")),
         "website": text(item.get("url")) or text(item.get("website")),
         "source_updated": parse_updated(item.get("updated")),
+        "fellowship": text(item.get("fellowship")),
+        **parse_moud(item),
     }
     if not days:
         return [MeetingRecord(source_key=slug, weekday=None, **common)]
@@ -234,6 +239,22 @@ def yes_no(value: Any) -> bool | None:
     if isinstance(value, str) and value.strip().lower() in {"yes", "no", "true", "false", "1", "0"}:
         return value.strip().lower() in {"yes", "true", "1"}
     return None
+
+
+MOUD_STANCES = ("welcoming", "unknown", "not_welcoming")
+
+
+def parse_moud(item: dict[str, Any]) -> dict[str, Any]:
+    """Our export's MOUD extension; a stance we do not know is no stance (the meeting keeps its own)."""
+    stance = text(item.get("moud")).lower()
+    if stance not in MOUD_STANCES:
+        return {}
+    verified: date | None = None
+    try:
+        verified = date.fromisoformat(text(item.get("moud_verified"))[:10])
+    except ValueError:
+        verified = None
+    return {"moud_stance": stance, "moud_source": text(item.get("moud_source")), "moud_verified_on": verified}
 
 
 def parse_updated(value: Any) -> datetime | None:

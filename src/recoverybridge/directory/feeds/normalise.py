@@ -11,6 +11,7 @@ Guide client) so a meeting reads the same here as in the finders people know:
 
 import math
 import re
+from collections.abc import Callable
 from functools import cache, lru_cache
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -131,12 +132,93 @@ US_STATES = {
 }
 CANADIAN_PROVINCES = {"AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT"}
 NORTH_AMERICA = {"", "us", "usa", "united states", "united states of america", "ca", "can", "canada"}
-# "..., OK 12345, USA", "..., PA, USA", "..., NS B3H 1A1, Canada"
-STATE_IN_ADDRESS = re.compile(
-    r",\s*([A-Z]{2})(?:\s+[0-9A-Z]{3,5}(?:[- ]?[0-9A-Z]{3,4})?)?\s*,\s*"
-    r"(?:USA|US|United States|Canada)\s*$"
-)
+# Full names, which feeds write as often as the codes ("Edmonton, Alberta, T6E 4E8, Canada").
+REGION_NAMES: dict[str, str] = {
+    "alabama": "AL",
+    "alaska": "AK",
+    "arizona": "AZ",
+    "arkansas": "AR",
+    "california": "CA",
+    "colorado": "CO",
+    "connecticut": "CT",
+    "delaware": "DE",
+    "district of columbia": "DC",
+    "washington dc": "DC",
+    "washington d.c.": "DC",
+    "florida": "FL",
+    "georgia": "GA",
+    "hawaii": "HI",
+    "idaho": "ID",
+    "illinois": "IL",
+    "indiana": "IN",
+    "iowa": "IA",
+    "kansas": "KS",
+    "kentucky": "KY",
+    "louisiana": "LA",
+    "maine": "ME",
+    "maryland": "MD",
+    "massachusetts": "MA",
+    "michigan": "MI",
+    "minnesota": "MN",
+    "mississippi": "MS",
+    "missouri": "MO",
+    "montana": "MT",
+    "nebraska": "NE",
+    "nevada": "NV",
+    "new hampshire": "NH",
+    "new jersey": "NJ",
+    "new mexico": "NM",
+    "new york": "NY",
+    "north carolina": "NC",
+    "north dakota": "ND",
+    "ohio": "OH",
+    "oklahoma": "OK",
+    "oregon": "OR",
+    "pennsylvania": "PA",
+    "puerto rico": "PR",
+    "rhode island": "RI",
+    "south carolina": "SC",
+    "south dakota": "SD",
+    "tennessee": "TN",
+    "texas": "TX",
+    "utah": "UT",
+    "vermont": "VT",
+    "virginia": "VA",
+    "washington": "WA",
+    "west virginia": "WV",
+    "wisconsin": "WI",
+    "wyoming": "WY",
+    "alberta": "AB",
+    "british columbia": "BC",
+    "manitoba": "MB",
+    "new brunswick": "NB",
+    "nouveau-brunswick": "NB",
+    "newfoundland and labrador": "NL",
+    "newfoundland": "NL",
+    "nova scotia": "NS",
+    "nouvelle-écosse": "NS",
+    "northwest territories": "NT",
+    "nunavut": "NU",
+    "ontario": "ON",
+    "prince edward island": "PE",
+    "quebec": "QC",
+    "québec": "QC",
+    "saskatchewan": "SK",
+    "yukon": "YT",
+}
+REGION_CODES = US_STATES | CANADIAN_PROVINCES
+# A US ZIP ("74103", "74103-1234") or Canadian postal code ("T6E 4E8"), alone or after a region.
+POSTAL_CODE = r"(?:\d{5}(?:-\d{4})?|[A-Z]\d[A-Z][ -]?\d[A-Z]\d)"
+POSTAL_SUFFIX = re.compile(rf"\s+{POSTAL_CODE}$", re.IGNORECASE)
+POSTAL_ONLY = re.compile(rf"^{POSTAL_CODE}$", re.IGNORECASE)
 NO_TIME_ZONE = "no time zone: give coordinates, a timezone field or --timezone"
+# How a zone was decided, as the import report says it.
+ZONE_RULES = {
+    "coordinates": "time zone from the coordinates",
+    "region": "time zone from the state or province",
+    "city": "time zone from the city (as other meetings the directory knows there)",
+    "feed": "time zone: the feed's default",
+}
 # A by-appointment meeting has no wall-clock time for a zone to apply to; UTC
 # keeps Meeting.timezone a valid IANA name for every reader instead of "".
 APPOINTMENT_ZONE = "UTC"
@@ -175,18 +257,67 @@ def zone_at(latitude: float, longitude: float) -> str:
     return str(found)
 
 
-def zone_of_region(location: LocationRecord) -> str:
-    state = location.state.strip().upper()
-    if state and location.country.strip().lower() in NORTH_AMERICA and state in REGION_ZONES:
-        return REGION_ZONES[state]
-    match = STATE_IN_ADDRESS.search(location.formatted_address)
-    if match:
-        return REGION_ZONES.get(match.group(1), "")
+def region_code(value: str) -> str:
+    """A US state or Canadian province code from its code or full name ("Alberta", "AB"), else ""."""
+    cleaned = " ".join(value.split()).strip(" ,")
+    if cleaned.upper() in REGION_CODES:
+        return cleaned.upper()
+    return REGION_NAMES.get(cleaned.casefold(), "")
+
+
+def region_of(location: LocationRecord) -> str:
+    """The state or province a North American location names, by code or full name, or ""."""
+    if location.state.strip() and location.country.strip().lower() in NORTH_AMERICA:
+        code = region_code(location.state)
+        if code:
+            return code
+    if location.country.strip().lower() not in NORTH_AMERICA:
+        return ""  # Perth, WA is in Australia
+    # "..., Tulsa, OK 74103, USA", "..., Edmonton, Alberta, T6E 4E8, Canada", "..., IL 62701".
+    parts = [part.strip() for part in location.formatted_address.split(",") if part.strip()]
+    in_north_america = bool(parts) and parts[-1].lower() in NORTH_AMERICA - {""}
+    if in_north_america:
+        parts = parts[:-1]
+    # The street comes first and may be named after a state ("Washington St"): never read it.
+    for part in reversed(parts[1:]):
+        if POSTAL_ONLY.match(part):
+            continue
+        bare = POSTAL_SUFFIX.sub("", part)
+        code = region_code(bare)
+        # A name with no country or postal code after it could be elsewhere (Georgia, the country).
+        if code and (in_north_america or bare != part or bare.upper() == code):
+            return code
+        break
     return ""
 
 
-def resolve_zone(own: str, location: LocationRecord | None, default: str) -> tuple[str, str]:
-    """(zone, how) for a record: its own field, its coordinates, its region, the feed's default."""
+def zone_of_region(location: LocationRecord) -> str:
+    return REGION_ZONES.get(region_of(location), "")
+
+
+def city_of(location: LocationRecord) -> str:
+    """The town: its own field, else the part of the formatted address before the region."""
+    if location.city.strip():
+        return location.city.strip()
+    parts = [part.strip() for part in location.formatted_address.split(",") if part.strip()]
+    if parts and parts[-1].lower() in NORTH_AMERICA - {""}:
+        parts = parts[:-1]
+    parts = [part for part in parts if not POSTAL_ONLY.match(part)]
+    if len(parts) >= 3 and region_code(POSTAL_SUFFIX.sub("", parts[-1])):
+        return parts[-2]
+    return ""
+
+
+# (city, region code) -> the one zone the directory knows that city in, else "".
+CityZone = Callable[[str, str], str]
+
+
+def resolve_zone(
+    own: str, location: LocationRecord | None, default: str, city_zone: CityZone | None = None
+) -> tuple[str, str]:
+    """(zone, how) by the first rule that decides: the record's own field, its coordinates, its
+    state or province (code or full name, when it lies in one zone), its city as the directory
+    already knows it, the feed's default; ("", "") when none does."""
     zone = valid_zone(own)
     if zone:
         return zone, "record"
@@ -198,9 +329,32 @@ def resolve_zone(own: str, location: LocationRecord | None, default: str) -> tup
         zone = zone_of_region(location)
         if zone:
             return zone, "region"
+        city = city_of(location)
+        if city and city_zone is not None:
+            zone = city_zone(city, region_of(location))
+            if zone:
+                return zone, "city"
     if default:
         return default, "feed"
     return "", ""
+
+
+def why_no_zone(location: LocationRecord | None) -> str:
+    """Why a record with a time but no zone is refused: what it gave, and why that did not decide."""
+    region = region_of(location) if location is not None else ""
+    city = city_of(location) if location is not None else ""
+    if region:
+        where = f"{city}, {region}" if city else region
+        return (
+            f"no time zone: {region} spans more than one zone and {where} is not known in one; "
+            "give coordinates, a timezone field or --timezone"
+        )
+    if city:
+        return (
+            f"no time zone: {city} is not known in exactly one zone and no state or province is "
+            "given; give coordinates, a timezone field or --timezone"
+        )
+    return NO_TIME_ZONE
 
 
 def build_formatted_address(location: LocationRecord) -> str:

@@ -7,8 +7,9 @@ codes to attributes, derives the attendance mode, deduplicates and writes.
 A feed that cannot be read at all raises FeedError.
 """
 
+from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 
 class FeedError(Exception):
@@ -56,8 +57,14 @@ class MeetingRecord:
     group_notes: str = ""
     website: str = ""
     source_updated: datetime | None = None
-    # A fellowship slug when the feed mixes fellowships; else the feed's own.
+    # A fellowship (slug or name) when the feed mixes fellowships, as our own export says it;
+    # else the feed's own.
     fellowship: str = ""
+    # Our own export's MOUD stance (a MoudStance value), who said so and when; blank when the
+    # feed does not say, which leaves the meeting's stance (perhaps an editor's) as it is.
+    moud_stance: str = ""
+    moud_source: str = ""
+    moud_verified_on: date | None = None
 
 
 @dataclass
@@ -70,6 +77,8 @@ class Rejection:
 class ParsedFeed:
     records: list[MeetingRecord]
     rejections: list[Rejection]
+    # What the parser left out on purpose (not an error), counted for the import report.
+    notes: Counter[str] = field(default_factory=Counter)
 
     @property
     def total(self) -> int:

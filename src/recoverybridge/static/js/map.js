@@ -6,7 +6,6 @@
 
   var map = null;
   var clusters = null;
-  var baseMap = null; // the outlines as GeoJSON, fetched once per page
   var reducedMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 
   function element(tag, className, text) {
@@ -22,56 +21,30 @@
     });
   }
 
-  // The outlines come as TopoJSON (shared borders stored once, a third of the GeoJSON's size):
-  // land as filled shapes, and the borders between countries as lines.
-  function loadBaseMap(url) {
-    if (baseMap) return Promise.resolve(baseMap);
-    return fetch(url, { credentials: "same-origin" })
-      .then(function (response) {
-        if (!response.ok) throw new Error(response.status);
-        return response.json();
-      })
-      .then(function (topology) {
-        baseMap = {
-          land: acrossTheAntimeridian(topojson.feature(topology, topology.objects.land)),
-          borders: topojson.mesh(topology, topology.objects.countries, function (a, b) { return a !== b; }),
-        };
-        return baseMap;
-      });
+  // The outlines are read, mended and cut to the area shown by a worker (js/basemap-worker.js):
+  // done here, the whole world's 1:50 million outlines held a phone's page still for seconds.
+  var worker = null;
+  var asked = 0; // the newest request: answers to older ones (an earlier view or search) are dropped
+
+  // The part of the world to draw: the view and as much again on each side, so a pan or a zoom
+  // out by one step needs nothing new.
+  function areaAround(bounds) {
+    var padded = bounds.pad(1);
+    var west = padded.getWest();
+    var east = padded.getEast();
+    if (east - west >= 360) {
+      west = -540;
+      east = 540;
+    }
+    return [west, Math.max(padded.getSouth(), -90), east, Math.min(padded.getNorth(), 90)];
   }
 
-  // Natural Earth cuts shapes at the 180th meridian but keeps each one a single ring (Fiji, the
-  // tip of Siberia): drawn flat, its two sides join with lines across the whole world. Each ring is
-  // made continuous instead (past 180 degrees), and a copy one world over is added, so those
-  // shapes show whichever side one looks from. Rings round the South Pole are left as they are.
-  function acrossTheAntimeridian(land) {
-    var polygons = [];
-    land.features.forEach(function (feature) {
-      var geometry = feature.geometry;
-      (geometry.type === "Polygon" ? [geometry.coordinates] : geometry.coordinates).forEach(function (polygon) {
-        var shift = 0; // the copy's offset: a world west of a shape drawn past 180, east of one past -180
-        var rings = polygon.map(function (ring) {
-          if (ring.some(function (point) { return point[1] < -89; })) return ring;
-          var offset = 0;
-          return ring.map(function (point, index) {
-            if (index > 0) {
-              var step = point[0] - ring[index - 1][0];
-              if (step > 180) offset -= 360;
-              else if (step < -180) offset += 360;
-            }
-            if (offset) shift = -offset;
-            return [point[0] + offset, point[1]];
-          });
-        });
-        polygons.push(rings);
-        if (shift) {
-          polygons.push(rings.map(function (ring) {
-            return ring.map(function (point) { return [point[0] + shift, point[1]]; });
-          }));
-        }
-      });
-    });
-    return { type: "Feature", properties: {}, geometry: { type: "MultiPolygon", coordinates: polygons } };
+  function outside(bounds, area) {
+    return (
+      (bounds.getEast() - bounds.getWest() < 360 && (bounds.getWest() < area[0] || bounds.getEast() > area[2])) ||
+      Math.max(bounds.getSouth(), -90) < area[1] ||
+      Math.min(bounds.getNorth(), 90) > area[3]
+    );
   }
 
   function drawBase(box) {
@@ -80,30 +53,55 @@
       L.tileLayer(tiles, { maxZoom: 19, attribution: box.dataset.tileAttribution || "" }).addTo(map);
       return;
     }
+    // Credited from the start, so the credit line does not grow once the outlines arrive.
+    map.attributionControl.addAttribution(box.dataset.baseAttribution || "");
+    if (!window.Worker) {
+      box.dataset.baseDrawn = "failed"; // the markers still show, on the plain background
+      return;
+    }
+    if (!worker) worker = new Worker(box.dataset.baseWorker);
+    var pane = map.createPane("basemap");
+    pane.style.zIndex = 250; // under the markers and their popups
     var drawnOn = map;
-    loadBaseMap(box.dataset.baseMap).then(
-      function (base) {
-        if (map !== drawnOn) return; // the results changed while the outlines loaded
-        var pane = map.createPane("basemap");
-        pane.style.zIndex = 250; // under the markers and their popups
-        var attribution = box.dataset.baseAttribution || "";
-        L.geoJSON(base.land, {
+    var layers = [];
+    var drawnArea = null;
+    function ask() {
+      asked += 1;
+      worker.postMessage({
+        id: asked,
+        url: box.dataset.baseMap,
+        topojson: box.dataset.topojson,
+        box: areaAround(map.getBounds()),
+      });
+    }
+    worker.onmessage = function (event) {
+      var answer = event.data;
+      if (map !== drawnOn || answer.id !== asked) return;
+      if (answer.failed) {
+        box.dataset.baseDrawn = "failed";
+        return;
+      }
+      layers.forEach(function (layer) { map.removeLayer(layer); });
+      layers = [
+        L.geoJSON(answer.land, {
           pane: "basemap",
           interactive: false,
-          attribution: attribution,
           style: { className: "map-land", color: "#8b98a6", weight: 1, fillColor: "#f4f1e8", fillOpacity: 1 },
-        }).addTo(map);
-        L.geoJSON(base.borders, {
+        }).addTo(map),
+        L.geoJSON(answer.borders, {
           pane: "basemap",
           interactive: false,
           style: { className: "map-border", color: "#8b98a6", weight: 1, dashArray: "4 3", fill: false },
-        }).addTo(map);
-        box.dataset.baseDrawn = "true";
-      },
-      function () {
-        box.dataset.baseDrawn = "failed"; // the markers still show, on the plain background
-      }
-    );
+        }).addTo(map),
+      ];
+      drawnArea = answer.box;
+      box.dataset.baseArea = drawnArea.join(" "); // west south east north, for the tests
+      box.dataset.baseDrawn = "true";
+    };
+    map.on("moveend", function () {
+      if (drawnArea && outside(map.getBounds(), drawnArea)) ask();
+    });
+    ask();
   }
 
   // An icon of our markup whose words are set as text (meeting names are never parsed as HTML).
@@ -204,7 +202,6 @@
       worldCopyJump: true,
     });
     L.control.scale({ position: "bottomleft" }).addTo(map);
-    drawBase(box);
     clusters = L.markerClusterGroup({
       maxClusterRadius: 36,
       showCoverageOnHover: false,
@@ -251,12 +248,6 @@
       points.push([hereLat, hereLon]);
     }
 
-    // What the list has and the map cannot show, said in words beside the map.
-    var note = document.getElementById("map-note");
-    if (note) {
-      note.textContent = unmapped ? fill(unmapped === 1 ? note.dataset.one : note.dataset.other, { count: unmapped }) : "";
-      note.hidden = !unmapped;
-    }
     box.dataset.markers = String(clusters.getLayers().length);
     box.dataset.unmapped = String(unmapped);
     if (points.length) {
@@ -264,6 +255,7 @@
     } else {
       map.setView([20, 0], 1);
     }
+    drawBase(box); // once the view is set: only the area around it is drawn
   }
 
   document.addEventListener("htmx:afterSettle", function (event) {

@@ -70,8 +70,10 @@
         locate.addEventListener("click", function () { searchHere(locate, false); });
       }
       if (nearMe) {
-        document.getElementById("near-me-box").hidden = false;
-        nearMe.addEventListener("click", function () { searchHere(nearMe, true); });
+        nearMe.addEventListener("click", function (event) {
+          event.preventDefault(); // the position instead of the form's plain "starting soon"
+          searchHere(nearMe, true);
+        });
       }
     }
 

@@ -5,11 +5,13 @@ from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand
 
 from recoverybridge.demo.evaluation import load_demo_evaluation
+from recoverybridge.demo.sources import load_demo_sources
 from recoverybridge.directory.generate import FEED_NAME, generate_directory
 from recoverybridge.directory.models import MeetingSource
 
@@ -31,6 +33,10 @@ class Command(BaseCommand):
         self.synthetic(options["meetings"], options["seed"])
         if options["shared"] is not None:
             self.real_feeds(options["shared"] / "data" / "feeds" / "meeting-guide")
+            # Beside them (`make demo`), feed sources on schedules, one held for an editor and one
+            # failing: /editor/sources/. Their files go to var/demo-feeds/.
+            feeds = settings.PROJECT_DIR / "var" / "demo-feeds"
+            self.stdout.write(load_demo_sources(feeds, list(SHARED_FEEDS)))
         self.admin_user()
         # Demo care records refer people to the meetings loaded above.
         call_command("demo_care", stdout=self.stdout)
