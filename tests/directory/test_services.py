@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 
 from recoverybridge.directory.actions import imports
 from recoverybridge.directory.feeds import hsds
@@ -160,3 +161,89 @@ def test_the_specifications_example_imports_as_a_service(tmp_path):
     service = Service.objects.get()
     assert (service.name, service.category, service.latitude) == ("Community Counselling", "other", None)
     assert not Meeting.objects.exists()
+
+
+# Search by place and category (/services/ and /services.json).
+
+
+@pytest.fixture
+def boston(db):
+    run_import(RECOVERY)
+
+
+def names(response) -> list[str]:
+    return [item["name"] for item in response.json()["services"]]
+
+
+def test_search_by_place_and_category(boston):
+    client = Client()
+    page = client.get("/services/", {"where": "Cambridge", "category": "detox"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Cambridge Withdrawal Management" in html
+    assert "Cambridge Syringe Services" not in html
+    assert "1 service near Cambridge" in html
+    assert "km away" in html
+    nearby = names(client.get("/services.json", {"where": "Cambridge"}))
+    # Nearest first, within 25 km: Lowell (35 km) is too far.
+    assert set(nearby[:2]) == {"Cambridge Syringe Services and Naloxone", "Cambridge Withdrawal Management"}
+    assert nearby[2:] == [
+        "Somerville Opioid Treatment Program",
+        "Boston Outpatient Recovery",
+        "Jamaica Plain Sober House",
+        "Quincy Recovery Residence",
+    ]
+    wider = names(client.get("/services.json", {"where": "Cambridge", "radius": "50"}))
+    assert "Lowell Recovery Community Center" in wider
+
+
+def test_places_come_from_meetings_and_from_services(boston):
+    client = Client()
+    # Lowell has a meeting: the finder's own place lookup.
+    lowell = client.get("/services.json", {"where": "Lowell", "radius": "5"}).json()
+    assert [item["name"] for item in lowell["services"]] == ["Lowell Recovery Community Center"]
+    assert lowell["services"][0]["distance_km"] == 0.0
+    # Somerville has only a service; its postcode works too.
+    assert names(
+        client.get("/services.json", {"where": "02143", "radius": "5", "category": "moud-prescriber"})
+    ) == ["Somerville Opioid Treatment Program"]
+
+
+def test_every_category_alone_and_no_place(boston):
+    client = Client()
+    housing = names(client.get("/services.json", {"category": "recovery-housing"}))
+    assert housing == ["Jamaica Plain Sober House", "Quincy Recovery Residence"]
+    assert len(names(client.get("/services.json"))) == 7
+
+
+def test_services_no_longer_listed_or_inactive_are_not_found(boston, tmp_path):
+    feed = load(RECOVERY)
+    feed["contents"] = [s for s in feed["contents"] if s["name"] != "Quincy Recovery Residence"]
+    for service in feed["contents"]:
+        if service["name"] == "Jamaica Plain Sober House":
+            service["status"] = "inactive"
+    run_import(write(tmp_path, feed))
+    assert names(Client().get("/services.json", {"category": "recovery-housing"})) == []
+    assert Service.objects.filter(category="recovery-housing").count() == 2  # kept, not shown
+
+
+def test_bad_input_is_a_clear_error_not_a_500(boston):
+    client = Client()
+    page = client.get("/services/", {"category": "brain-surgery", "radius": "7"})
+    assert page.status_code == 400
+    assert "Select a valid choice" in page.content.decode()
+    assert client.get("/services.json", {"where": "x" * 500}).status_code == 400
+    unknown = client.get("/services/", {"where": "Atlantis"})
+    assert unknown.status_code == 200
+    assert "No place called “Atlantis” is known to the directory." in unknown.content.decode()
+    assert client.get("/services.json", {"where": "Atlantis"}).json() == {
+        "place": None,
+        "place_unknown": True,
+        "services": [],
+    }
+
+
+def test_the_page_in_spanish(boston):
+    page = Client(HTTP_ACCEPT_LANGUAGE="es").get("/services/", {"where": "Cambridge"})
+    assert page.status_code == 200
+    assert '<html lang="es"' in page.content.decode()
