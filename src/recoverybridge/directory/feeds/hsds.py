@@ -149,11 +149,12 @@ def parse(data: Any, *, today: date | None = None) -> ParsedFeed:
 
 
 def kinds_of(service: dict[str, Any]) -> list[str]:
-    """The service's type and its attributes' taxonomy term codes and names."""
+    """The service's type and its attributes' taxonomy term codes and names (but for our own
+    export's category terms, which say what we made of them)."""
     kinds = [text(service.get("type"))]
     for attribute in _dicts(service.get("attributes")):
         term = attribute.get("taxonomy_term")
-        if isinstance(term, dict):
+        if isinstance(term, dict) and text(term.get("taxonomy")) != SERVICE_CATEGORY_TAXONOMY:
             kinds += [text(term.get("code")), text(term.get("name"))]
     return [kind for kind in kinds if kind]
 
