@@ -1343,12 +1343,31 @@ def search_services(where: str = "", category: str = "", radius_km: float = 25) 
     place = find_service_place(where)
     if place is None:
         return ServiceResults(hits=[], place_unknown=True)
-    services = services.filter(_in_box(bounding_box(place.latitude, place.longitude, radius_km)))
+    hits = services_near(
+        place.latitude, place.longitude, category, radius_km=radius_km, limit=SERVICE_PAGE, among=services
+    )
+    return ServiceResults(hits=hits, place=place)
+
+
+def services_near(
+    latitude: float,
+    longitude: float,
+    category: str,
+    *,
+    radius_km: float = 25,
+    limit: int = 5,
+    among: QuerySet[Service] | None = None,
+) -> list[ServiceHit]:
+    """The nearest listed services (of `category` when given) around a point, nearest first."""
+    services = listed_services() if among is None else among
+    if category:
+        services = services.filter(category=category)
+    services = services.filter(_in_box(bounding_box(latitude, longitude, radius_km)))
     hits = []
     for service in services:
         assert service.latitude is not None and service.longitude is not None  # filtered by the box
-        metres = distance_metres(place.latitude, place.longitude, service.latitude, service.longitude)
+        metres = distance_metres(latitude, longitude, service.latitude, service.longitude)
         if metres <= radius_km * 1000:
             hits.append(ServiceHit(service, round(metres / 1000, 1)))
     hits.sort(key=lambda hit: (hit.distance_km, hit.service.name))
-    return ServiceResults(hits=hits[:SERVICE_PAGE], place=place)
+    return hits[:limit]
