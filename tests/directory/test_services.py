@@ -247,3 +247,10 @@ def test_the_page_in_spanish(boston):
     page = Client(HTTP_ACCEPT_LANGUAGE="es").get("/services/", {"where": "Cambridge"})
     assert page.status_code == 200
     assert '<html lang="es"' in page.content.decode()
+
+
+def test_the_admin_lists_services_read_only(boston, admin_client):
+    page = admin_client.get("/admin/directory/service/", {"category__exact": "detox"})
+    assert page.status_code == 200
+    assert "Cambridge Withdrawal Management" in page.content.decode()
+    assert "Boston Outpatient Recovery" not in page.content.decode()
