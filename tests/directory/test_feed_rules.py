@@ -168,7 +168,8 @@ def test_the_specifications_counselling_service_is_not_a_meeting():
     assert service["name"] == "Community Counselling"
     parsed = hsds.parse(service)
     assert (parsed.records, parsed.rejections) == ([], [])
-    assert parsed.notes == {hsds.NOT_A_MEETING: 1}
+    assert parsed.notes == {hsds.NOT_A_MEETING: 1, hsds.SERVICE_BAD_PLACE: 1}
+    assert [service.name for service in parsed.services] == ["Community Counselling"]
 
 
 @pytest.mark.django_db
@@ -181,7 +182,9 @@ def test_hsds_services_that_are_not_meetings_do_not_become_meetings(tmp_path):
     run = ImportRun.objects.get(feed_source__name="mixed")
     assert (run.status, run.created) == ("succeeded", 7)
     assert not Meeting.objects.filter(name="Community Counselling").exists()
-    assert "services that are not meetings (no meeting type or taxonomy term), left out (1)" in report
+    assert "services that are not meetings (no meeting type or taxonomy term), kept as services (1)" in report
+    assert "services (not meetings): 1 created, 0 updated, 0 unchanged, 0 no longer listed." in report
+    assert run.services_created == 1
 
 
 def as_a_meeting(service: dict) -> dict:

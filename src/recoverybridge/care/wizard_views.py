@@ -37,7 +37,8 @@ from recoverybridge.care.models import (
 from recoverybridge.care.times import format_locale, long_date
 from recoverybridge.care.views import consent_message
 from recoverybridge.care.wizard import options_for
-from recoverybridge.directory.models import Fellowship
+from recoverybridge.directory.models import Fellowship, ServiceCategory
+from recoverybridge.directory.queries import services_near
 
 NEXT = "next"
 BACK = "back"
@@ -236,8 +237,27 @@ def options_step(
         "options": options,
         "chosen": set(answers.chosen),
         "barrier_labels": [Barrier(code).label for code in answers.barriers],
+        **_nearby_services(request, person),
     }
     return _render(request, "options", person, draft, answers, context)
+
+
+def _nearby_services(request: HttpRequest, person: Person) -> dict[str, Any]:
+    """Beside mutual aid, a read-only suggestion: the nearest services of the kind the worker picks
+    (treatment, recovery housing...). Nothing is kept or disclosed; the referral stays to meetings."""
+    category = request.GET.get("service_category", "")
+    if category not in ServiceCategory.values:
+        category = ""
+    located = person.latitude is not None and person.longitude is not None
+    hits = []
+    if located and category and person.latitude is not None and person.longitude is not None:
+        hits = services_near(person.latitude, person.longitude, category)
+    return {
+        "service_categories": ServiceCategory.choices,
+        "service_category": category,
+        "services_located": located,
+        "nearby_services": hits,
+    }
 
 
 def _chosen_meetings(answers: Answers) -> list[Any]:

@@ -104,3 +104,13 @@ class HeldImportAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: Any) -> bool:
         return False
+
+
+@admin.register(models.Service)
+class ServiceAdmin(admin.ModelAdmin):
+    """Services beyond meetings, as their HSDS feeds publish them: read here, changed at the source."""
+
+    list_display = ["name", "category", "organization_name", "city", "feed_source", "listed", "last_seen"]
+    list_filter = ["category", "listed", "feed_source"]
+    search_fields = ["name", "organization_name", "city", "postal_code", "hsds_id"]
+    readonly_fields = [field.name for field in models.Service._meta.fields]

@@ -17,8 +17,14 @@ from recoverybridge.directory.api import error_answers
 from recoverybridge.directory.errors import InvalidParameter, NotFound
 from recoverybridge.directory.exports import hsds
 from recoverybridge.directory.exports.meeting_guide import meeting_guide_json
-from recoverybridge.directory.models import Fellowship
-from recoverybridge.directory.queries import EARLIEST_AT, INSTANT_YEARS, LATEST_AT, date_time_text
+from recoverybridge.directory.models import Fellowship, ServiceCategory
+from recoverybridge.directory.queries import (
+    EARLIEST_AT,
+    INSTANT_YEARS,
+    LATEST_AT,
+    date_time_text,
+    listed_services,
+)
 
 router = Router(tags=["feeds"])
 
@@ -167,6 +173,28 @@ def hsds_service(
         raise NotFound("service_id", f"no service {service_id!r} (a meeting's id from /hsds/services)")
     occurrences = hsds.OccurrenceCache(reference_instant(at))
     return hsds.service(meeting, meeting_url_builder(request)(meeting.pk), occurrences)
+
+
+class RecoveryServiceParams(PageParams):
+    category: str | None = Field(None, description="One of: " + ", ".join(ServiceCategory.values))
+
+
+@router.get(
+    "/hsds/recovery-services",
+    summary="HSDS 3.0 services that are not meetings (treatment, detox, recovery housing...), paginated",
+    openapi_extra=answers(JSON_OBJECT, 400),
+)
+def hsds_recovery_services(request: HttpRequest, params: Query[RecoveryServiceParams]) -> dict[str, Any]:
+    """The services HSDS feeds publish that are not meetings, with the ids their feeds gave them;
+    each carries its category as a term of the taxonomy "recoverybridge-service-category"."""
+    services = listed_services()
+    if params.category:
+        if params.category not in ServiceCategory.values:
+            raise InvalidParameter(
+                "category", f"unknown category; known: {', '.join(ServiceCategory.values)}"
+            )
+        services = services.filter(category=params.category)
+    return hsds.recovery_services_page(services, params.page, params.per_page)
 
 
 @router.get(

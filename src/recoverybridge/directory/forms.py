@@ -21,7 +21,7 @@ from django.utils.translation import pgettext_lazy
 
 from recoverybridge.directory.actions.changes import EDITABLE_FIELDS
 from recoverybridge.directory.feeds.normalise import zone_at
-from recoverybridge.directory.models import Approach, Attribute, Fellowship, MoudStance
+from recoverybridge.directory.models import Approach, Attribute, Fellowship, MoudStance, ServiceCategory
 from recoverybridge.directory.queries import FAMILY_LABEL, SearchApproach
 from recoverybridge.directory.timing import WEEKDAYS
 
@@ -409,3 +409,39 @@ class HeldImportForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("For example: confirmed with the intergroup by phone."),
     )
+
+
+class ServiceSearchForm(forms.Form):
+    """Services beyond meetings near a place, of one category (both optional)."""
+
+    where = forms.CharField(
+        label=_("Where"),
+        required=False,
+        max_length=120,
+        help_text=_("A town, city, region or postcode."),
+        widget=forms.TextInput(attrs={"autocomplete": "address-level2", "enterkeyhint": "search"}),
+    )
+    category = forms.ChoiceField(
+        label=_("Kind of service"),
+        required=False,
+        choices=[("", _("Any kind"))],
+        widget=PlainSelect,
+    )
+    radius = forms.TypedChoiceField(
+        label=_("Distance"),
+        required=False,
+        choices=RADIUS_CHOICES,
+        coerce=int,
+        empty_value=None,
+        initial=DEFAULT_RADIUS_KM,
+        widget=PlainSelect,
+    )
+
+    def clean_radius(self) -> int:
+        return self.cleaned_data.get("radius") or DEFAULT_RADIUS_KM
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        category = self.fields["category"]
+        assert isinstance(category, forms.ChoiceField)
+        category.choices = [("", _("Any kind")), *ServiceCategory.choices]

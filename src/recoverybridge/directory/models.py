@@ -352,6 +352,11 @@ class ImportRun(models.Model):
     # [{"key": "slug", "reason": "..."}] for every record that could not be used.
     errors = models.JSONField(default=list, blank=True)
     message = models.TextField(blank=True)
+    # HSDS services that are not meetings (Service), counted apart from meetings.
+    services_created = models.PositiveIntegerField(default=0)
+    services_updated = models.PositiveIntegerField(default=0)
+    services_unchanged = models.PositiveIntegerField(default=0)
+    services_gone = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-started_at"]
@@ -611,3 +616,75 @@ class Booklet(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ServiceCategory(models.TextChoices):
+    """The kinds of help beyond meetings a referral may point to (mapped from HSDS terms)."""
+
+    TREATMENT = "treatment", _("Treatment")
+    DETOX = "detox", _("Detox (withdrawal management)")
+    RECOVERY_HOUSING = "recovery-housing", _("Recovery housing")
+    RECOVERY_COMMUNITY = "recovery-community", _("Recovery community organisation")
+    HARM_REDUCTION = "harm-reduction", _("Harm reduction")
+    MOUD_PRESCRIBER = "moud-prescriber", _("MOUD prescriber")
+    OTHER = "other", _("Other services")
+
+
+class Service(models.Model):
+    """An HSDS service that is not a meeting, as its feed publishes it.
+
+    One HSDS id is one service, whichever feed brings it (HSDS ids are meant to be
+    globally unique); the last feed to list it is its source. A service gone from
+    its feed is kept, marked no longer listed: nothing is deleted.
+    """
+
+    hsds_id = models.CharField(_("HSDS id"), max_length=255, unique=True)
+    feed_source = models.ForeignKey(
+        FeedSource, on_delete=models.SET_NULL, null=True, blank=True, related_name="services"
+    )
+    category = models.CharField(_("category"), max_length=24, choices=ServiceCategory.choices, db_index=True)
+    name = models.CharField(_("name"), max_length=255)
+    alternate_name = models.CharField(_("other name"), max_length=255, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    organization_hsds_id = models.CharField(_("organisation HSDS id"), max_length=255, blank=True)
+    organization_name = models.CharField(_("organisation"), max_length=255, blank=True)
+    status = models.CharField(_("status"), max_length=32, default="active")
+    url = models.URLField(_("web page"), max_length=500, blank=True)
+    email = models.EmailField(_("email"), max_length=254, blank=True)
+    phones = models.TextField(_("phone numbers"), blank=True)
+    schedules = models.TextField(_("opening hours"), blank=True)
+    taxonomy = models.TextField(_("taxonomy terms"), blank=True)
+    languages = models.CharField(_("languages"), max_length=255, blank=True)
+    location_hsds_id = models.CharField(_("location HSDS id"), max_length=255, blank=True)
+    location_name = models.CharField(_("place"), max_length=255, blank=True)
+    address = models.CharField(_("street address"), max_length=255, blank=True)
+    city = models.CharField(_("city"), max_length=120, blank=True)
+    state = models.CharField(_("state or province"), max_length=120, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    country = models.CharField(_("country"), max_length=60, blank=True)
+    region = models.CharField(_("region"), max_length=120, blank=True)
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    fingerprint = models.CharField(max_length=64)
+    source_updated = models.DateTimeField(_("updated in the feed"), null=True, blank=True)
+    first_seen = models.DateTimeField(_("first seen"))
+    last_seen = models.DateTimeField(_("last seen"))
+    listed = models.BooleanField(_("still in the feed"), default=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
+        indexes = [models.Index(fields=["latitude", "longitude"], name="service_lat_lon")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def formatted_address(self) -> str:
+        region = " ".join(filter(None, (self.state, self.postal_code)))
+        return ", ".join(part for part in (self.address, self.city, region, self.country) if part)
+
+    @property
+    def phone_numbers(self) -> list[str]:
+        return [line for line in self.phones.splitlines() if line.strip()]

@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import IntEnum, StrEnum
 from operator import itemgetter
+from statistics import median
 from typing import Annotated, Any, Literal
 
 from django.conf import settings
@@ -56,6 +57,7 @@ from pydantic_core import PydanticCustomError
 
 from recoverybridge.directory import version
 from recoverybridge.directory.errors import InvalidParameter
+from recoverybridge.directory.feeds.normalise import distance_metres
 from recoverybridge.directory.models import (
     Approach,
     AttemptOutcome,
@@ -75,8 +77,10 @@ from recoverybridge.directory.models import (
     MeetingSource,
     MeetingStatus,
     MoudStance,
+    Service,
     SourceSystem,
 )
+from recoverybridge.directory.places import MAX_QUERY_LENGTH, MAX_SAMPLES, Place, find_place
 from recoverybridge.directory.timing import IN_PROGRESS_GRACE, OccurrenceCache, wall_clock_window, zone
 from recoverybridge.directory.vocabulary import FAMILY_ATTRIBUTE
 
@@ -1278,3 +1282,92 @@ def held_import(held_id: int) -> HeldImport | None:
         .filter(pk=held_id)
         .first()
     )
+
+
+# Services beyond meetings (HSDS services kept by the import): search by place and category.
+
+SERVICE_RADII_KM = (5, 10, 25, 50, 100)
+SERVICE_PAGE = 50
+
+
+@dataclass
+class ServiceHit:
+    service: Service
+    distance_km: float | None
+
+
+@dataclass
+class ServiceResults:
+    hits: list[ServiceHit]
+    place: Place | None = None
+    place_unknown: bool = False  # a place was asked for and not found
+
+
+def listed_services() -> QuerySet[Service]:
+    """Services their feed still lists and that say they are active (or say nothing)."""
+    return Service.objects.filter(listed=True).exclude(status__in=("inactive", "defunct"))
+
+
+def find_service_place(where: str) -> Place | None:
+    """The finder's place lookup, then the services' own places (a town with services but no meetings)."""
+    place = find_place(where)
+    if place is not None:
+        return place
+    wanted = " ".join(where.split())[:MAX_QUERY_LENGTH]
+    if not wanted:
+        return None
+    points = [
+        (lat, lon)
+        for lat, lon in listed_services()
+        .filter(Q(postal_code__iexact=wanted) | Q(city__iexact=wanted))
+        .values_list("latitude", "longitude")[:MAX_SAMPLES]
+        if lat is not None and lon is not None
+    ]
+    if not points:
+        return None
+    return Place(
+        label=wanted,
+        latitude=median(lat for lat, _ in points),
+        longitude=median(lon for _, lon in points),
+    )
+
+
+def search_services(where: str = "", category: str = "", radius_km: float = 25) -> ServiceResults:
+    """Listed services of `category` (any when blank), nearest first within `radius_km` of `where`;
+    without a place, by name."""
+    services = listed_services()
+    if category:
+        services = services.filter(category=category)
+    if not where.strip():
+        return ServiceResults(hits=[ServiceHit(service, None) for service in services[:SERVICE_PAGE]])
+    place = find_service_place(where)
+    if place is None:
+        return ServiceResults(hits=[], place_unknown=True)
+    hits = services_near(
+        place.latitude, place.longitude, category, radius_km=radius_km, limit=SERVICE_PAGE, among=services
+    )
+    return ServiceResults(hits=hits, place=place)
+
+
+def services_near(
+    latitude: float,
+    longitude: float,
+    category: str,
+    *,
+    radius_km: float = 25,
+    limit: int = 5,
+    among: QuerySet[Service] | None = None,
+) -> list[ServiceHit]:
+    """The nearest listed services (of `category` when given) around a point, nearest first."""
+    services = listed_services() if among is None else among
+    if category:
+        services = services.filter(category=category)
+    services = services.filter(_in_box(bounding_box(latitude, longitude, radius_km)))
+    hits = []
+    for service in services:
+        assert service.latitude is not None and service.longitude is not None  # filtered by the box
+        metres = distance_metres(latitude, longitude, service.latitude, service.longitude)
+        if metres <= radius_km * 1000:
+            hits.append(ServiceHit(service, round(metres / 1000, 1)))
+    hits.sort(key=lambda hit: (hit.distance_km, hit.service.name))
+    return hits[:limit]

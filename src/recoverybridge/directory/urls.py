@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from recoverybridge.directory import booklet_views, source_views, views, webapp
+from recoverybridge.directory import booklet_views, service_views, source_views, views, webapp
 
 app_name = "directory"
 
@@ -12,6 +12,9 @@ urlpatterns = [
     path("meetings/<id:meeting_id>/", views.meeting_detail, name="meeting"),
     path("meetings/<id:meeting_id>/report/", views.report_change, name="report_change"),
     path("which-group/", views.which_group, name="which_group"),
+    # Services beyond meetings: treatment, detox, recovery housing... (service_views.py).
+    path("services/", service_views.services, name="services"),
+    path("services.json", service_views.services_json, name="services_json"),
     # The installable web app (webapp.py): the worker at the root, so its scope is the whole site.
     path("manifest.webmanifest", webapp.manifest, name="manifest"),
     path("sw.js", webapp.service_worker, name="service_worker"),

@@ -20,6 +20,7 @@ from django.db.models import Exists, Min, OuterRef
 from django.utils import timezone
 
 from recoverybridge.directory import bulk
+from recoverybridge.directory.actions.services import keep_services
 from recoverybridge.directory.feeds import normalise
 from recoverybridge.directory.feeds.records import MeetingRecord, ParsedFeed
 from recoverybridge.directory.models import (
@@ -199,7 +200,7 @@ class FeedImport:
         )
 
     def apply(self) -> ImportRun:
-        if self.parsed.total == 0:
+        if self.parsed.total == 0 and not self.parsed.services:
             raise ImportRefused("the feed has no meetings; nothing was changed")
         vocabulary = load_vocabulary(self.source)
         known = {
@@ -231,7 +232,7 @@ class FeedImport:
             self.progress(len(self.parsed.records) % 1000)
 
         self.run.rejected = len(self.outcome.errors)
-        share = self.run.rejected / self.parsed.total
+        share = self.run.rejected / self.parsed.total if self.parsed.total else 0
         if share > settings.FEED_MAX_REJECTED_SHARE:
             reason, count = Counter(error["reason"] for error in self.outcome.errors).most_common(1)[0]
             raise ImportRefused(
@@ -244,6 +245,12 @@ class FeedImport:
         self.update_changed(changed)
         self.create_new(new)
         self.deactivate_missing(known)
+        if self.parsed.services or self.source.format == SourceSystem.HSDS:
+            services = keep_services(self.source, self.parsed.services, self.now)
+            self.run.services_created = services.created
+            self.run.services_updated = services.updated
+            self.run.services_unchanged = services.unchanged
+            self.run.services_gone = services.gone
 
         self.run.status = ImportStatus.SUCCEEDED
         self.run.finished_at = timezone.now()

@@ -28,6 +28,8 @@ from recoverybridge.directory.models import (
     Fellowship,
     Meeting,
     MeetingStatus,
+    Service,
+    ServiceCategory,
 )
 from recoverybridge.directory.queries import Provenance, listing_provenance
 from recoverybridge.directory.timing import OccurrenceCache
@@ -350,3 +352,114 @@ def page_object(contents: list[dict[str, Any]], total: int, page: int, per_page:
         "empty": not contents,
         "contents": contents,
     }
+
+
+# Services beyond meetings (Service): exported with the ids their feeds gave them, so a
+# round trip through our export and import keeps every service as it was.
+
+SERVICE_STATUSES = {"active", "inactive", "defunct", "temporarily closed"}
+SERVICE_CATEGORY_TAXONOMY = "recoverybridge-service-category"
+SOURCE_TERMS_TAXONOMY = "source"
+
+
+def category_term(category: str) -> dict[str, Any]:
+    label = str(ServiceCategory(category).label) if category in ServiceCategory.values else category
+    return {
+        "id": stable_id("service-category", category),
+        "code": category,
+        "name": label,
+        "description": "RecoveryBridge's category of a service that is not a meeting.",
+        "taxonomy": SERVICE_CATEGORY_TAXONOMY,
+    }
+
+
+def recovery_service(item: Service) -> dict[str, Any]:
+    """One kept service as a fully nested HSDS 3.0 service."""
+    sid = item.hsds_id
+    record: dict[str, Any] = {
+        "id": sid,
+        "name": item.name,
+        "status": item.status if item.status in SERVICE_STATUSES else "active",
+    }
+    for key, value in (
+        ("alternate_name", item.alternate_name),
+        ("description", item.description),
+        ("url", item.url),
+        ("email", item.email),
+    ):
+        if value:
+            record[key] = value
+    if item.source_updated is not None:
+        record["last_modified"] = item.source_updated.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if item.organization_hsds_id or item.organization_name:
+        organization_id = item.organization_hsds_id or stable_id("organization", item.organization_name)
+        record["organization_id"] = organization_id
+        record["organization"] = {
+            "id": organization_id,
+            "name": item.organization_name or item.name,
+            "description": item.organization_name or item.name,
+        }
+    record["phones"] = [
+        {"id": stable_id("service-phone", sid, number), "service_id": sid, "number": number}
+        for number in item.phone_numbers
+    ]
+    record["schedules"] = [
+        {"id": stable_id("service-schedule", sid, number), "service_id": sid, "description": line}
+        for number, line in enumerate(line for line in item.schedules.splitlines() if line.strip())
+    ]
+    record["languages"] = [
+        {"id": stable_id("service-language", sid, code), "service_id": sid, "code": code}
+        for code in item.languages.split(",")
+        if code
+    ]
+    terms = [category_term(item.category)] + [
+        {
+            "id": stable_id("source-term", line),
+            "code": line,
+            "name": line,
+            "description": "As the source's taxonomy or service type named it.",
+            "taxonomy": SOURCE_TERMS_TAXONOMY,
+        }
+        for line in item.taxonomy.splitlines()
+        if line.strip()
+    ]
+    record["attributes"] = [attribute(sid, "service", "service_type", term) for term in terms]
+    record["service_at_locations"] = []
+    has_place = item.latitude is not None or item.address or item.city or item.location_name
+    if has_place:
+        location_id = item.location_hsds_id or stable_id("service-location", sid)
+        place: dict[str, Any] = {"id": location_id, "location_type": "physical"}
+        if item.location_name:
+            place["name"] = item.location_name
+        if item.latitude is not None and item.longitude is not None:
+            place["latitude"] = item.latitude
+            place["longitude"] = item.longitude
+        if item.address or item.city:
+            place["addresses"] = [
+                {
+                    "id": stable_id("service-address", sid),
+                    "location_id": location_id,
+                    "address_1": item.address,
+                    "city": item.city,
+                    "state_province": item.state,
+                    "postal_code": item.postal_code,
+                    "country": COUNTRY_CODES.get(item.country.upper(), item.country),
+                    "address_type": "physical",
+                    **({"region": item.region} if item.region else {}),
+                }
+            ]
+        record["service_at_locations"] = [
+            {
+                "id": stable_id("service-at-location", sid, location_id),
+                "service_id": sid,
+                "location_id": location_id,
+                "location": place,
+            }
+        ]
+    return record
+
+
+def recovery_services_page(services: QuerySet[Service], page: int, per_page: int) -> dict[str, Any]:
+    total = services.count()
+    items = services.order_by("id")[(page - 1) * per_page : page * per_page]
+    return page_object([recovery_service(item) for item in items], total, page, per_page)

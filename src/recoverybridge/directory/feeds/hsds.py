@@ -8,8 +8,10 @@ when one service-wide schedule covers several places).
 
 HSDS describes every kind of service, so a service becomes meetings only when its
 type or a taxonomy term says it is a meeting (MEETING_CODES, MEETING_WORDS; our
-own export marks its services "mutual-aid-meeting"): counselling, treatment and
-the rest are left out and counted in the import report. A schedule outside its
+own export marks its services "mutual-aid-meeting"). Counselling, treatment and
+the rest become ServiceRecords, each with a category from CATEGORY_RULES (the
+first whose words or codes its type or terms carry; "other" when none does),
+counted in the import report. A schedule outside its
 validity dates (valid_from, valid_to, until) is dropped, and counted too. A
 place whose coordinates are impossible refuses the meetings held there, with
 the reason, not the service's other meetings.
@@ -27,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from .records import FeedError, LocationRecord, MeetingRecord, ParsedFeed, Rejection
+from .records import FeedError, LocationRecord, MeetingRecord, ParsedFeed, Rejection, ServiceRecord
 from .values import NotACoordinate, coordinate, text, wall_clock, zone
 
 DAYS = {"SU": 0, "MO": 1, "TU": 2, "WE": 3, "TH": 4, "FR": 5, "SA": 6}
@@ -41,7 +43,54 @@ MEETING_WORDS = re.compile(
     r"\b(meetings?|support groups?|mutual (aid|support)|self[- ]help groups?|(12|twelve)[- ]step)\b",
     re.IGNORECASE,
 )
-NOT_A_MEETING = "services that are not meetings (no meeting type or taxonomy term), left out"
+NOT_A_MEETING = "services that are not meetings (no meeting type or taxonomy term), kept as services"
+SERVICE_NO_NAME = "services that are not meetings with no name, left out"
+SERVICE_BAD_PLACE = "services kept without their location's coordinates (impossible values)"
+# Our own export's taxonomy for a service's category: the term code is the category itself.
+SERVICE_CATEGORY_TAXONOMY = "recoverybridge-service-category"
+OTHER = "other"
+# Most specific first: a detox unit is also treatment, a methadone clinic also treatment.
+CATEGORY_RULES: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "moud-prescriber",
+        re.compile(
+            r"\b(moud|mat|otp|medications? for opioid use|medication[- ]assisted|buprenorphine|"
+            r"methadone|naltrexone|suboxone|opioid treatment programs?)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    ("detox", re.compile(r"\b(detox\w*|withdrawal management)\b", re.IGNORECASE)),
+    (
+        "harm-reduction",
+        re.compile(
+            r"\b(harm reduction|naloxone|narcan|syringe services?|needle exchange|fentanyl test\w*)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "recovery-housing",
+        re.compile(
+            r"\b(recovery (housing|residences?|homes?)|sober (living|houses?|homes?)|halfway houses?|"
+            r"oxford houses?)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "recovery-community",
+        re.compile(
+            r"\b(recovery community (organi[sz]ations?|cent(er|re)s?)|rco|peer recovery( support)?)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "treatment",
+        re.compile(
+            r"\b(treatment|rehab\w*|substance (use|abuse)|addiction|(in|out)patient|residential)\b",
+            re.IGNORECASE,
+        ),
+    ),
+]
+CATEGORIES = [category for category, _ in CATEGORY_RULES] + [OTHER]
 OUT_OF_DATE = "schedules outside their validity dates, left out"
 
 
@@ -79,6 +128,7 @@ def parse(data: Any, *, today: date | None = None) -> ParsedFeed:
     rejections: list[Rejection] = []
     notes: Counter[str] = Counter()
     seen: set[str] = set()
+    services: list[ServiceRecord] = []
     for index, service in enumerate(_services(data)):
         service_id = text(service.get("id")) if isinstance(service, dict) else ""
         if not service_id:
@@ -90,19 +140,109 @@ def parse(data: Any, *, today: date | None = None) -> ParsedFeed:
         seen.add(service_id)
         if not is_meeting(service):
             notes[NOT_A_MEETING] += 1
+            kept = service_record(service_id, service, notes)
+            if kept:
+                services.append(kept)
             continue
         _service(service_id, service, records, rejections, notes, today)
-    return ParsedFeed(records=records, rejections=rejections, notes=notes)
+    return ParsedFeed(records=records, rejections=rejections, notes=notes, services=services)
+
+
+def kinds_of(service: dict[str, Any]) -> list[str]:
+    """The service's type and its attributes' taxonomy term codes and names (but for our own
+    export's category terms, which say what we made of them)."""
+    kinds = [text(service.get("type"))]
+    for attribute in _dicts(service.get("attributes")):
+        term = attribute.get("taxonomy_term")
+        if isinstance(term, dict) and text(term.get("taxonomy")) != SERVICE_CATEGORY_TAXONOMY:
+            kinds += [text(term.get("code")), text(term.get("name"))]
+    return [kind for kind in kinds if kind]
+
+
+def category_of(service: dict[str, Any]) -> str:
+    """Our category of a service from its type and taxonomy terms (never its free text)."""
+    for attribute in _dicts(service.get("attributes")):
+        term = attribute.get("taxonomy_term")
+        if (
+            isinstance(term, dict)
+            and text(term.get("taxonomy")) == SERVICE_CATEGORY_TAXONOMY
+            and text(term.get("code")) in CATEGORIES
+        ):
+            return text(term.get("code"))
+    kinds = kinds_of(service)
+    for category, words in CATEGORY_RULES:
+        if any(kind.lower() == category or words.search(kind.replace("-", " ")) for kind in kinds):
+            return category
+    return OTHER
+
+
+def service_record(service_id: str, service: dict[str, Any], notes: Counter[str]) -> ServiceRecord | None:
+    """A service that is not a meeting, with the HSDS fields a referral needs."""
+    name = text(service.get("name"))
+    if not name:
+        notes[SERVICE_NO_NAME] += 1
+        return None
+    organization = service.get("organization")
+    organization = organization if isinstance(organization, dict) else {}
+    entries = _dicts(service.get("service_at_locations"))
+    places = [
+        entry["location"]
+        for entry in entries
+        if isinstance(entry.get("location"), dict)
+        and text(entry["location"].get("location_type")).lower() not in ("postal", "virtual")
+    ]
+    location = None
+    location_id = ""
+    if places:
+        location_id = text(places[0].get("id"))
+        try:
+            location = _location(places[0], postal=True)
+        except NotACoordinate:
+            notes[SERVICE_BAD_PLACE] += 1
+            location = _location({**places[0], "latitude": None, "longitude": None}, postal=True)
+    phones = [service, *entries, organization]
+    numbers = [
+        text(phone.get("number")).strip('"')
+        for entity in phones
+        for phone in _dicts(entity.get("phones"))
+        if text(phone.get("number"))
+    ]
+    schedules = _dicts(service.get("schedules")) + [s for e in entries for s in _dicts(e.get("schedules"))]
+    languages = [text(item.get("code")).lower() for item in _dicts(service.get("languages"))]
+    return ServiceRecord(
+        hsds_id=service_id,
+        name=name,
+        category=category_of(service),
+        organization_id=text(organization.get("id")) or text(service.get("organization_id")),
+        organization_name=text(organization.get("name")),
+        alternate_name=text(service.get("alternate_name")),
+        description=text(service.get("description")),
+        status=text(service.get("status")).lower() or "active",
+        url=text(service.get("url")) or text(organization.get("website")),
+        email=text(service.get("email")) or text(organization.get("email")),
+        phones="\n".join(dict.fromkeys(numbers)),
+        schedules="\n".join(dict.fromkeys(filter(None, map(schedule_text, schedules)))),
+        taxonomy="\n".join(dict.fromkeys(kinds_of(service))),
+        languages=",".join(dict.fromkeys(code for code in languages if len(code) == 2)),
+        location=location,
+        location_id=location_id,
+        source_updated=_timestamp(service.get("last_modified")),
+    )
+
+
+def schedule_text(schedule: dict[str, Any]) -> str:
+    """A schedule as a person reads it: its description, else its days and hours."""
+    described = text(schedule.get("description"))
+    if described:
+        return described
+    days = text(schedule.get("byday"))
+    hours = "-".join(filter(None, (text(schedule.get("opens_at"))[:5], text(schedule.get("closes_at"))[:5])))
+    return " ".join(filter(None, (days, hours)))
 
 
 def is_meeting(service: dict[str, Any]) -> bool:
     """Whether the service's type or one of its taxonomy terms says it is a meeting."""
-    kinds = [text(service.get("type"))]
-    for attribute in _dicts(service.get("attributes")):
-        term = attribute.get("taxonomy_term")
-        if isinstance(term, dict):
-            kinds += [text(term.get("code")), text(term.get("name"))]
-    return any(kind.lower() in MEETING_CODES or MEETING_WORDS.search(kind) for kind in kinds if kind)
+    return any(kind.lower() in MEETING_CODES or MEETING_WORDS.search(kind) for kind in kinds_of(service))
 
 
 def in_force(schedule: dict[str, Any], today: date) -> bool:
@@ -330,11 +470,12 @@ def _venue(entry: dict[str, Any]) -> Venue | None:
     return venue
 
 
-def _location(place: dict[str, Any]) -> LocationRecord:
+def _location(place: dict[str, Any], *, postal: bool = False) -> LocationRecord:
+    """The place; `postal`: a postal address will do when it has no other (a service, not a meeting)."""
     addresses = _dicts(place.get("addresses"))
     physical = [a for a in addresses if text(a.get("address_type")).lower() == "physical"]
     meeting_place = [a for a in addresses if text(a.get("address_type")).lower() != "postal"]
-    address = (physical or meeting_place or [{}])[0]
+    address = (physical or meeting_place or (addresses if postal else []) or [{}])[0]
     street = ", ".join(filter(None, (text(address.get("address_1")), text(address.get("address_2")))))
     city, state = text(address.get("city")), text(address.get("state_province"))
     postal_code, country = text(address.get("postal_code")), text(address.get("country"))

@@ -68,6 +68,32 @@ class MeetingRecord:
 
 
 @dataclass
+class ServiceRecord:
+    """An HSDS service that is not a meeting (treatment, recovery housing...), kept as it comes.
+
+    One HSDS id is one service; `category` is one of ServiceCategory's values.
+    """
+
+    hsds_id: str
+    name: str
+    category: str
+    organization_id: str = ""
+    organization_name: str = ""
+    alternate_name: str = ""
+    description: str = ""
+    status: str = "active"
+    url: str = ""
+    email: str = ""
+    phones: str = ""  # one number a line, as published
+    schedules: str = ""  # the schedules as readable text
+    taxonomy: str = ""  # the terms and type it was classified from, one a line
+    languages: str = ""  # ISO 639-1 codes, comma separated
+    location: LocationRecord | None = None
+    location_id: str = ""
+    source_updated: datetime | None = None
+
+
+@dataclass
 class Rejection:
     key: str
     reason: str
@@ -79,6 +105,8 @@ class ParsedFeed:
     rejections: list[Rejection]
     # What the parser left out on purpose (not an error), counted for the import report.
     notes: Counter[str] = field(default_factory=Counter)
+    # HSDS services that are not meetings, kept as services.
+    services: list[ServiceRecord] = field(default_factory=list)
 
     @property
     def total(self) -> int:

@@ -85,6 +85,11 @@ class Command(BaseCommand):
             f"{run.updated} updated, {run.unchanged} unchanged, {run.merged} merged with another "
             f"source, {run.deactivated} deactivated, {run.rejected} rejected."
         )
+        if run.services_created or run.services_updated or run.services_unchanged or run.services_gone:
+            self.stdout.write(
+                f"  services (not meetings): {run.services_created} created, {run.services_updated} "
+                f"updated, {run.services_unchanged} unchanged, {run.services_gone} no longer listed."
+            )
         for error in run.errors:
             self.stdout.write(f"  rejected {error['key']}: {error['reason']}")
         if run.status == ImportStatus.SUCCEEDED and run.message:
