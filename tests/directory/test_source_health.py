@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from recoverybridge.directory import queries
 from recoverybridge.directory.actions import sources
-from recoverybridge.directory.models import AttemptOutcome, FeedAttempt, HeldStatus, MeetingStatus
+from recoverybridge.directory.models import AttemptOutcome, FeedAttempt, HeldStatus, ImportRun, MeetingStatus
 from tests.directory.feed_server import feed_server  # noqa: F401 (a fixture)
 from tests.directory.test_feed_refresh import active_count, meetings, source_for
 
@@ -30,12 +30,18 @@ def editor(client):
 
 
 def age(attempts, hours: float) -> None:
-    """Move attempts back in time, as if they had happened `hours` ago."""
+    """Move attempts (and the imports they ran) back in time, as if they had happened `hours` ago."""
     for attempt in attempts:
         FeedAttempt.objects.filter(pk=attempt.pk).update(
             started_at=attempt.started_at - timedelta(hours=hours),
             finished_at=attempt.finished_at - timedelta(hours=hours),
         )
+        if attempt.import_run_id:
+            run = ImportRun.objects.get(pk=attempt.import_run_id)
+            ImportRun.objects.filter(pk=run.pk).update(
+                started_at=run.started_at - timedelta(hours=hours),
+                finished_at=run.finished_at - timedelta(hours=hours),
+            )
 
 
 @pytest.fixture
@@ -175,3 +181,17 @@ def test_a_failing_source_recovers_and_leaves_the_top_of_the_list(four_sources, 
     assert sources.refresh_source(broken).outcome == AttemptOutcome.NOT_MODIFIED
     names = [h.source.name for h in queries.source_health(timezone.now())]
     assert names[0] == "held" and names[-1] in {"broken", "fresh"}
+
+
+def test_an_import_run_by_hand_confirms_a_source_as_a_fetch_does(client, editor, four_sources):
+    """The stale source imported by hand (manage.py import_feed) is confirmed now, not stale."""
+    from django.core.management import call_command
+
+    stale = four_sources["stale"]
+    before = {h.source.name: h for h in queries.source_health(timezone.now())}["stale"]
+    assert before.trouble == queries.Trouble.STALE
+    path = stale.location
+    call_command("import_feed", path, format="meeting-guide", source="stale", no_progress=True)
+    after = {h.source.name: h for h in queries.source_health(timezone.now())}["stale"]
+    assert after.trouble != queries.Trouble.STALE
+    assert after.last_success_at > before.last_success_at

@@ -1184,6 +1184,10 @@ def source_health(now: datetime, *, source_id: int | None = None) -> list[Source
     confirmed = FeedAttempt.objects.filter(feed_source=OuterRef("pk"), outcome__in=CONFIRMED).order_by(
         "-finished_at"
     )
+    # An import run by hand (manage.py import_feed) confirms the meetings as much as a fetch does.
+    imported = ImportRun.objects.filter(
+        feed_source=OuterRef("pk"), status=ImportStatus.SUCCEEDED, finished_at__isnull=False
+    ).order_by("-finished_at")
     held = HeldImport.objects.filter(feed_source=OuterRef("pk"), status=HeldStatus.PENDING).order_by(
         "-held_at"
     )
@@ -1198,6 +1202,7 @@ def source_health(now: datetime, *, source_id: int | None = None) -> list[Source
         last_outcome=Subquery(latest.values("outcome")[:1]),
         last_error=Subquery(latest.values("error")[:1]),
         last_success_at=Subquery(confirmed.values("finished_at")[:1]),
+        last_import_at=Subquery(imported.values("finished_at")[:1]),
         held_id=Subquery(held.values("id")[:1]),
         held_since=Subquery(held.values("held_at")[:1]),
         active_meetings=Subquery(active[:1]),
@@ -1211,7 +1216,9 @@ def source_health(now: datetime, *, source_id: int | None = None) -> list[Source
             last_attempt_at=source.last_attempt_at,
             last_outcome=source.last_outcome or "",
             last_error=source.last_error or "",
-            last_success_at=source.last_success_at,
+            last_success_at=max(
+                (moment for moment in (source.last_success_at, source.last_import_at) if moment), default=None
+            ),
             held_id=source.held_id,
             held_since=source.held_since,
             active_meetings=source.active_meetings or 0,
