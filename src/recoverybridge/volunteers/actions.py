@@ -15,13 +15,18 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from recoverybridge.accounts import access
 from recoverybridge.accounts.actors import Actor, deny, require, signed_in
-from recoverybridge.accounts.models import Role
+from recoverybridge.accounts.models import Membership, Role
 from recoverybridge.audit import actions as audit
 from recoverybridge.audit.models import AuditAction, DisclosureChannel, Recipient
 from recoverybridge.care import actions as care
@@ -34,6 +39,7 @@ from recoverybridge.volunteers import matching, queries
 from recoverybridge.volunteers.errors import (
     AlreadyOpen,
     ChannelUnusable,
+    EmailInUse,
     IntroductionError,
     LinkUnusable,
     NotAvailable,
@@ -119,6 +125,105 @@ def register_volunteer(
             changes=audit.diff({}, audit.snapshot(volunteer, ("organisation", "capacity", "status"))),
             at=now,
         )
+    return volunteer
+
+
+def set_password_link(user: User) -> str:
+    """Django's password reset link (accounts/reset/...): usable once, until the password
+    changes, for PASSWORD_RESET_TIMEOUT; nothing of it is stored here."""
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    path = reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token})
+    return settings.SITE_URL + path
+
+
+def refuse_enrolment(actor: Actor) -> PermissionDenied:
+    """Record that someone who coordinates no organisation tried to add a volunteer."""
+    user = signed_in(actor)
+    with transaction.atomic():
+        audit.record(
+            user,
+            AuditAction.DENIED,
+            None,
+            object_type="volunteers.volunteer",
+            detail="add a volunteer: not a coordinator",
+        )
+    return PermissionDenied("You may not add a volunteer.")
+
+
+def enrol_volunteer(
+    actor: Actor,
+    *,
+    organisation: Organisation,
+    fellowships: list[Any] = (),  # type: ignore[assignment]
+    now: datetime.datetime | None = None,
+    **fields: Any,
+) -> Volunteer:
+    """A new volunteer, added by a coordinator of `organisation` from their page: an account
+    (no password yet) with the volunteer role in the coordinator's team there, their offer
+    (pending until vetted, `register_volunteer`), and an e-mail with a link to choose a password.
+    All or nothing: an address that already has an account creates nothing."""
+    coordinator = signed_in(actor)
+    if not access.can(coordinator, "organisation.coordinate", organisation):
+        raise deny(coordinator, organisation, None, "add a volunteer to this organisation")
+    email = User.objects.normalize_email(fields.get("email", "")).strip().lower()
+    if not email:
+        raise ValueError("a new volunteer needs an e-mail address")
+    fields["email"] = email
+    # Where their role lives: the team in which this coordinator coordinates the organisation.
+    team = (
+        access.memberships(coordinator, [Role.VOLUNTEER_COORDINATOR])
+        .filter(team__organisation=organisation)
+        .order_by("team_id")
+        .values_list("team_id", flat=True)
+        .first()
+    )
+    taken = (
+        User.objects.filter(username__iexact=email).exists()
+        or User.objects.filter(email__iexact=email).exists()
+    )
+    if taken or Volunteer.objects.filter(email__iexact=email).exists():
+        raise EmailInUse
+    now = _now(now)
+    try:
+        with transaction.atomic():
+            # They sign in with their e-mail address as username, once they chose a password.
+            user = User(username=email, email=email, first_name=fields.get("first_name", ""))
+            user.set_unusable_password()
+            user.save()
+            membership = Membership.objects.create(user=user, team_id=team, role=Role.VOLUNTEER)
+            audit.record(
+                coordinator,
+                AuditAction.CREATE,
+                membership,
+                changes={"role": {"old": None, "new": Role.VOLUNTEER}},
+                at=now,
+            )
+            volunteer = register_volunteer(
+                coordinator, user=user, organisation=organisation, fellowships=fellowships, now=now, **fields
+            )
+            with translation.override(_volunteer_language(volunteer)):
+                _notify_volunteer(
+                    volunteer,
+                    _("RecoveryBridge: choose your password"),
+                    _(
+                        "Hello %(name)s,\n\n%(organisation)s added you as a volunteer member. Choose "
+                        "your password here: %(link)s\n\nThen sign in with your e-mail address "
+                        "(%(email)s) as your username. The link works once, for %(days)s days; if it "
+                        "has run out, ask your coordinator for a new one.\n\nA coordinator will talk "
+                        "with you before you are offered any introduction."
+                    )
+                    % {
+                        "name": volunteer.first_name,
+                        "organisation": organisation.name,
+                        "link": set_password_link(user),
+                        "email": email,
+                        "days": settings.PASSWORD_RESET_TIMEOUT // 86400,
+                    },
+                )
+    except IntegrityError:
+        # The same address added at the same moment by someone else.
+        raise EmailInUse from None
     return volunteer
 
 

@@ -21,3 +21,12 @@ class LinkUnusable(IntroductionError):
 
 class ChannelUnusable(IntroductionError):
     message = _("They cannot be reached that way: choose a way they consented to and that works.")
+
+
+class EmailInUse(Exception):
+    """A new volunteer's e-mail address already belongs to an account: nothing was created."""
+
+    message = _(
+        "This e-mail address already has an account here. If they are already a volunteer, they "
+        "are in the list below; otherwise ask them for another address."
+    )

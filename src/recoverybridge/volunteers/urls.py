@@ -13,6 +13,7 @@ urlpatterns = [
     path("volunteering/status/", views.my_status, name="mine_status"),
     path("volunteering/introductions/<id:introduction_id>/", views.introduction, name="introduction"),
     path("staff/volunteers/", views.coordinate, name="coordinate"),
+    path("staff/volunteers/add/", views.add_volunteer, name="add"),
     path("staff/volunteers/<id:volunteer_id>/status/", views.volunteer_status, name="coordinate_status"),
     path("staff/volunteers/reports/", views.reports, name="reports"),
     path("introduction/<str:token>/", views.answer, name="answer"),

@@ -19,8 +19,8 @@ from recoverybridge.accounts.shortcuts import Refused, in_scope_or_404, staff_pa
 from recoverybridge.care.messages import channel_label, channel_states
 from recoverybridge.care.models import IntroductionRequest, Referral
 from recoverybridge.volunteers import actions, queries
-from recoverybridge.volunteers.errors import IntroductionError, LinkUnusable
-from recoverybridge.volunteers.forms import ArrangeForm, FirstMeetingForm, SafetyReportForm
+from recoverybridge.volunteers.errors import EmailInUse, IntroductionError, LinkUnusable
+from recoverybridge.volunteers.forms import ArrangeForm, FirstMeetingForm, NewVolunteerForm, SafetyReportForm
 from recoverybridge.volunteers.models import (
     CONNECTED_STATES,
     Introduction,
@@ -206,6 +206,38 @@ def coordinate(request: HttpRequest) -> HttpResponse:
         "open_reports": queries.reports_for(request.user).filter(handled_at__isnull=True).count(),
     }
     return render(request, "volunteers/coordinate.html", context)
+
+
+@staff_page
+@require_http_methods(["GET", "POST"])
+def add_volunteer(request: HttpRequest) -> HttpResponse:
+    """Add a volunteer: their account (they choose a password from an e-mailed link) and their
+    offer, waiting to be vetted."""
+    organisations = access.coordinated_organisations_for(request.user).order_by("name")
+    if not organisations.exists():
+        actions.refuse_enrolment(request.user)
+        raise Refused(_("Only a volunteer coordinator adds volunteers, to their own organisation."))
+    form = NewVolunteerForm(
+        request.POST if request.method == "POST" else None,
+        organisations=organisations,
+        initial={"organisation": organisations.first()},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            volunteer = actions.enrol_volunteer(request.user, **form.volunteer_fields())
+        except EmailInUse as error:
+            form.add_error("email", str(error.message))
+        else:
+            messages.success(
+                request,
+                _(
+                    "%(name)s is added, waiting to be vetted. They have been e-mailed a link to "
+                    "choose their password."
+                )
+                % {"name": volunteer.first_name},
+            )
+            return HttpResponseRedirect(reverse("volunteers:coordinate"))
+    return render(request, "volunteers/add.html", {"form": form}, status=400 if form.errors else 200)
 
 
 @staff_page
