@@ -188,3 +188,42 @@ def test_a_worker_or_volunteer_is_refused_and_the_refusal_audited(volunteers, wh
         actor=user, action=AuditAction.DENIED, object_type="volunteers.volunteer"
     )
     assert denied.count() == 2
+
+
+def test_the_coordinator_sends_a_new_link_until_a_password_is_chosen(
+    volunteers, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        noor = actions.enrol_volunteer(
+            volunteers.vera,
+            organisation=volunteers.world.bridge,
+            fellowships=[Fellowship.objects.get(slug="aa")],
+            first_name="Noor",
+            email="noor@members.example.org",
+            languages=["en"],
+            online=True,
+        )
+    client = client_for(volunteers.vera)
+    page = client.get(reverse("volunteers:coordinate"))
+    assert reverse("volunteers:resend_link", args=[noor.pk]).encode() in page.content
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("volunteers:resend_link", args=[noor.pk]))
+    assert response.status_code == 302
+    assert [m.to for m in mail.outbox] == [["noor@members.example.org"]] * 2
+    assert "/accounts/reset/" in mail.outbox[1].body
+    assert AuditEvent.objects.filter(
+        object_type="volunteers.volunteer", object_id=str(noor.pk), detail="password link sent again"
+    ).exists()
+    # Not for someone else's volunteer, and not once they have a password.
+    assert (
+        client_for(volunteers.val).post(reverse("volunteers:resend_link", args=[noor.pk])).status_code == 404
+    )
+    noor.user.set_password("a long passphrase here")
+    noor.user.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("volunteers:resend_link", args=[noor.pk]))
+    assert len(mail.outbox) == 2
+    assert (
+        reverse("volunteers:resend_link", args=[noor.pk]).encode()
+        not in client.get(reverse("volunteers:coordinate")).content
+    )

@@ -178,6 +178,7 @@ def enrol_volunteer(
         .values_list("team_id", flat=True)
         .first()
     )
+    assert team is not None  # coordinating the organisation means a membership in one of its teams
     taken = (
         User.objects.filter(username__iexact=email).exists()
         or User.objects.filter(email__iexact=email).exists()
@@ -202,29 +203,49 @@ def enrol_volunteer(
             volunteer = register_volunteer(
                 coordinator, user=user, organisation=organisation, fellowships=fellowships, now=now, **fields
             )
-            with translation.override(_volunteer_language(volunteer)):
-                _notify_volunteer(
-                    volunteer,
-                    _("RecoveryBridge: choose your password"),
-                    _(
-                        "Hello %(name)s,\n\n%(organisation)s added you as a volunteer member. Choose "
-                        "your password here: %(link)s\n\nThen sign in with your e-mail address "
-                        "(%(email)s) as your username. The link works once, for %(days)s days; if it "
-                        "has run out, ask your coordinator for a new one.\n\nA coordinator will talk "
-                        "with you before you are offered any introduction."
-                    )
-                    % {
-                        "name": volunteer.first_name,
-                        "organisation": organisation.name,
-                        "link": set_password_link(user),
-                        "email": email,
-                        "days": settings.PASSWORD_RESET_TIMEOUT // 86400,
-                    },
-                )
+            _send_password_link(volunteer)
     except IntegrityError:
         # The same address added at the same moment by someone else.
         raise EmailInUse from None
     return volunteer
+
+
+def _send_password_link(volunteer: Volunteer) -> None:
+    """The e-mail with a link to choose a password (queued: it leaves after the commit)."""
+    with translation.override(_volunteer_language(volunteer)):
+        _notify_volunteer(
+            volunteer,
+            _("RecoveryBridge: choose your password"),
+            _(
+                "Hello %(name)s,\n\n%(organisation)s added you as a volunteer member. Choose "
+                "your password here: %(link)s\n\nThen sign in with your e-mail address "
+                "(%(email)s) as your username. The link works once, for %(days)s days; if it "
+                "has run out, ask your coordinator for a new one.\n\nA coordinator will talk "
+                "with you before you are offered any introduction."
+            )
+            % {
+                "name": volunteer.first_name,
+                "organisation": volunteer.organisation.name,
+                "link": set_password_link(volunteer.user),
+                "email": volunteer.user.get_username(),
+                "days": settings.PASSWORD_RESET_TIMEOUT // 86400,
+            },
+        )
+
+
+def resend_password_link(actor: Actor, volunteer: Volunteer, *, now: datetime.datetime | None = None) -> None:
+    """A new link for a volunteer who has not chosen a password yet (the first ran out or was
+    lost), asked for by their coordinator; once they have a password, nothing is sent."""
+    coordinator = require(
+        actor, "volunteer.coordinate", volunteer, None, "send this volunteer a password link"
+    )
+    if volunteer.user.has_usable_password():
+        raise ValueError("this volunteer has already chosen a password")
+    with transaction.atomic():
+        audit.record(
+            coordinator, AuditAction.UPDATE, volunteer, detail="password link sent again", at=_now(now)
+        )
+        _send_password_link(volunteer)
 
 
 def _status_change(user: User, volunteer: Volunteer, status: str, now: datetime.datetime) -> Volunteer:

@@ -190,7 +190,7 @@ def coordinated(user: User) -> QuerySet[Volunteer]:
     """The coordinator's volunteers with their load (open introductions) and the ones met."""
     return (
         Volunteer.objects.restrict(user, "coordinate")
-        .select_related("organisation", "vetted_by")
+        .select_related("organisation", "vetted_by", "user")
         .prefetch_related("fellowships")
         .annotate(
             open_count=Count("introductions", filter=Q(introductions__state__in=OPEN_STATES)),

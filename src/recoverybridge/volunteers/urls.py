@@ -15,6 +15,7 @@ urlpatterns = [
     path("staff/volunteers/", views.coordinate, name="coordinate"),
     path("staff/volunteers/add/", views.add_volunteer, name="add"),
     path("staff/volunteers/<id:volunteer_id>/status/", views.volunteer_status, name="coordinate_status"),
+    path("staff/volunteers/<id:volunteer_id>/password-link/", views.resend_link, name="resend_link"),
     path("staff/volunteers/reports/", views.reports, name="reports"),
     path("introduction/<str:token>/", views.answer, name="answer"),
 ]

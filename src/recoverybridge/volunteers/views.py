@@ -259,6 +259,27 @@ def volunteer_status(request: HttpRequest, volunteer_id: int) -> HttpResponse:
 
 
 @staff_page
+@require_POST
+def resend_link(request: HttpRequest, volunteer_id: int) -> HttpResponse:
+    """A new link to choose a password, for a volunteer who has not chosen one yet."""
+    if not access.may(request.user, "volunteers.coordinate"):
+        raise Refused(_("This page is for volunteer coordinators."))
+    volunteer = in_scope_or_404(
+        Volunteer.objects.select_related("user", "organisation"), request, volunteer_id, "coordinate"
+    )
+    if volunteer.user.has_usable_password():
+        messages.error(request, _("%(name)s has already chosen a password.") % {"name": volunteer.first_name})
+    else:
+        actions.resend_password_link(request.user, volunteer)
+        messages.success(
+            request,
+            _("A new link to choose a password has been e-mailed to %(name)s.")
+            % {"name": volunteer.first_name},
+        )
+    return HttpResponseRedirect(reverse("volunteers:coordinate"))
+
+
+@staff_page
 @require_http_methods(["GET", "POST"])
 def reports(request: HttpRequest) -> HttpResponse:
     """Safety reports about the coordinator's volunteers' introductions."""
