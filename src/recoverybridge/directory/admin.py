@@ -1,12 +1,17 @@
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import URLField
 
 from recoverybridge.directory import models
+
+# Web addresses typed without a scheme are https (Django 6's default; no deprecation warning).
+URL_FIELDS: dict[type, dict[str, Any]] = {URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(models.Fellowship)
 class FellowshipAdmin(admin.ModelAdmin):
+    formfield_overrides = URL_FIELDS
     list_display = ["name", "slug", "approach", "family_focused"]
     list_filter = ["approach", "family_focused"]
     search_fields = ["name", "slug"]
@@ -44,6 +49,7 @@ class MeetingSourceInline(admin.TabularInline):
 
 @admin.register(models.Meeting)
 class MeetingAdmin(admin.ModelAdmin):
+    formfield_overrides = URL_FIELDS
     list_display = ["name", "fellowship", "weekday", "start_time", "timezone", "attendance_mode", "status"]
     list_filter = ["status", "attendance_mode", "moud_stance", "fellowship", "weekday"]
     search_fields = ["name", "group_name", "notes"]
@@ -108,6 +114,7 @@ class HeldImportAdmin(admin.ModelAdmin):
 
 @admin.register(models.Service)
 class ServiceAdmin(admin.ModelAdmin):
+    formfield_overrides = URL_FIELDS
     """Services beyond meetings, as their HSDS feeds publish them: read here, changed at the source."""
 
     list_display = ["name", "category", "organization_name", "city", "feed_source", "listed", "last_seen"]
