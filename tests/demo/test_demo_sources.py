@@ -6,10 +6,10 @@ import json
 import pytest
 from django.utils import timezone
 
-from recoverybridge.demo.sources import BROKEN_SOURCE, HELD_SOURCE, load_demo_sources
+from recoverybridge.demo.sources import BROKEN_SOURCE, HELD_SOURCE, SERVICES_SOURCE, load_demo_sources
 from recoverybridge.directory import queries
 from recoverybridge.directory.actions import imports
-from recoverybridge.directory.models import FeedAttempt, Fellowship, HeldImport
+from recoverybridge.directory.models import FeedAttempt, Fellowship, HeldImport, Service
 from tests.directory.test_import_pipeline import record
 
 pytestmark = pytest.mark.django_db
@@ -29,8 +29,15 @@ def test_demo_sources_show_every_state_and_load_once(tmp_path):
     assert troubles[HELD_SOURCE] == queries.Trouble.HELD
     assert troubles["sussexaa"] == queries.Trouble.NONE
     assert HeldImport.objects.get().dropped == 16
+    # Services beyond meetings, for /services/ and the referral wizard: every category has one.
+    demo_services = Service.objects.filter(feed_source__name=SERVICES_SOURCE)
+    assert demo_services.count() == 7
+    assert {"treatment", "detox", "recovery-housing", "harm-reduction", "recovery-community"} <= set(
+        demo_services.values_list("category", flat=True)
+    )
 
     attempts = FeedAttempt.objects.count()
     assert "already there" in load_demo_sources(tmp_path / "demo-feeds", ["sussexaa"])
     assert HeldImport.objects.count() == 1
     assert FeedAttempt.objects.count() == attempts + 1  # the shared feed checked again
+    assert Service.objects.count() == 7

@@ -13,6 +13,7 @@ from recoverybridge.directory.models import FeedSource, Fellowship
 
 HELD_SOURCE = "demo-lewes-intergroup"
 BROKEN_SOURCE = "demo-rehoboth-district"
+SERVICES_SOURCE = "demo-boston-services"
 # Lewes, Delaware: a handful of halls around the town.
 HALLS = [
     ("St Peter's Church", "2 Church St, Lewes, DE 19958, USA", 38.7746, -75.1393),
@@ -75,8 +76,19 @@ def load_demo_sources(folder: Path, shared_names: list[str]) -> str:
         contact_email="secretary@rehoboth-district.example.org",
     )
     broken = sources.refresh_source(rehoboth)
+
+    # Services beyond meetings (treatment, detox, recovery housing...) from an HSDS file, for
+    # /services/ and the referral wizard: made-up Boston-area services and one SMART group.
+    services = FeedSource.objects.create(
+        name=SERVICES_SOURCE,
+        format="hsds",
+        location=str(Path(__file__).with_name("recovery_services.json")),
+        fellowship=Fellowship.objects.get(slug="smart"),
+        refresh_minutes=0,
+    )
+    sources.refresh_source(services)
     return (
         f"Feed sources: {len(fetched)} shared feeds checked; {HELD_SOURCE}: "
         f"{held.get_outcome_display().lower()}; {BROKEN_SOURCE}: {broken.get_outcome_display().lower()} "
-        "(see /editor/sources/)."
+        "(see /editor/sources/); services near Boston at /services/."
     )
