@@ -122,5 +122,6 @@ def test_query_count_constant(world, django_assert_max_num_queries):
     add_history(world, 24)
     large = count()
     assert small == large, (empty, small, large)
-    # 25 before the audit chain (its head locked and moved on with the page's VIEW event).
-    assert large <= 27
+    # 25 before the audit chain (its head locked and moved on with the page's VIEW event); one
+    # more since the volunteers merge (constant: the same for 2 and 24 records).
+    assert large <= 28
