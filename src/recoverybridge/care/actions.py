@@ -1592,7 +1592,7 @@ def record_api_refusal(
     it, not allowed, a stale version): a DENIED event on the person's trail when the record is
     theirs, in a transaction of its own so it outlives the refused change."""
     person_id = None
-    if object_type == "care.referral" and object_id.isdigit() and len(object_id) <= 18:
+    if object_type == "care.referral" and object_id.isdecimal() and len(object_id) <= 18:
         person_id = Referral.objects.filter(pk=int(object_id)).values_list("person_id", flat=True).first()
     with transaction.atomic():
         audit.record(

@@ -40,7 +40,8 @@ def covered(referral: Referral) -> bool:
 
 def referral_id(value: str) -> int | None:
     """A Task or ServiceRequest id as our primary key, or None when it cannot be one."""
-    return int(value) if value.isdigit() and len(value) <= 18 else None
+    # isascii: "³" and "٣" are digits to str.isdigit but not to int().
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
 
 
 def received_referral(

@@ -115,7 +115,7 @@ def _statuses(raw: str) -> Q:
 
 def _ids(raw: str) -> Q:
     # An id that cannot be ours matches nothing; it is no error.
-    return Q(pk__in=[int(value) for value in _values("_id", raw) if value.isdigit() and len(value) <= 18])
+    return Q(pk__in=[int(value) for value in _values("_id", raw) if value.isdecimal() and len(value) <= 18])
 
 
 def _organisation_ids(raw: str, base: str) -> list[int]:
@@ -124,7 +124,7 @@ def _organisation_ids(raw: str, base: str) -> list[int]:
         if value.startswith(base):
             value = value[len(base) :]
         kind, _, pk = value.rpartition("/")
-        if kind in ("", "Organization") and pk.isdigit() and len(pk) <= 18:
+        if kind in ("", "Organization") and pk.isdecimal() and len(pk) <= 18:
             found.append(int(pk))
     return found
 
@@ -191,7 +191,7 @@ def _last_updated(raw: str) -> Q:
 
 
 def _whole_number(name: str, raw: str) -> int:
-    if not raw.isdigit() or len(raw) > 9:
+    if not raw.isdecimal() or len(raw) > 9:
         raise FhirError(400, "value", f"{name} takes a whole number from 0.", expression=name)
     return int(raw)
 

@@ -56,7 +56,7 @@ def _draft(request: HttpRequest, draft_id: int) -> ReferralDraft:
 
 
 def _meeting_ids(values: list[str]) -> list[int]:
-    return list(dict.fromkeys(int(v) for v in values if v.isdigit()))
+    return list(dict.fromkeys(int(v) for v in values if v.isdecimal()))
 
 
 def _steps(draft: ReferralDraft | None, answers: Answers, current: str) -> list[dict[str, Any]]:
@@ -339,7 +339,7 @@ def follow_up_step(
     )
     go = request.POST.get("go", NEXT)
     if form.bound:
-        if go.startswith("remove-") and go[7:].isdigit():
+        if go.startswith("remove-") and go[7:].isdecimal():
             form.removing(int(go[7:]))
         if form.is_valid():
             if go == "add":

@@ -87,7 +87,7 @@ def fetch_url(url: str, *, etag: str, last_modified: str, timeout: float, limit:
 
 def read_bounded(response: Any, limit: int, watchdog: "Watchdog", url: str) -> bytes:
     length = response.headers.get("Content-Length")
-    if length and length.isdigit() and int(length) > limit:
+    if length and length.isdecimal() and int(length) > limit:
         raise FeedError(f"{url} is {int(length)} bytes, more than FEED_MAX_BYTES ({limit} bytes)")
     parts: list[bytes] = []
     size = 0
@@ -101,7 +101,7 @@ def read_bounded(response: Any, limit: int, watchdog: "Watchdog", url: str) -> b
         if watchdog.fired:
             raise TimeoutError
         if not chunk:
-            if length and length.isdigit() and size != int(length):
+            if length and length.isdecimal() and size != int(length):
                 # http.client ends a cut-off body quietly: half a feed must not pass for a whole one.
                 raise FeedError(f"{url} closed the connection after {size} of {int(length)} bytes")
             return b"".join(parts)

@@ -226,7 +226,7 @@ class MeetingSearch(BaseModel):
         days = []
         for item in values:
             text = str(item).strip()
-            if not text.isdigit() or int(text) > 6:
+            if not text.isdecimal() or int(text) > 6:
                 raise PydanticCustomError(
                     "weekday", "'{value}' is not a weekday from 0 (Sunday) to 6 (Saturday)", {"value": item}
                 )

@@ -44,7 +44,7 @@ def _field_value(name: str, value: Any) -> Any:
         except (TypeError, ValueError):
             raise ReviewError(f"{name} {value!r} is not a time HH:MM") from None
     if name == "weekday":
-        day = int(value) if str(value).isdigit() else -1
+        day = int(value) if str(value).isdecimal() else -1
         if not 0 <= day <= 6:
             raise ReviewError(f"weekday {value!r} is not 0 to 6")
         return day
